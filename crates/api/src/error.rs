@@ -1,0 +1,296 @@
+//! Every error leaves as RFC 9457 problem details (`application/problem+json`) carrying the
+//! request id. A 500 logs its whole cause chain and tells the client nothing internal.
+
+use crate::request_id;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use app::{AuthError, UserError};
+use domain::{BoxError, FieldError, ValidationError};
+use serde::Serialize;
+use std::fmt;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The problem details body.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:problem-type:validation-error",
+    "title": "Unprocessable Content",
+    "status": 422,
+    "detail": "the request has 1 invalid field(s)",
+    "request_id": "0192f7a4-3b7e-7cc0-9a35-0f1e2d3c4b5a",
+    "errors": [{"field": "email", "message": "must be a valid e-mail address"}]
+}))]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub request_id: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemField {
+    pub field: String,
+    pub message: String,
+}
+
+/// An error answer of the API.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    slug: &'static str,
+    detail: String,
+    errors: Vec<FieldError>,
+    retry_after_secs: Option<u64>,
+    allow: Option<String>,
+    source: Option<BoxError>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, slug: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            slug,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after_secs: None,
+            allow: None,
+            source: None,
+        }
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad-request", detail)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid bearer access token is required",
+        )
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", detail)
+    }
+
+    pub fn method_not_allowed(allow: String) -> Self {
+        let mut e = Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            format!("this resource supports: {allow}"),
+        );
+        e.allow = Some(allow);
+        e
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", detail)
+    }
+
+    pub fn precondition_failed() -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+            "the resource changed since it was read (If-Match does not match its ETag)",
+        )
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            format!("the request body exceeds {limit} bytes"),
+        )
+    }
+
+    pub fn unsupported_media_type(expected: &str) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            format!("the request body must be {expected}"),
+        )
+    }
+
+    pub fn too_many_requests(retry_after_secs: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            format!("too many attempts; retry in {retry_after_secs} s"),
+        );
+        e.retry_after_secs = Some(retry_after_secs);
+        e
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-error",
+            format!("the request has {} invalid field(s)", errors.len()),
+        );
+        e.errors = errors;
+        e
+    }
+
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn unavailable(source: impl Into<BoxError>) -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service-unavailable",
+            "a required dependency is unavailable; try again shortly",
+        );
+        e.source = Some(source.into());
+        e.retry_after_secs = Some(5);
+        e
+    }
+
+    pub fn internal(source: impl Into<BoxError>) -> Self {
+        let mut e = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal-error",
+            "an unexpected error occurred; the request id identifies it in the logs",
+        );
+        e.source = Some(source.into());
+        e
+    }
+
+    /// A problem for a status produced outside the handlers (framework, middleware).
+    pub fn from_status(status: StatusCode, detail: impl Into<String>) -> Self {
+        if status.is_server_error() {
+            let mut e = Self::internal(detail.into());
+            e.status = status;
+            return e;
+        }
+        Self::new(status, "http-error", detail)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    fn problem(&self) -> Problem {
+        Problem {
+            kind: format!("urn:problem-type:{}", self.slug),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            request_id: request_id::current().unwrap_or_default(),
+            errors: self
+                .errors
+                .iter()
+                .map(|e| ProblemField {
+                    field: e.field.clone(),
+                    message: e.message.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.status, self.detail)
+    }
+}
+
+/// Writes an error and every `source()` below it, one per line.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut current = e.source();
+    while let Some(cause) = current {
+        out.push_str("\n  caused by: ");
+        out.push_str(&cause.to_string());
+        current = cause.source();
+    }
+    out
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status.is_server_error() {
+            let cause = self
+                .source
+                .as_deref()
+                .map(|s| error_chain(s))
+                .unwrap_or_default();
+            tracing::error!(request_id = %request_id::current().unwrap_or_default(), status = self.status.as_u16(), "{cause}");
+        }
+        let mut res = HttpResponse::build(self.status);
+        res.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        if let Some(secs) = self.retry_after_secs {
+            res.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if let Some(allow) = &self.allow
+            && let Ok(v) = HeaderValue::from_str(allow)
+        {
+            res.insert_header((header::ALLOW, v));
+        }
+        match serde_json::to_vec(&self.problem()) {
+            Ok(body) => res.body(body),
+            Err(_) => res.finish(),
+        }
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        Self::validation(e.0)
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Invalid(v) => v.into(),
+            AuthError::EmailTaken => Self::conflict(e.to_string()),
+            AuthError::InvalidCredentials => {
+                let mut err = Self::unauthorized();
+                err.detail = e.to_string();
+                err
+            }
+            AuthError::InvalidToken => {
+                let mut err = Self::unauthorized();
+                err.detail = e.to_string();
+                err
+            }
+            AuthError::Unavailable(source) => Self::unavailable(source),
+            AuthError::Unexpected(source) => Self::internal(source),
+        }
+    }
+}
+
+impl From<UserError> for ApiError {
+    fn from(e: UserError) -> Self {
+        match e {
+            UserError::Invalid(v) => v.into(),
+            UserError::NotFound => Self::not_found(e.to_string()),
+            UserError::EmailTaken => Self::conflict(e.to_string()),
+            UserError::Forbidden => Self::forbidden(e.to_string()),
+            UserError::WrongPassword => Self::field("current_password", "is incorrect"),
+            UserError::PreconditionFailed => Self::precondition_failed(),
+            UserError::Unavailable(source) => Self::unavailable(source),
+            UserError::Unexpected(source) => Self::internal(source),
+        }
+    }
+}

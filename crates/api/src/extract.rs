@@ -1,0 +1,360 @@
+//! Request extractors that answer in problem details: JSON and form bodies (size limit,
+//! content type, per-field errors), query strings, the caller, `If-Match`, the client IP.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, web};
+use app::AuthError;
+use domain::auth::Principal;
+use domain::concurrency::IfMatch;
+use futures_util::StreamExt;
+use futures_util::future::{Ready, ready};
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+
+/// The request body limit in bytes (`MAX_BODY_BYTES`), registered as app data.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// Who is calling, resolved once per request by [`resolve_caller`].
+#[derive(Debug, Clone, Copy)]
+pub enum Caller {
+    Anonymous,
+    Authenticated(Principal),
+    /// A token was presented and refused.
+    Rejected,
+}
+
+/// The bearer token of a request: the `Authorization` header, or `?token=` where allowed.
+fn bearer_token(req: &ServiceRequest) -> Option<Result<String, ()>> {
+    let value = req.headers().get(header::AUTHORIZATION)?;
+    let Ok(value) = value.to_str() else {
+        return Some(Err(()));
+    };
+    let mut parts = value.trim().splitn(2, ' ');
+    match (parts.next(), parts.next()) {
+        (Some(scheme), Some(token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Some(Ok(token.trim().to_owned()))
+        }
+        _ => Some(Err(())),
+    }
+}
+
+/// Resolves the bearer token before any extractor runs, so authentication is decided
+/// before the body is read or validated.
+pub async fn resolve_caller(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, Error> {
+    let caller = match bearer_token(&req) {
+        None => Caller::Anonymous,
+        Some(Err(())) => Caller::Rejected,
+        Some(Ok(token)) => {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| ApiError::internal("application state is not registered"))?;
+            match state.auth.authenticate(&token).await {
+                Ok(principal) => Caller::Authenticated(principal),
+                Err(AuthError::InvalidToken) => Caller::Rejected,
+                Err(e) => return Err(ApiError::from(e).into()),
+            }
+        }
+    };
+    req.extensions_mut().insert(caller);
+    next.call(req).await
+}
+
+fn caller_of(req: &HttpRequest) -> Caller {
+    req.extensions()
+        .get::<Caller>()
+        .copied()
+        .unwrap_or(Caller::Anonymous)
+}
+
+/// An authenticated caller; anything else is `401`.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthUser(pub Principal);
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match caller_of(req) {
+            Caller::Authenticated(p) => Ok(Self(p)),
+            _ => Err(ApiError::unauthorized()),
+        })
+    }
+}
+
+/// An optional caller: anonymous is fine, a refused token is still `401`.
+#[derive(Debug, Clone, Copy)]
+pub struct MaybeUser(pub Option<Principal>);
+
+impl FromRequest for MaybeUser {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match caller_of(req) {
+            Caller::Authenticated(p) => Ok(Self(Some(p))),
+            Caller::Anonymous => Ok(Self(None)),
+            Caller::Rejected => Err(ApiError::unauthorized()),
+        })
+    }
+}
+
+/// The `If-Match` precondition, if sent.
+#[derive(Debug, Clone)]
+pub struct IfMatchHeader(pub Option<IfMatch>);
+
+impl IfMatchHeader {
+    pub fn as_ref(&self) -> Option<&IfMatch> {
+        self.0.as_ref()
+    }
+}
+
+impl FromRequest for IfMatchHeader {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let Some(value) = req.headers().get(header::IF_MATCH) else {
+            return ready(Ok(Self(None)));
+        };
+        ready(
+            value
+                .to_str()
+                .ok()
+                .and_then(IfMatch::parse)
+                .map(|m| Self(Some(m)))
+                .ok_or_else(|| ApiError::bad_request("malformed If-Match header")),
+        )
+    }
+}
+
+/// The client's IP address (the TCP peer; see the README about proxies).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl FromRequest for ClientIp {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self(req.peer_addr().map(|a| a.ip()))))
+    }
+}
+
+fn media_type(req: &HttpRequest) -> Option<String> {
+    let ct = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(
+        ct.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase(),
+    )
+}
+
+fn is_json(media: &str) -> bool {
+    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
+}
+
+/// Reads the whole body, refusing it as soon as it grows past the limit.
+async fn read_body(req: &HttpRequest, mut payload: Payload) -> Result<web::Bytes, ApiError> {
+    let limit = req.app_data::<BodyLimit>().map_or(64 * 1024, |l| l.0);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::payload_too_large(limit));
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::payload_too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Deserialises JSON, telling malformed JSON (`400`) from well-formed but wrong data (`422`,
+/// naming the field).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            "the request body is empty; a JSON object is expected",
+        ));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let (field, message) = describe_data_error(&path, &inner.to_string());
+                ApiError::field(&field, message)
+            }
+            _ => ApiError::bad_request(format!("malformed JSON: {inner}")),
+        }
+    })
+}
+
+/// serde reports a missing field at the parent path with the name in the message.
+fn describe_data_error(path: &str, message: &str) -> (String, String) {
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned();
+    if let Some(rest) = message.strip_prefix("missing field `")
+        && let Some(name) = rest.split('`').next()
+    {
+        let field = if path == "." {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        };
+        return (field, "is required".to_owned());
+    }
+    let field = if path == "." {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    };
+    (field, message)
+}
+
+/// A JSON body, `application/json` only.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            if !media_type(&req).is_some_and(|m| is_json(&m)) {
+                return Err(ApiError::unsupported_media_type("application/json"));
+            }
+            let bytes = read_body(&req, payload).await?;
+            parse_json(&bytes).map(ApiJson)
+        })
+    }
+}
+
+/// A body that may be JSON or an HTML form (`application/x-www-form-urlencoded`), as the
+/// OAuth2 password flow of the docs UI sends it.
+#[derive(Debug)]
+pub enum JsonOrForm<J, F> {
+    Json(J),
+    Form(F),
+}
+
+impl<J: DeserializeOwned + 'static, F: DeserializeOwned + 'static> FromRequest
+    for JsonOrForm<J, F>
+{
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            let media = media_type(&req).unwrap_or_default();
+            if is_json(&media) {
+                let bytes = read_body(&req, payload).await?;
+                parse_json(&bytes).map(JsonOrForm::Json)
+            } else if media == "application/x-www-form-urlencoded" {
+                let bytes = read_body(&req, payload).await?;
+                parse_urlencoded(&bytes).map(JsonOrForm::Form)
+            } else {
+                Err(ApiError::unsupported_media_type(
+                    "application/json or application/x-www-form-urlencoded",
+                ))
+            }
+        })
+    }
+}
+
+fn parse_urlencoded<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(bytes));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let (field, message) = describe_data_error(&path, &e.into_inner().to_string());
+        ApiError::field(&field, message)
+    })
+}
+
+/// Query parameters; a value of the wrong type is `422` naming the parameter.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse_urlencoded(req.query_string().as_bytes()).map(ApiQuery))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        email: String,
+        age: Option<u8>,
+    }
+
+    #[test]
+    fn json_errors_are_classified() {
+        assert_eq!(parse_json::<Body>(b"{").unwrap_err().status().as_u16(), 400);
+        assert_eq!(parse_json::<Body>(b"").unwrap_err().status().as_u16(), 400);
+        assert_eq!(
+            parse_json::<Body>(b"{}").unwrap_err().status().as_u16(),
+            422
+        );
+        assert_eq!(
+            parse_json::<Body>(br#"{"email":"a","age":"x"}"#)
+                .unwrap_err()
+                .status()
+                .as_u16(),
+            422
+        );
+        assert!(parse_json::<Body>(br#"{"email":"a"}"#).is_ok());
+    }
+
+    #[test]
+    fn data_errors_name_the_field() {
+        assert_eq!(
+            describe_data_error(".", "missing field `email` at line 1 column 2").0,
+            "email"
+        );
+        assert_eq!(
+            describe_data_error("age", "invalid type: string \"x\", expected u8").0,
+            "age"
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! The HTTP adapter: actix-web routes, extractors, problem details, OpenAPI, and the
+//! composition root ([`startup`]) that the `api` binary and the end-to-end tests share.
+
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod openapi;
+pub mod pagination;
+pub mod request_id;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,155 @@
+//! The `api` binary: `api [serve]`, `api migrate up|down [N]|status|fresh`, `api create-admin`.
+
+use api::startup::{Application, build_state};
+use infra::Config;
+use migration::{Migrator, MigratorTrait};
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: api [serve]
+       api migrate up | down [N] | status | fresh
+       api create-admin [--email EMAIL] [--password PASSWORD]   (defaults: ADMIN_EMAIL, ADMIN_PASSWORD)";
+
+enum Command {
+    Serve,
+    Migrate(String, Option<u32>),
+    CreateAdmin {
+        email: Option<String>,
+        password: Option<String>,
+    },
+    Help,
+}
+
+fn parse_args(args: &[String]) -> Result<Command, String> {
+    match args.first().map(String::as_str) {
+        None | Some("serve") => Ok(Command::Serve),
+        Some("-h" | "--help" | "help") => Ok(Command::Help),
+        Some("migrate") => {
+            let action = args
+                .get(1)
+                .cloned()
+                .ok_or("migrate needs up, down, status or fresh")?;
+            if !matches!(action.as_str(), "up" | "down" | "status" | "fresh") {
+                return Err(format!("unknown migrate action {action:?}"));
+            }
+            let steps = match args.get(2) {
+                Some(n) => Some(
+                    n.parse::<u32>()
+                        .map_err(|_| format!("not a number of steps: {n:?}"))?,
+                ),
+                None => None,
+            };
+            Ok(Command::Migrate(action, steps))
+        }
+        Some("create-admin") => {
+            let (mut email, mut password) = (None, None);
+            let mut rest = args[1..].iter();
+            while let Some(flag) = rest.next() {
+                let value = rest
+                    .next()
+                    .cloned()
+                    .ok_or(format!("{flag} needs a value"))?;
+                match flag.as_str() {
+                    "--email" => email = Some(value),
+                    "--password" => password = Some(value),
+                    _ => return Err(format!("unknown option {flag:?}")),
+                }
+            }
+            Ok(Command::CreateAdmin { email, password })
+        }
+        Some(other) => Err(format!("unknown command {other:?}")),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match parse_args(&args) {
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    // Configuration problems exit with status 2 and one line naming the key.
+    let config = match Config::load() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    api::telemetry::init(config.log_format, &config.rust_log);
+    let secret = match config.resolve_jwt_secret() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = actix_web::rt::System::new().block_on(run(command, config, secret));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config, secret: String) -> Result<(), domain::BoxError> {
+    match command {
+        Command::Serve => {
+            let host = config.host.clone();
+            let app = Application::build(config, &secret).await?;
+            let shown = if host == "0.0.0.0" {
+                "localhost".to_owned()
+            } else {
+                host
+            };
+            tracing::info!(
+                "listening on http://{shown}:{0}; docs at http://{shown}:{0}/docs",
+                app.port()
+            );
+            println!(
+                "API on http://{shown}:{0} - docs at http://{shown}:{0}/docs",
+                app.port()
+            );
+            app.run_until_stopped().await?;
+            tracing::info!("stopped");
+        }
+        Command::Migrate(action, steps) => {
+            let db = infra::db::connect(&config.database_url, 1).await?;
+            match action.as_str() {
+                "up" => Migrator::up(&db, steps).await?,
+                "down" => Migrator::down(&db, Some(steps.unwrap_or(1))).await?,
+                "fresh" => Migrator::fresh(&db).await?,
+                _ => Migrator::status(&db).await?,
+            }
+            println!("migrate {action}: done");
+        }
+        Command::CreateAdmin { email, password } => {
+            let email = email
+                .or(config.admin_email.clone())
+                .ok_or("--email or ADMIN_EMAIL is required")?;
+            let password = password
+                .or(config.admin_password.clone())
+                .ok_or("--password or ADMIN_PASSWORD is required")?;
+            let db = infra::db::connect(&config.database_url, 1).await?;
+            if config.auto_migrate {
+                Migrator::up(&db, None).await?;
+            }
+            let state = build_state(&config, db, &secret)?;
+            match state.users.bootstrap_admin(&email, &password).await? {
+                app::users::AdminBootstrap::Created(id) => println!("created admin {email} ({id})"),
+                app::users::AdminBootstrap::AlreadyExists(id) => {
+                    println!("an account {email} already exists ({id}); left unchanged")
+                }
+            }
+        }
+        Command::Help => println!("{USAGE}"),
+    }
+    Ok(())
+}

@@ -1,0 +1,327 @@
+//! `/api/v1/users`: one's own account and the admin's user management.
+
+use super::{PROBLEM, ok_with_etag};
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader};
+use crate::pagination::{PageParams, PageResponse};
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use app::users::{AdminUpdate, NewUserInput, UpdateMe};
+use chrono::{DateTime, Utc};
+use domain::user::{Role, User, UserFilter, UserView};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    // `/users/me` before `/users/{id}`, which would otherwise claim "me".
+    cfg.service(get_me)
+        .service(update_me)
+        .service(list_users)
+        .service(create_user)
+        .service(get_user)
+        .service(update_user)
+        .service(delete_user);
+}
+
+/// A user as the user itself and admins see it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f7a4-3b7e-7cc0-9a35-0f1e2d3c4b5a",
+    "email": "ada@example.com",
+    "name": "Ada",
+    "role": "member",
+    "is_active": true,
+    "created_at": "2026-11-23T10:00:00Z",
+    "updated_at": "2026-11-23T10:00:00Z"
+}))]
+pub struct UserResponse {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    #[schema(value_type = String, example = "member")]
+    pub role: Role,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<User> for UserResponse {
+    fn from(u: User) -> Self {
+        Self {
+            id: u.id,
+            email: u.email.to_string(),
+            name: u.name.as_str().to_owned(),
+            role: u.role,
+            is_active: u.is_active,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+/// What everyone may see of another user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicUser {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// The full user to itself and admins, `{id, name}` to everyone else.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum UserViewResponse {
+    Full(UserResponse),
+    Public(PublicUser),
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "Ada L.", "password": "new password 123", "current_password": "correct horse battery"}))]
+pub struct UpdateMeRequest {
+    pub name: Option<String>,
+    pub password: Option<String>,
+    /// Required, and checked, only when `password` is sent.
+    pub current_password: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "grace@example.com", "password": "a long password", "name": "Grace", "role": "admin"}))]
+pub struct CreateUserRequest {
+    pub email: String,
+    pub password: String,
+    pub name: Option<String>,
+    /// `member` (default) or `admin`.
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"role": "admin", "is_active": false}))]
+pub struct AdminUpdateUserRequest {
+    pub name: Option<String>,
+    /// `member` or `admin`.
+    pub role: Option<String>,
+    /// `false` deactivates the account: its tokens stop working at once.
+    pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserListQuery {
+    /// Case-insensitive text in the email or the name.
+    pub q: Option<String>,
+}
+
+/// The caller's own account.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = []), ("oauth2" = [])),
+    responses(
+        (status = 200, description = "The caller, with its ETag", body = UserResponse),
+        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/users/me")]
+pub async fn get_me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
+    let me = state.users.me(&user.0).await?;
+    let etag = me.etag();
+    Ok(ok_with_etag(&UserResponse::from(me), &etag))
+}
+
+/// Rename oneself or change one's password (`current_password` required for the latter).
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = []), ("oauth2" = [])),
+    request_body = UpdateMeRequest,
+    params(("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
+    responses(
+        (status = 200, description = "Updated", body = UserResponse),
+        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Invalid fields or wrong current password", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[patch("/users/me")]
+pub async fn update_me(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    if_match: IfMatchHeader,
+    body: ApiJson<UpdateMeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let input = UpdateMe {
+        name: b.name,
+        password: b.password,
+        current_password: b.current_password,
+    };
+    let me = state
+        .users
+        .update_me(&user.0, input, if_match.as_ref())
+        .await?;
+    let etag = me.etag();
+    Ok(ok_with_etag(&UserResponse::from(me), &etag))
+}
+
+/// All accounts, newest first (admin).
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(PageParams, UserListQuery),
+    responses(
+        (status = 200, description = "A page of users", body = PageResponse<UserResponse>),
+        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Bad query parameters", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    page: ApiQuery<PageParams>,
+    query: ApiQuery<UserListQuery>,
+) -> Result<web::Json<PageResponse<UserResponse>>, ApiError> {
+    let page = page.0.page()?;
+    let filter = UserFilter { q: query.0.q };
+    let users = state.users.list(&user.0, filter, page).await?;
+    Ok(web::Json(PageResponse::from_page(
+        users,
+        UserResponse::from,
+    )))
+}
+
+/// Create an account with a role (admin).
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = []), ("oauth2" = [])),
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = UserResponse),
+        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "Email already registered", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[post("/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ApiJson<CreateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let input = NewUserInput {
+        email: b.email,
+        password: b.password,
+        name: b.name,
+        role: b.role,
+    };
+    let created = state.users.create(&user.0, input).await?;
+    let etag = created.etag();
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/users/{}", created.id)))
+        .insert_header((header::ETAG, etag.as_str()))
+        .json(UserResponse::from(created)))
+}
+
+/// One user: everything to itself and admins, `{id, name}` to others.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(("id" = Uuid, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user, with its ETag", body = UserViewResponse),
+        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such user", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "The id is not a UUID", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/users/{id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    match state.users.get(&user.0, id.into_inner()).await? {
+        UserView::Full(u) => {
+            let etag = u.etag();
+            Ok(ok_with_etag(&UserViewResponse::Full(u.into()), &etag))
+        }
+        UserView::Public { id, name } => Ok(HttpResponse::Ok().json(UserViewResponse::Public(
+            PublicUser {
+                id,
+                name: name.as_str().to_owned(),
+            },
+        ))),
+    }
+}
+
+/// Change a user's name, role or active flag (admin).
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = []), ("oauth2" = [])),
+    request_body = AdminUpdateUserRequest,
+    params(
+        ("id" = Uuid, Path, description = "User id"),
+        ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
+    ),
+    responses(
+        (status = 200, description = "Updated", body = UserResponse),
+        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such user", body = Problem, content_type = PROBLEM),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    if_match: IfMatchHeader,
+    body: ApiJson<AdminUpdateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let input = AdminUpdate {
+        name: b.name,
+        role: b.role,
+        is_active: b.is_active,
+    };
+    let updated = state
+        .users
+        .update(&user.0, id.into_inner(), input, if_match.as_ref())
+        .await?;
+    let etag = updated.etag();
+    Ok(ok_with_etag(&UserResponse::from(updated), &etag))
+}
+
+/// Delete a user with its posts, comments and votes (admin).
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(
+        ("id" = Uuid, Path, description = "User id"),
+        ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such user", body = Problem, content_type = PROBLEM),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[delete("/users/{id}")]
+pub async fn delete_user(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    if_match: IfMatchHeader,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .users
+        .delete(&user.0, id.into_inner(), if_match.as_ref())
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

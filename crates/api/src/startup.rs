@@ -1,0 +1,183 @@
+//! Builds the application from configuration: the composition root shared by the binary
+//! and the end-to-end tests (which bind port 0).
+
+use crate::error::ApiError;
+use crate::extract::{BodyLimit, resolve_caller};
+use crate::openapi::ApiDoc;
+use crate::request_id;
+use crate::routes::{self, fallback::RouteTable};
+use crate::state::AppState;
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::{Condition, from_fn};
+use actix_web::{App, HttpServer, web};
+use app::users::AdminBootstrap;
+use app::{AuthService, UserService};
+use domain::BoxError;
+use infra::Config;
+use infra::db::{self, DatabaseProbe};
+use infra::password::BcryptHasher;
+use infra::rate_limit::InMemoryRateLimiter;
+use infra::repositories::{SeaOrmSessionRepository, SeaOrmUserRepository};
+use infra::token::JwtTokenService;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+use std::net::TcpListener;
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Wires the adapters into the use cases.
+pub fn build_state(
+    config: &Config,
+    db: DatabaseConnection,
+    jwt_secret: &str,
+) -> Result<AppState, BoxError> {
+    let users = Arc::new(SeaOrmUserRepository::new(db.clone()));
+    let sessions = Arc::new(SeaOrmSessionRepository::new(db.clone()));
+    let hasher = Arc::new(BcryptHasher::new(config.bcrypt_cost)?);
+    let tokens = Arc::new(JwtTokenService::new(
+        jwt_secret.as_bytes(),
+        config.jwt_algorithm,
+        config.jwt_expires_minutes,
+        config.refresh_token_days,
+    ));
+    Ok(AppState {
+        auth: Arc::new(AuthService::new(
+            users.clone(),
+            sessions,
+            hasher.clone(),
+            tokens,
+        )),
+        users: Arc::new(UserService::new(users, hasher)),
+        rate_limiter: Arc::new(InMemoryRateLimiter::new()),
+        auth_rate_limit_per_minute: config.auth_rate_limit_per_minute,
+        probes: vec![Arc::new(DatabaseProbe::new(db.clone()))],
+        db,
+        db_max_connections: config.db_max_connections,
+    })
+}
+
+/// The OpenAPI document of everything the server routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(configure_documented)
+        .split_for_parts()
+        .1
+}
+
+/// Every documented route; the single list both the server and [`openapi`] use.
+fn configure_documented(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(routes::health::health)
+        .service(routes::health::ready)
+        .service(routes::health::metrics_endpoint)
+        .service(scope("/api/v1").configure(routes::configure_v1));
+}
+
+fn cors(origins: &str) -> Cors {
+    let origins: Vec<&str> = origins
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .collect();
+    let mut cors = Cors::default()
+        .allow_any_method()
+        .allow_any_header()
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            request_id::HEADER,
+        ])
+        .max_age(3600);
+    if origins.contains(&"*") {
+        cors = cors.allow_any_origin();
+    } else {
+        for origin in origins {
+            cors = cors.allowed_origin(origin);
+        }
+    }
+    cors
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects, migrates (if `AUTO_MIGRATE`), bootstraps the admin, and binds.
+    pub async fn build(config: Config, jwt_secret: &str) -> Result<Self, BoxError> {
+        let db = db::connect(&config.database_url, config.db_max_connections).await?;
+        if config.auto_migrate {
+            Migrator::up(&db, None).await?;
+        }
+        let state = build_state(&config, db, jwt_secret)?;
+        if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) {
+            match state.users.bootstrap_admin(email, password).await {
+                Ok(AdminBootstrap::Created(id)) => {
+                    tracing::info!(%id, "created the admin account {email}")
+                }
+                Ok(AdminBootstrap::AlreadyExists(_)) => {
+                    tracing::info!("admin account {email} exists; left unchanged")
+                }
+                Err(e) => return Err(format!("ADMIN_EMAIL/ADMIN_PASSWORD: {e}").into()),
+            }
+        }
+        let listener = TcpListener::bind((config.host.as_str(), config.port))?;
+        let port = listener.local_addr()?.port();
+        let server = serve(listener, web::Data::new(state), &config)?;
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until SIGTERM/SIGINT, then stops accepting and lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn serve(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    config: &Config,
+) -> std::io::Result<Server> {
+    let body_limit = BodyLimit(config.max_body_bytes);
+    let cors_origins = config.cors_origins.clone();
+    let server = HttpServer::new(move || {
+        let (app, api) = App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .app_data(state.clone())
+            .app_data(body_limit)
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|_, _| ApiError::field("id", "must be a UUID").into()),
+            )
+            .configure(configure_documented)
+            .split_for_parts();
+        let table = web::Data::new(RouteTable::from_openapi(&api));
+        app.app_data(table)
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+            .route("/", web::get().to(routes::fallback::to_docs))
+            .route("/docs", web::get().to(routes::fallback::to_docs))
+            .default_service(web::to(routes::fallback::not_found))
+            .wrap(from_fn(resolve_caller))
+            .wrap(Condition::new(
+                !cors_origins.trim().is_empty(),
+                cors(&cors_origins),
+            ))
+            .wrap(from_fn(request_id::middleware))
+    })
+    .listen(listener)?
+    .shutdown_timeout(30)
+    .run();
+    Ok(server)
+}

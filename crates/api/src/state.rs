@@ -1,0 +1,20 @@
+//! The application state shared by every handler: use cases and adapters behind ports.
+
+use app::{AuthService, UserService};
+use domain::health::DependencyProbe;
+use domain::rate_limit::RateLimiter;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+pub struct AppState {
+    pub auth: Arc<AuthService>,
+    pub users: Arc<UserService>,
+    pub rate_limiter: Arc<dyn RateLimiter>,
+    /// Attempts per client IP and minute for login and for register; 0 is off.
+    pub auth_rate_limit_per_minute: u32,
+    /// Required dependencies checked by `/health/ready`.
+    pub probes: Vec<Arc<dyn DependencyProbe>>,
+    /// For pool statistics in `/metrics`.
+    pub db: DatabaseConnection,
+    pub db_max_connections: u32,
+}

@@ -1,0 +1,223 @@
+//! Accounts and sessions: register, login, refresh, logout, and resolving a bearer token.
+
+use chrono::TimeDelta;
+use domain::BoxError;
+use domain::auth::{
+    PasswordHasher, Principal, RefreshTokenRecord, Session, SessionRepository, TokenPair,
+    TokenService,
+};
+use domain::error::RepoError;
+use domain::job::{Job, JobKind};
+use domain::time;
+use domain::user::{Email, Password, Role, User, UserName, UserRepository};
+use domain::validation::{ValidationError, Validator, required};
+use std::sync::Arc;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    /// Wrong email, wrong password or inactive account: deliberately indistinguishable.
+    #[error("incorrect email or password")]
+    InvalidCredentials,
+    /// Missing, malformed, expired, revoked or tampered token.
+    #[error("invalid or expired token")]
+    InvalidToken,
+    /// A required dependency (the database) is down.
+    #[error("a required dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    #[error("unexpected failure")]
+    Unexpected(#[source] BoxError),
+}
+
+impl From<RepoError> for AuthError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::Unavailable(source) => Self::Unavailable(source),
+            other => Self::Unexpected(other.into()),
+        }
+    }
+}
+
+/// A new account with its first session.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub user: User,
+    pub tokens: TokenPair,
+}
+
+pub struct AuthService {
+    users: Arc<dyn UserRepository>,
+    sessions: Arc<dyn SessionRepository>,
+    hasher: Arc<dyn PasswordHasher>,
+    tokens: Arc<dyn TokenService>,
+}
+
+impl AuthService {
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        sessions: Arc<dyn SessionRepository>,
+        hasher: Arc<dyn PasswordHasher>,
+        tokens: Arc<dyn TokenService>,
+    ) -> Self {
+        Self {
+            users,
+            sessions,
+            hasher,
+            tokens,
+        }
+    }
+
+    /// Creates a member account, enqueues its welcome e-mail in the same transaction, and
+    /// starts a session.
+    pub async fn register(
+        &self,
+        email: &str,
+        password: &str,
+        name: Option<&str>,
+    ) -> Result<Registered, AuthError> {
+        let mut v = Validator::new();
+        let email = v.check("email", Email::parse(email));
+        let password = v.check("password", Password::new(password));
+        let name = v.check_opt("name", name, UserName::new);
+        v.finish()?;
+        let (email, password, name) = (
+            required(email, "email")?,
+            required(password, "password")?,
+            required(name, "name")?,
+        );
+
+        let hash = self
+            .hasher
+            .hash(&password)
+            .await
+            .map_err(AuthError::Unexpected)?;
+        let user = User::new(email, name, Role::Member, hash);
+        let welcome = Job::now(JobKind::WelcomeEmail {
+            user_id: user.id,
+            email: user.email.to_string(),
+            name: user.name.as_str().to_owned(),
+        });
+        match self.users.create(&user, Some(welcome)).await {
+            Ok(()) => {}
+            Err(RepoError::Conflict(_)) => return Err(AuthError::EmailTaken),
+            Err(e) => return Err(e.into()),
+        }
+        let tokens = self.start_session(&user).await?;
+        Ok(Registered { user, tokens })
+    }
+
+    /// Exchanges credentials for a token pair. Every failure costs one bcrypt verification.
+    pub async fn login(&self, email: &str, password: &str) -> Result<TokenPair, AuthError> {
+        // A malformed email cannot belong to an account; still pay for a verification.
+        let user = match Email::parse(email) {
+            Ok(email) => self.users.find_by_email(&email).await?,
+            Err(_) => None,
+        };
+        let hash = user.as_ref().map(|u| u.password_hash.clone());
+        let matches = self
+            .hasher
+            .verify(password, hash)
+            .await
+            .map_err(AuthError::Unexpected)?;
+        match user {
+            Some(user) if matches && user.is_active => self.start_session(&user).await,
+            _ => Err(AuthError::InvalidCredentials),
+        }
+    }
+
+    /// Rotates a refresh token. A token presented twice revokes its whole session.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AuthError> {
+        let hash = self.tokens.hash_refresh_token(refresh_token);
+        let Some(record) = self.sessions.find_refresh_token(&hash).await? else {
+            return Err(AuthError::InvalidToken);
+        };
+        if record.used_at.is_some() {
+            self.sessions.revoke(record.session_id).await?;
+            return Err(AuthError::InvalidToken);
+        }
+        if record.expires_at <= time::now() {
+            return Err(AuthError::InvalidToken);
+        }
+        let Some(principal) = self.sessions.find_principal(record.session_id).await? else {
+            return Err(AuthError::InvalidToken);
+        };
+        let (plain, next) = self.mint_refresh(record.session_id, record.expires_at);
+        if !self.sessions.rotate_refresh_token(record.id, &next).await? {
+            // Lost a race against another exchange of the same token: that is reuse too.
+            self.sessions.revoke(record.session_id).await?;
+            return Err(AuthError::InvalidToken);
+        }
+        self.pair(&principal, plain)
+    }
+
+    /// Ends the caller's session: every token of it is refused from now on.
+    pub async fn logout(&self, principal: &Principal) -> Result<(), AuthError> {
+        self.sessions.revoke(principal.session_id).await?;
+        Ok(())
+    }
+
+    /// Resolves a bearer token to the caller, checking the live session and account.
+    pub async fn authenticate(&self, access_token: &str) -> Result<Principal, AuthError> {
+        let claims = self
+            .tokens
+            .verify_access(access_token)
+            .map_err(|_| AuthError::InvalidToken)?;
+        match self.sessions.find_principal(claims.session_id).await? {
+            Some(p) if p.user_id == claims.user_id => Ok(p),
+            _ => Err(AuthError::InvalidToken),
+        }
+    }
+
+    async fn start_session(&self, user: &User) -> Result<TokenPair, AuthError> {
+        let now = time::now();
+        let session = Session {
+            id: Uuid::now_v7(),
+            user_id: user.id,
+            created_at: now,
+            expires_at: now + self.tokens.refresh_ttl(),
+        };
+        let (plain, first) = self.mint_refresh(session.id, session.expires_at);
+        self.sessions.create(&session, &first).await?;
+        let principal = Principal {
+            user_id: user.id,
+            session_id: session.id,
+            role: user.role,
+        };
+        self.pair(&principal, plain)
+    }
+
+    /// A refresh token lives as long as the session, never longer.
+    fn mint_refresh(
+        &self,
+        session_id: Uuid,
+        session_expires_at: time::Timestamp,
+    ) -> (String, RefreshTokenRecord) {
+        let (plain, token_hash) = self.tokens.new_refresh_token();
+        let expires_at =
+            session_expires_at.min(time::now() + self.tokens.refresh_ttl().max(TimeDelta::zero()));
+        let record = RefreshTokenRecord {
+            id: Uuid::now_v7(),
+            session_id,
+            token_hash,
+            expires_at,
+            used_at: None,
+        };
+        (plain, record)
+    }
+
+    fn pair(&self, principal: &Principal, refresh_token: String) -> Result<TokenPair, AuthError> {
+        let access = self
+            .tokens
+            .issue_access(principal)
+            .map_err(AuthError::Unexpected)?;
+        Ok(TokenPair {
+            access_token: access.token,
+            refresh_token,
+            expires_in: access.expires_in,
+        })
+    }
+}

@@ -1,0 +1,8 @@
+//! Use cases. Each public method is one thing a caller can do; ports come in as
+//! `Arc<dyn Port>` so the composition root picks the adapters and tests pick mocks.
+
+pub mod auth;
+pub mod users;
+
+pub use auth::{AuthError, AuthService, Registered};
+pub use users::{UserError, UserService};

@@ -1,0 +1,295 @@
+//! Users: one's own account, and administration of everyone's.
+
+use domain::BoxError;
+use domain::auth::{PasswordHasher, Principal};
+use domain::concurrency::{IfMatch, precondition_holds};
+use domain::error::RepoError;
+use domain::pagination::{Page, PageRequest};
+use domain::user::{Email, Password, Role, User, UserFilter, UserName, UserRepository, UserView};
+use domain::validation::{ValidationError, Validator, required};
+use std::sync::Arc;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("user not found")]
+    NotFound,
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error("this action needs the admin role")]
+    Forbidden,
+    #[error("the current password is incorrect")]
+    WrongPassword,
+    #[error("the resource changed since it was read")]
+    PreconditionFailed,
+    #[error("a required dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    #[error("unexpected failure")]
+    Unexpected(#[source] BoxError),
+}
+
+impl From<RepoError> for UserError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::Conflict(_) => Self::EmailTaken,
+            RepoError::NotFound => Self::NotFound,
+            RepoError::Stale => Self::PreconditionFailed,
+            RepoError::Unavailable(e) => Self::Unavailable(e),
+            RepoError::Unexpected(e) => Self::Unexpected(e),
+        }
+    }
+}
+
+/// Changes a user makes to its own account.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateMe {
+    pub name: Option<String>,
+    pub password: Option<String>,
+    pub current_password: Option<String>,
+}
+
+/// An account an admin creates.
+#[derive(Debug, Clone)]
+pub struct NewUserInput {
+    pub email: String,
+    pub password: String,
+    pub name: Option<String>,
+    pub role: Option<String>,
+}
+
+/// Changes an admin makes to any account.
+#[derive(Debug, Clone, Default)]
+pub struct AdminUpdate {
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub is_active: Option<bool>,
+}
+
+/// Result of bootstrapping the first admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminBootstrap {
+    Created(Uuid),
+    /// An account with that email exists and was left as it is.
+    AlreadyExists(Uuid),
+}
+
+pub struct UserService {
+    users: Arc<dyn UserRepository>,
+    hasher: Arc<dyn PasswordHasher>,
+}
+
+impl UserService {
+    pub fn new(users: Arc<dyn UserRepository>, hasher: Arc<dyn PasswordHasher>) -> Self {
+        Self { users, hasher }
+    }
+
+    pub async fn me(&self, caller: &Principal) -> Result<User, UserError> {
+        self.load(caller.user_id).await
+    }
+
+    /// Renames the caller or changes its password (which needs the current one).
+    pub async fn update_me(
+        &self,
+        caller: &Principal,
+        input: UpdateMe,
+        if_match: Option<&IfMatch>,
+    ) -> Result<User, UserError> {
+        let mut v = Validator::new();
+        let name = v.check_opt("name", input.name.as_deref(), UserName::new);
+        let password = v.check_opt("password", input.password.as_deref(), Password::new);
+        if input.password.is_some() && input.current_password.is_none() {
+            v.push("current_password", "is required to change the password");
+        }
+        v.finish()?;
+        let (name, password) = (required(name, "name")?, required(password, "password")?);
+
+        let mut user = self.load(caller.user_id).await?;
+        if !precondition_holds(if_match, &user.etag()) {
+            return Err(UserError::PreconditionFailed);
+        }
+        let expected = user.updated_at;
+        if let Some(password) = password {
+            let current = input.current_password.unwrap_or_default();
+            let ok = self
+                .hasher
+                .verify(&current, Some(user.password_hash.clone()))
+                .await
+                .map_err(UserError::Unexpected)?;
+            if !ok {
+                return Err(UserError::WrongPassword);
+            }
+            user.password_hash = self
+                .hasher
+                .hash(&password)
+                .await
+                .map_err(UserError::Unexpected)?;
+        }
+        if let Some(name) = name {
+            user.name = name;
+        }
+        user.touch();
+        self.users.update(&user, if_match.map(|_| expected)).await?;
+        Ok(user)
+    }
+
+    /// The admin's list of accounts.
+    pub async fn list(
+        &self,
+        caller: &Principal,
+        filter: UserFilter,
+        page: PageRequest,
+    ) -> Result<Page<User>, UserError> {
+        require_admin(caller)?;
+        let filter = UserFilter {
+            q: filter
+                .q
+                .map(|q| q.trim().to_owned())
+                .filter(|q| !q.is_empty()),
+        };
+        Ok(self.users.list(&filter, page).await?)
+    }
+
+    /// An admin creates an account with any role.
+    pub async fn create(&self, caller: &Principal, input: NewUserInput) -> Result<User, UserError> {
+        require_admin(caller)?;
+        let user = self.build_user(input).await?;
+        self.users.create(&user, None).await?;
+        Ok(user)
+    }
+
+    /// Everything to the user itself and to admins, `{id, name}` to anyone else.
+    pub async fn get(&self, caller: &Principal, id: Uuid) -> Result<UserView, UserError> {
+        let user = self.load(id).await?;
+        if caller.user_id == id || caller.is_admin() {
+            Ok(UserView::Full(user))
+        } else {
+            Ok(UserView::Public {
+                id: user.id,
+                name: user.name,
+            })
+        }
+    }
+
+    /// An admin renames, promotes, demotes, deactivates or reactivates an account.
+    /// A deactivated account's sessions stop working at once (sessions check it).
+    pub async fn update(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        input: AdminUpdate,
+        if_match: Option<&IfMatch>,
+    ) -> Result<User, UserError> {
+        require_admin(caller)?;
+        let mut v = Validator::new();
+        let name = v.check_opt("name", input.name.as_deref(), UserName::new);
+        let role = v.check_opt("role", input.role.as_deref(), str::parse::<Role>);
+        v.finish()?;
+        let (name, role) = (required(name, "name")?, required(role, "role")?);
+
+        let mut user = self.load(id).await?;
+        if !precondition_holds(if_match, &user.etag()) {
+            return Err(UserError::PreconditionFailed);
+        }
+        let expected = user.updated_at;
+        if let Some(name) = name {
+            user.name = name;
+        }
+        if let Some(role) = role {
+            user.role = role;
+        }
+        if let Some(active) = input.is_active {
+            user.is_active = active;
+        }
+        user.touch();
+        self.users.update(&user, if_match.map(|_| expected)).await?;
+        Ok(user)
+    }
+
+    /// An admin deletes an account with its posts, comments and votes.
+    pub async fn delete(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        if_match: Option<&IfMatch>,
+    ) -> Result<(), UserError> {
+        require_admin(caller)?;
+        let expected = match if_match {
+            None => None,
+            Some(m) => {
+                let user = self.load(id).await?;
+                if !m.matches(&user.etag()) {
+                    return Err(UserError::PreconditionFailed);
+                }
+                Some(user.updated_at)
+            }
+        };
+        self.users.delete(id, expected).await?;
+        Ok(())
+    }
+
+    /// Creates the first admin from configuration or the CLI; an existing account with
+    /// that email is never overwritten.
+    pub async fn bootstrap_admin(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<AdminBootstrap, UserError> {
+        let parsed = Email::parse(email).map_err(|e| ValidationError::from(e.at("email")))?;
+        if let Some(existing) = self.users.find_by_email(&parsed).await? {
+            return Ok(AdminBootstrap::AlreadyExists(existing.id));
+        }
+        let input = NewUserInput {
+            email: email.to_owned(),
+            password: password.to_owned(),
+            name: None,
+            role: Some(Role::Admin.as_str().to_owned()),
+        };
+        let user = self.build_user(input).await?;
+        match self.users.create(&user, None).await {
+            Ok(()) => Ok(AdminBootstrap::Created(user.id)),
+            // Another instance bootstrapped it at the same moment.
+            Err(RepoError::Conflict(_)) => {
+                let existing = self
+                    .users
+                    .find_by_email(&user.email)
+                    .await?
+                    .ok_or(UserError::NotFound)?;
+                Ok(AdminBootstrap::AlreadyExists(existing.id))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn build_user(&self, input: NewUserInput) -> Result<User, UserError> {
+        let mut v = Validator::new();
+        let email = v.check("email", Email::parse(&input.email));
+        let password = v.check("password", Password::new(&input.password));
+        let name = v.check_opt("name", input.name.as_deref(), UserName::new);
+        let role = v.check_opt("role", input.role.as_deref(), str::parse::<Role>);
+        v.finish()?;
+        let email = required(email, "email")?;
+        let password = required(password, "password")?;
+        let name = required(name, "name")?;
+        let role = required(role, "role")?.unwrap_or_default();
+        let hash = self
+            .hasher
+            .hash(&password)
+            .await
+            .map_err(UserError::Unexpected)?;
+        Ok(User::new(email, name, role, hash))
+    }
+
+    async fn load(&self, id: Uuid) -> Result<User, UserError> {
+        self.users.find_by_id(id).await?.ok_or(UserError::NotFound)
+    }
+}
+
+fn require_admin(caller: &Principal) -> Result<(), UserError> {
+    if caller.is_admin() {
+        Ok(())
+    } else {
+        Err(UserError::Forbidden)
+    }
+}

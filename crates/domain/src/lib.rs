@@ -1,0 +1,18 @@
+//! The domain: entities, value objects, domain errors and the ports the outer layers implement.
+//!
+//! Nothing here performs I/O or knows about HTTP, SQL or an async runtime; ports are
+//! `async_trait` traits so adapters can be swapped and use cases tested against mocks.
+
+pub mod auth;
+pub mod concurrency;
+pub mod error;
+pub mod health;
+pub mod job;
+pub mod pagination;
+pub mod rate_limit;
+pub mod time;
+pub mod user;
+pub mod validation;
+
+pub use error::{BoxError, RepoError};
+pub use validation::{FieldError, ValidationError};

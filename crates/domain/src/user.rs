@@ -1,0 +1,346 @@
+//! Users: accounts, their value objects and the repository port.
+
+use crate::concurrency::ETag;
+use crate::error::RepoError;
+use crate::job::Job;
+use crate::pagination::{Page, PageRequest};
+use crate::time::{self, Timestamp};
+use crate::validation::Invalid;
+use async_trait::async_trait;
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// A syntactically valid e-mail address, trimmed and lower-cased so that uniqueness is
+/// case-insensitive.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let email = raw.trim().to_lowercase();
+        if email.is_empty() {
+            return Err(Invalid::new("must not be empty"));
+        }
+        if email.len() > Self::MAX_LEN {
+            return Err(Invalid::new(format!(
+                "must be at most {} characters",
+                Self::MAX_LEN
+            )));
+        }
+        // Display-name forms such as "A <a@b.c>" are valid RFC 5322 but not an address.
+        if email.contains(['<', '>', ' ']) || !email_address::EmailAddress::is_valid(&email) {
+            return Err(Invalid::new("must be a valid e-mail address"));
+        }
+        Ok(Self(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The part before the `@`, the default display name.
+    pub fn local_part(&self) -> &str {
+        self.0.split('@').next().unwrap_or(&self.0)
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A display name: 1 to 100 characters after trimming.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserName(String);
+
+impl UserName {
+    pub const MAX_CHARS: usize = 100;
+
+    pub fn new(raw: &str) -> Result<Self, Invalid> {
+        let name = raw.trim();
+        let chars = name.chars().count();
+        if chars == 0 {
+            return Err(Invalid::new("must not be empty"));
+        }
+        if chars > Self::MAX_CHARS {
+            return Err(Invalid::new(format!(
+                "must be at most {} characters",
+                Self::MAX_CHARS
+            )));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(Invalid::new("must not contain control characters"));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The default name for a new account: the address's local part, cut to fit.
+    pub fn from_email(email: &Email) -> Self {
+        Self(email.local_part().chars().take(Self::MAX_CHARS).collect())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A plain-text password as a client sent it: 8 to 72 bytes, since bcrypt ignores
+/// everything after byte 72 and a silently truncated password is a weaker one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub const MIN_BYTES: usize = 8;
+    pub const MAX_BYTES: usize = 72;
+
+    pub fn new(raw: &str) -> Result<Self, Invalid> {
+        if raw.len() < Self::MIN_BYTES {
+            return Err(Invalid::new(format!(
+                "must be at least {} bytes",
+                Self::MIN_BYTES
+            )));
+        }
+        if raw.len() > Self::MAX_BYTES {
+            return Err(Invalid::new(format!(
+                "must be at most {} bytes",
+                Self::MAX_BYTES
+            )));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+/// A stored password hash (bcrypt's modular crypt format).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    pub fn new(hash: impl Into<String>) -> Self {
+        Self(hash.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash(***)")
+    }
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    #[default]
+    Member,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Member => "member",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = Invalid;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "member" => Ok(Self::Member),
+            "admin" => Ok(Self::Admin),
+            _ => Err(Invalid::new("must be one of: member, admin")),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: Uuid,
+    pub email: Email,
+    pub name: UserName,
+    pub role: Role,
+    pub is_active: bool,
+    pub password_hash: PasswordHash,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl User {
+    /// A new active account with a time-ordered id.
+    pub fn new(
+        email: Email,
+        name: Option<UserName>,
+        role: Role,
+        password_hash: PasswordHash,
+    ) -> Self {
+        let now = time::now();
+        let name = name.unwrap_or_else(|| UserName::from_email(&email));
+        Self {
+            id: Uuid::now_v7(),
+            email,
+            name,
+            role,
+            is_active: true,
+            password_hash,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    pub fn etag(&self) -> ETag {
+        ETag::for_version(self.id, self.updated_at)
+    }
+
+    /// Marks a change: every write gets a new version.
+    pub fn touch(&mut self) {
+        self.updated_at = time::next_after(self.updated_at);
+    }
+}
+
+/// What a caller may see of a user: everything about itself (or as an admin), only
+/// `{id, name}` about anyone else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserView {
+    Full(User),
+    Public { id: Uuid, name: UserName },
+}
+
+/// Filters of the admin's user list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    /// Case-insensitive substring of the email or the name.
+    pub q: Option<String>,
+}
+
+/// Storage of users. Every write that must be atomic is one method.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Inserts the user and, in the same transaction, the job (the welcome e-mail) so
+    /// neither exists without the other. A taken email is `RepoError::Conflict`.
+    async fn create(&self, user: &User, job: Option<Job>) -> Result<(), RepoError>;
+    async fn find_by_id(&self, id: Uuid) -> Result<Option<User>, RepoError>;
+    async fn find_by_email(&self, email: &Email) -> Result<Option<User>, RepoError>;
+    async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, RepoError>;
+    /// Saves the changed user. With `expected_updated_at`, the write only applies while the
+    /// stored version is still that one (else `RepoError::Stale`).
+    async fn update(
+        &self,
+        user: &User,
+        expected_updated_at: Option<Timestamp>,
+    ) -> Result<(), RepoError>;
+    /// Deletes the user with everything it owns (`RepoError::NotFound` if absent,
+    /// `RepoError::Stale` if `expected_updated_at` no longer matches).
+    async fn delete(
+        &self,
+        id: Uuid,
+        expected_updated_at: Option<Timestamp>,
+    ) -> Result<(), RepoError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_trimmed_lowercased_and_validated() {
+        assert_eq!(
+            Email::parse("  Ann@Example.COM ").unwrap().as_str(),
+            "ann@example.com"
+        );
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "a b@example.com",
+            "Ann <ann@example.com>",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(Email::parse(&long).is_err());
+    }
+
+    #[test]
+    fn name_bounds_count_characters_not_bytes() {
+        assert_eq!(UserName::new("  Ann ").unwrap().as_str(), "Ann");
+        assert!(UserName::new("   ").is_err());
+        assert!(UserName::new(&"é".repeat(100)).is_ok());
+        assert!(UserName::new(&"é".repeat(101)).is_err());
+        assert!(UserName::new("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn default_name_is_the_local_part() {
+        let email = Email::parse("Grace.Hopper@navy.mil").unwrap();
+        assert_eq!(UserName::from_email(&email).as_str(), "grace.hopper");
+    }
+
+    #[test]
+    fn password_bounds_are_bytes() {
+        assert!(Password::new("1234567").is_err());
+        assert!(Password::new("12345678").is_ok());
+        assert!(Password::new(&"x".repeat(72)).is_ok());
+        assert!(Password::new(&"x".repeat(73)).is_err());
+        // 36 two-byte characters are 72 bytes; one more is over bcrypt's limit.
+        assert!(Password::new(&"é".repeat(36)).is_ok());
+        assert!(Password::new(&"é".repeat(37)).is_err());
+        assert_eq!(
+            format!("{:?}", Password::new("secret-pw").unwrap()),
+            "Password(***)"
+        );
+    }
+
+    #[test]
+    fn roles_parse_and_print() {
+        assert_eq!("admin".parse::<Role>().unwrap(), Role::Admin);
+        assert_eq!(Role::Member.to_string(), "member");
+        assert!("root".parse::<Role>().is_err());
+        assert!("Admin".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn new_users_are_active_members_with_fresh_versions() {
+        let email = Email::parse("a@b.co").unwrap();
+        let mut user = User::new(email, None, Role::Member, PasswordHash::new("h"));
+        assert!(user.is_active && !user.is_admin());
+        assert_eq!(user.name.as_str(), "a");
+        let before = user.etag();
+        user.touch();
+        assert_ne!(before, user.etag());
+    }
+}

@@ -1,0 +1,143 @@
+//! Field-level validation results, so a client learns about every bad field at once.
+
+use std::fmt;
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A value object rejected its input; the caller names the field with [`Invalid::at`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid(pub String);
+
+impl Invalid {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+
+    pub fn at(self, field: &str) -> FieldError {
+        FieldError::new(field, self.0)
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Every invalid field of one request (never empty).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} invalid field(s)", .0.len())]
+pub struct ValidationError(pub Vec<FieldError>);
+
+impl ValidationError {
+    pub fn single(field: &str, message: impl Into<String>) -> Self {
+        Self(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<FieldError> for ValidationError {
+    fn from(e: FieldError) -> Self {
+        Self(vec![e])
+    }
+}
+
+/// Collects field errors while values are parsed one by one.
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: Vec<FieldError>,
+}
+
+impl Validator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keeps the value, or records the error under `field`.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, Invalid>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.errors.push(e.at(field));
+                None
+            }
+        }
+    }
+
+    /// Like [`Validator::check`] for an optional input: `None` stays `None`.
+    pub fn check_opt<T, I>(
+        &mut self,
+        field: &str,
+        input: Option<I>,
+        parse: impl FnOnce(I) -> Result<T, Invalid>,
+    ) -> Option<Option<T>> {
+        match input {
+            None => Some(None),
+            Some(i) => self.check(field, parse(i)).map(Some),
+        }
+    }
+
+    pub fn push(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    /// `Ok` only when nothing was recorded.
+    pub fn finish(self) -> Result<(), ValidationError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationError(self.errors))
+        }
+    }
+}
+
+/// Turns the `Option`s a [`Validator`] handed out into values once `finish` succeeded.
+/// A `None` here means a check was skipped by mistake, reported as a validation error.
+pub fn required<T>(value: Option<T>, field: &str) -> Result<T, ValidationError> {
+    value.ok_or_else(|| ValidationError::single(field, "is invalid"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collects_every_failing_field() {
+        let mut v = Validator::new();
+        let a: Option<u8> = v.check("a", Err(Invalid::new("bad a")));
+        let b = v.check("b", Ok(2u8));
+        v.push("c", "bad c");
+        assert_eq!(a, None);
+        assert_eq!(b, Some(2));
+        let err = v.finish().unwrap_err();
+        assert_eq!(
+            err.0,
+            vec![FieldError::new("a", "bad a"), FieldError::new("c", "bad c")]
+        );
+    }
+
+    #[test]
+    fn optional_inputs_pass_through_when_absent() {
+        let mut v = Validator::new();
+        let absent = v.check_opt("x", None::<&str>, |_| Err::<u8, _>(Invalid::new("no")));
+        let present = v.check_opt("y", Some("7"), |s| {
+            s.parse::<u8>().map_err(|_| Invalid::new("nan"))
+        });
+        assert_eq!(absent, Some(None));
+        assert_eq!(present, Some(Some(7)));
+        assert!(v.finish().is_ok());
+    }
+}

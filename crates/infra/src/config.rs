@@ -1,0 +1,428 @@
+//! Configuration: defaults, then an optional `config.toml`, then `.env`, then the
+//! environment. Keys are the environment names of SPEC section 7, lower-cased in TOML.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Every key the service reads, as written in the environment.
+pub const KEYS: &[&str] = &[
+    "DATABASE_URL",
+    "HOST",
+    "PORT",
+    "APP_ENV",
+    "JWT_SECRET",
+    "JWT_ALGORITHM",
+    "JWT_EXPIRES_MINUTES",
+    "REFRESH_TOKEN_DAYS",
+    "REDIS_URL",
+    "SMTP_URL",
+    "CORS_ORIGINS",
+    "LOG_FORMAT",
+    "RUST_LOG",
+    "AUTO_MIGRATE",
+    "ADMIN_EMAIL",
+    "ADMIN_PASSWORD",
+    "BCRYPT_COST",
+    "DB_MAX_CONNECTIONS",
+    "JOB_MAX_ATTEMPTS",
+    "AUTH_RATE_LIMIT_PER_MINUTE",
+    "MAX_BODY_BYTES",
+];
+
+/// Where the default SQLite file and the generated development secret live.
+pub const DATA_DIR: &str = "data";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AppEnv {
+    #[default]
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum JwtAlgorithm {
+    #[default]
+    HS256,
+    HS384,
+    HS512,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    #[serde(deserialize_with = "lenient::string")]
+    pub database_url: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub host: String,
+    pub port: u16,
+    pub app_env: AppEnv,
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub jwt_secret: Option<String>,
+    pub jwt_algorithm: JwtAlgorithm,
+    pub jwt_expires_minutes: u32,
+    pub refresh_token_days: u32,
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub redis_url: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub smtp_url: Option<String>,
+    /// Comma-separated origins, or `*`; empty allows no cross-origin browser calls.
+    #[serde(deserialize_with = "lenient::string")]
+    pub cors_origins: String,
+    pub log_format: LogFormat,
+    #[serde(deserialize_with = "lenient::string")]
+    pub rust_log: String,
+    pub auto_migrate: bool,
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub admin_email: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub admin_password: Option<String>,
+    pub bcrypt_cost: u32,
+    pub db_max_connections: u32,
+    pub job_max_attempts: u32,
+    /// Attempts per client IP and minute for login and for register; 0 turns it off.
+    pub auth_rate_limit_per_minute: u32,
+    pub max_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: format!("sqlite://{DATA_DIR}/app.db?mode=rwc"),
+            host: "127.0.0.1".into(),
+            port: 8000,
+            app_env: AppEnv::Development,
+            jwt_secret: None,
+            jwt_algorithm: JwtAlgorithm::HS256,
+            jwt_expires_minutes: 15,
+            refresh_token_days: 30,
+            redis_url: None,
+            smtp_url: None,
+            cors_origins: String::new(),
+            log_format: LogFormat::Pretty,
+            rust_log: "info".into(),
+            auto_migrate: true,
+            admin_email: None,
+            admin_password: None,
+            bcrypt_cost: 12,
+            db_max_connections: 10,
+            job_max_attempts: 8,
+            auth_rate_limit_per_minute: 10,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// A configuration problem, naming the key as the environment spells it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration: {key}: {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, message: impl Into<String>) -> Self {
+        Self {
+            key: key.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads from `config.toml` and `.env` in the working directory and the environment.
+    /// `.env` never overrides a variable that is already set.
+    pub fn load() -> Result<Self, ConfigError> {
+        if let Err(e) = dotenvy::dotenv()
+            && !e.not_found()
+        {
+            return Err(ConfigError::new(".env", e.to_string()));
+        }
+        Self::from_figment(Self::figment(Path::new("config.toml")))
+    }
+
+    pub fn figment(toml: &Path) -> Figment {
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(toml))
+            .merge(Env::raw().only(KEYS))
+    }
+
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let config: Config = figment.extract().map_err(|e| {
+            let key = e.path.join(".").to_uppercase();
+            let key = if key.is_empty() {
+                "config".to_owned()
+            } else {
+                key
+            };
+            ConfigError::new(&key, e.kind.to_string())
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Rules serde cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let url_scheme = |key: &str, url: &str, schemes: &[&str]| {
+            if schemes.iter().any(|s| url.starts_with(s)) {
+                Ok(())
+            } else {
+                Err(ConfigError::new(
+                    key,
+                    format!("must start with one of {}", schemes.join(", ")),
+                ))
+            }
+        };
+        url_scheme(
+            "DATABASE_URL",
+            &self.database_url,
+            &["sqlite:", "postgres://", "postgresql://"],
+        )?;
+        if let Some(url) = &self.redis_url {
+            url_scheme("REDIS_URL", url, &["redis://", "rediss://"])?;
+        }
+        if let Some(url) = &self.smtp_url {
+            url_scheme("SMTP_URL", url, &["smtp://", "smtps://"])?;
+        }
+        if self.host.trim().is_empty() {
+            return Err(ConfigError::new("HOST", "must not be empty"));
+        }
+        let positive = [
+            ("JWT_EXPIRES_MINUTES", self.jwt_expires_minutes as usize),
+            ("REFRESH_TOKEN_DAYS", self.refresh_token_days as usize),
+            ("DB_MAX_CONNECTIONS", self.db_max_connections as usize),
+            ("JOB_MAX_ATTEMPTS", self.job_max_attempts as usize),
+            ("MAX_BODY_BYTES", self.max_body_bytes),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                return Err(ConfigError::new(key, "must be greater than 0"));
+            }
+        }
+        if !(4..=31).contains(&self.bcrypt_cost) {
+            return Err(ConfigError::new("BCRYPT_COST", "must be between 4 and 31"));
+        }
+        if self.admin_email.is_some() != self.admin_password.is_some() {
+            let missing = if self.admin_email.is_none() {
+                "ADMIN_EMAIL"
+            } else {
+                "ADMIN_PASSWORD"
+            };
+            return Err(ConfigError::new(
+                missing,
+                "ADMIN_EMAIL and ADMIN_PASSWORD go together",
+            ));
+        }
+        if self.app_env == AppEnv::Production {
+            match &self.jwt_secret {
+                None => return Err(ConfigError::new("JWT_SECRET", "is required in production")),
+                Some(s) if s.len() < 32 => {
+                    return Err(ConfigError::new(
+                        "JWT_SECRET",
+                        "must be at least 32 bytes in production",
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The signing secret: the configured one, or in development one generated once and
+    /// kept under `data/` so tokens survive restarts.
+    pub fn resolve_jwt_secret(&self) -> Result<String, ConfigError> {
+        if let Some(secret) = &self.jwt_secret {
+            return Ok(secret.clone());
+        }
+        if self.app_env == AppEnv::Production {
+            return Err(ConfigError::new("JWT_SECRET", "is required in production"));
+        }
+        let path = PathBuf::from(DATA_DIR).join("jwt_secret");
+        load_or_create_secret(&path)
+            .map_err(|e| ConfigError::new("JWT_SECRET", format!("{}: {e}", path.display())))
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+fn load_or_create_secret(path: &Path) -> std::io::Result<String> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let existing = existing.trim();
+        if existing.len() >= 32 {
+            return Ok(existing.to_owned());
+        }
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let secret = crate::token::random_token(48);
+    std::fs::write(path, &secret)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(secret)
+}
+
+/// figment parses `12345678` from the environment as a number; a password or secret that
+/// happens to look like one is still a string. Empty strings count as unset.
+mod lenient {
+    use serde::Deserializer;
+    use serde::de::{self, Visitor};
+    use std::fmt;
+
+    struct AnyScalar;
+
+    impl<'de> Visitor<'de> for AnyScalar {
+        type Value = Option<String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok((!v.is_empty()).then(|| v.to_owned()))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_i128<E: de::Error>(self, v: i128) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_u128<E: de::Error>(self, v: u128) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_char<E: de::Error>(self, v: char) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(AnyScalar)
+        }
+    }
+
+    pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        d.deserialize_any(AnyScalar)
+    }
+
+    pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        Ok(d.deserialize_any(AnyScalar)?.unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    fn load_in(jail: &Jail) -> Result<Config, ConfigError> {
+        Config::from_figment(Config::figment(&jail.directory().join("config.toml")))
+    }
+
+    #[test]
+    fn defaults_are_development_on_sqlite() {
+        Jail::expect_with(|jail| {
+            let config = load_in(jail).expect("defaults are valid");
+            assert_eq!(config.port, 8000);
+            assert!(config.is_sqlite());
+            assert_eq!(config.app_env, AppEnv::Development);
+            assert_eq!(config.max_body_bytes, 65536);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn environment_overrides_toml_which_overrides_defaults() {
+        Jail::expect_with(|jail| {
+            jail.create_file("config.toml", "port = 9000\nbcrypt_cost = 5\n")?;
+            jail.set_env("PORT", "9100");
+            let config = load_in(jail).expect("valid");
+            assert_eq!(config.port, 9100);
+            assert_eq!(config.bcrypt_cost, 5);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn numeric_looking_strings_stay_strings_and_empty_is_unset() {
+        Jail::expect_with(|jail| {
+            jail.set_env("ADMIN_EMAIL", "root@example.com");
+            jail.set_env("ADMIN_PASSWORD", "12345678");
+            jail.set_env("REDIS_URL", "");
+            let config = load_in(jail).expect("valid");
+            assert_eq!(config.admin_password.as_deref(), Some("12345678"));
+            assert_eq!(config.redis_url, None);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        for (key, value) in [
+            ("PORT", "eighty"),
+            ("PORT", "70000"),
+            ("JWT_ALGORITHM", "RS256"),
+            ("LOG_FORMAT", "xml"),
+            ("BCRYPT_COST", "3"),
+            ("DATABASE_URL", "mysql://x"),
+            ("AUTO_MIGRATE", "maybe"),
+            ("MAX_BODY_BYTES", "0"),
+        ] {
+            Jail::expect_with(|jail| {
+                jail.set_env(key, value);
+                let err = load_in(jail).expect_err("must be refused");
+                assert_eq!(err.key, key, "{key}={value}: {err}");
+                Ok(())
+            });
+        }
+    }
+
+    #[test]
+    fn production_needs_a_long_secret() {
+        Jail::expect_with(|jail| {
+            jail.set_env("APP_ENV", "production");
+            assert_eq!(load_in(jail).unwrap_err().key, "JWT_SECRET");
+            jail.set_env("JWT_SECRET", "short");
+            assert_eq!(load_in(jail).unwrap_err().key, "JWT_SECRET");
+            jail.set_env("JWT_SECRET", "x".repeat(32));
+            assert!(load_in(jail).is_ok());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn development_secret_is_generated_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/jwt_secret");
+        let first = load_or_create_secret(&path).unwrap();
+        let second = load_or_create_secret(&path).unwrap();
+        assert!(first.len() >= 32);
+        assert_eq!(first, second);
+    }
+}

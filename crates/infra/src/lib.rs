@@ -1,0 +1,11 @@
+//! Adapters: implementations of the domain's ports, plus configuration and database set-up.
+
+pub mod config;
+pub mod db;
+pub mod entities;
+pub mod password;
+pub mod rate_limit;
+pub mod repositories;
+pub mod token;
+
+pub use config::{Config, ConfigError};

@@ -1,0 +1,137 @@
+use super::map_db_err;
+use crate::entities::{refresh_tokens, sessions, users};
+use async_trait::async_trait;
+use domain::RepoError;
+use domain::auth::{Principal, RefreshTokenRecord, Session, SessionRepository};
+use domain::time;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
+use uuid::Uuid;
+
+pub struct SeaOrmSessionRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaOrmSessionRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn token_model(t: &RefreshTokenRecord) -> refresh_tokens::ActiveModel {
+    refresh_tokens::ActiveModel {
+        id: Set(t.id),
+        session_id: Set(t.session_id),
+        token_hash: Set(t.token_hash.clone()),
+        expires_at: Set(t.expires_at),
+        used_at: Set(t.used_at),
+        created_at: Set(time::now()),
+    }
+}
+
+#[async_trait]
+impl SessionRepository for SeaOrmSessionRepository {
+    async fn create(
+        &self,
+        session: &Session,
+        first_token: &RefreshTokenRecord,
+    ) -> Result<(), RepoError> {
+        let txn = self.db.begin().await.map_err(map_db_err)?;
+        sessions::Entity::insert(sessions::ActiveModel {
+            id: Set(session.id),
+            user_id: Set(session.user_id),
+            created_at: Set(session.created_at),
+            expires_at: Set(session.expires_at),
+            revoked_at: Set(None),
+        })
+        .exec_without_returning(&txn)
+        .await
+        .map_err(map_db_err)?;
+        refresh_tokens::Entity::insert(token_model(first_token))
+            .exec_without_returning(&txn)
+            .await
+            .map_err(map_db_err)?;
+        txn.commit().await.map_err(map_db_err)
+    }
+
+    async fn find_principal(&self, session_id: Uuid) -> Result<Option<Principal>, RepoError> {
+        // One round trip per authenticated request: the live session joined to its user.
+        let row = sessions::Entity::find_by_id(session_id)
+            .filter(sessions::Column::RevokedAt.is_null())
+            .filter(sessions::Column::ExpiresAt.gt(time::now()))
+            .find_also_related(users::Entity)
+            .one(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        let Some((session, Some(user))) = row else {
+            return Ok(None);
+        };
+        if !user.is_active {
+            return Ok(None);
+        }
+        let role = user
+            .role
+            .parse()
+            .map_err(|e| RepoError::unexpected(format!("stored role: {e}")))?;
+        Ok(Some(Principal {
+            user_id: user.id,
+            session_id: session.id,
+            role,
+        }))
+    }
+
+    async fn find_refresh_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshTokenRecord>, RepoError> {
+        let row = refresh_tokens::Entity::find()
+            .filter(refresh_tokens::Column::TokenHash.eq(token_hash))
+            .one(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        Ok(row.map(|m| RefreshTokenRecord {
+            id: m.id,
+            session_id: m.session_id,
+            token_hash: m.token_hash,
+            expires_at: m.expires_at,
+            used_at: m.used_at,
+        }))
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        used_id: Uuid,
+        next: &RefreshTokenRecord,
+    ) -> Result<bool, RepoError> {
+        let txn = self.db.begin().await.map_err(map_db_err)?;
+        // The conditional update is the lock: of two concurrent exchanges only one sees a row.
+        let spent = refresh_tokens::Entity::update_many()
+            .col_expr(refresh_tokens::Column::UsedAt, Expr::value(time::now()))
+            .filter(refresh_tokens::Column::Id.eq(used_id))
+            .filter(refresh_tokens::Column::UsedAt.is_null())
+            .exec(&txn)
+            .await
+            .map_err(map_db_err)?;
+        if spent.rows_affected != 1 {
+            txn.rollback().await.map_err(map_db_err)?;
+            return Ok(false);
+        }
+        refresh_tokens::Entity::insert(token_model(next))
+            .exec_without_returning(&txn)
+            .await
+            .map_err(map_db_err)?;
+        txn.commit().await.map_err(map_db_err)?;
+        Ok(true)
+    }
+
+    async fn revoke(&self, session_id: Uuid) -> Result<(), RepoError> {
+        sessions::Entity::update_many()
+            .col_expr(sessions::Column::RevokedAt, Expr::value(time::now()))
+            .filter(sessions::Column::Id.eq(session_id))
+            .filter(sessions::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,180 @@
+use super::{contains_pattern, map_db_err};
+use crate::entities::{jobs, users};
+use async_trait::async_trait;
+use domain::RepoError;
+use domain::job::Job;
+use domain::pagination::{Page, PageRequest};
+use domain::time::{self, Timestamp};
+use domain::user::{Email, PasswordHash, User, UserFilter, UserName, UserRepository};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+pub struct SeaOrmUserRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaOrmUserRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn to_domain(m: users::Model) -> Result<User, RepoError> {
+    // Rows are only written through the domain, so these parse; a failure means corruption.
+    Ok(User {
+        id: m.id,
+        email: Email::parse(&m.email)
+            .map_err(|e| RepoError::unexpected(format!("stored email: {e}")))?,
+        name: UserName::new(&m.name)
+            .map_err(|e| RepoError::unexpected(format!("stored name: {e}")))?,
+        role: m
+            .role
+            .parse()
+            .map_err(|e| RepoError::unexpected(format!("stored role: {e}")))?,
+        is_active: m.is_active,
+        password_hash: PasswordHash::new(m.password_hash),
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+fn to_active(u: &User) -> users::ActiveModel {
+    users::ActiveModel {
+        id: Set(u.id),
+        email: Set(u.email.to_string()),
+        name: Set(u.name.as_str().to_owned()),
+        role: Set(u.role.as_str().to_owned()),
+        is_active: Set(u.is_active),
+        password_hash: Set(u.password_hash.as_str().to_owned()),
+        created_at: Set(u.created_at),
+        updated_at: Set(u.updated_at),
+    }
+}
+
+pub(crate) fn job_model(job: &Job) -> Result<jobs::ActiveModel, RepoError> {
+    let now = time::now();
+    Ok(jobs::ActiveModel {
+        id: Set(job.id),
+        kind: Set(job.kind.name().to_owned()),
+        payload: Set(serde_json::to_string(&job.kind).map_err(RepoError::unexpected)?),
+        status: Set("pending".to_owned()),
+        attempts: Set(0),
+        run_at: Set(job.run_at),
+        locked_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+}
+
+impl SeaOrmUserRepository {
+    /// Tells a missing row from a stale one after a conditional write touched nothing.
+    async fn missing_or_stale(&self, id: Uuid) -> RepoError {
+        match users::Entity::find_by_id(id).one(&self.db).await {
+            Ok(Some(_)) => RepoError::Stale,
+            Ok(None) => RepoError::NotFound,
+            Err(e) => map_db_err(e),
+        }
+    }
+}
+
+#[async_trait]
+impl UserRepository for SeaOrmUserRepository {
+    async fn create(&self, user: &User, job: Option<Job>) -> Result<(), RepoError> {
+        let job = job.as_ref().map(job_model).transpose()?;
+        let txn = self.db.begin().await.map_err(map_db_err)?;
+        users::Entity::insert(to_active(user))
+            .exec_without_returning(&txn)
+            .await
+            .map_err(map_db_err)?;
+        if let Some(job) = job {
+            job.insert(&txn).await.map_err(map_db_err)?;
+        }
+        txn.commit().await.map_err(map_db_err)
+    }
+
+    async fn find_by_id(&self, id: Uuid) -> Result<Option<User>, RepoError> {
+        let row = users::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        row.map(to_domain).transpose()
+    }
+
+    async fn find_by_email(&self, email: &Email) -> Result<Option<User>, RepoError> {
+        let row = users::Entity::find()
+            .filter(users::Column::Email.eq(email.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        row.map(to_domain).transpose()
+    }
+
+    async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, RepoError> {
+        let mut query = users::Entity::find();
+        if let Some(q) = &filter.q {
+            let pattern = contains_pattern(q);
+            let like = |col: users::Column| {
+                Expr::expr(Func::lower(Expr::col(col)))
+                    .like(LikeExpr::new(pattern.clone()).escape('\\'))
+            };
+            query = query.filter(
+                Condition::any()
+                    .add(like(users::Column::Email))
+                    .add(like(users::Column::Name)),
+            );
+        }
+        let total = query.clone().count(&self.db).await.map_err(map_db_err)?;
+        let rows = query
+            .order_by_desc(users::Column::CreatedAt)
+            .order_by_desc(users::Column::Id)
+            .offset(page.offset())
+            .limit(page.limit())
+            .all(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        Ok(Page {
+            items: rows.into_iter().map(to_domain).collect::<Result<_, _>>()?,
+            total,
+            request: page,
+        })
+    }
+
+    async fn update(
+        &self,
+        user: &User,
+        expected_updated_at: Option<Timestamp>,
+    ) -> Result<(), RepoError> {
+        let mut update = users::Entity::update_many()
+            .set(to_active(user))
+            .filter(users::Column::Id.eq(user.id));
+        if let Some(expected) = expected_updated_at {
+            update = update.filter(users::Column::UpdatedAt.eq(expected));
+        }
+        let result = update.exec(&self.db).await.map_err(map_db_err)?;
+        if result.rows_affected == 0 {
+            return Err(self.missing_or_stale(user.id).await);
+        }
+        Ok(())
+    }
+
+    async fn delete(
+        &self,
+        id: Uuid,
+        expected_updated_at: Option<Timestamp>,
+    ) -> Result<(), RepoError> {
+        let mut delete = users::Entity::delete_many().filter(users::Column::Id.eq(id));
+        if let Some(expected) = expected_updated_at {
+            delete = delete.filter(users::Column::UpdatedAt.eq(expected));
+        }
+        let result = delete.exec(&self.db).await.map_err(map_db_err)?;
+        if result.rows_affected == 0 {
+            return Err(self.missing_or_stale(id).await);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,22 @@
+//! Schema migrations, one table per migration, the same on SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_users;
+mod m20261123_000002_create_sessions;
+mod m20261123_000003_create_refresh_tokens;
+mod m20261123_000004_create_jobs;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_users::Migration),
+            Box::new(m20261123_000002_create_sessions::Migration),
+            Box::new(m20261123_000003_create_refresh_tokens::Migration),
+            Box::new(m20261123_000004_create_jobs::Migration),
+        ]
+    }
+}
