@@ -97,15 +97,16 @@ pub async fn middleware(
     }
 }
 
-/// An error status without a problem body (the framework's own, a middleware's) gets one.
+/// An error status without a JSON body (the framework's own, a middleware's) gets a
+/// problem body. JSON bodies are deliberate: problems, or the readiness report's 503.
 fn ensure_problem(res: HttpResponse<BoxBody>) -> HttpResponse<BoxBody> {
     let status = res.status();
-    let is_problem = res
+    let is_json = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with(PROBLEM_JSON));
-    if !status.is_client_error() && !status.is_server_error() || is_problem {
+        .is_some_and(|ct| ct.starts_with(PROBLEM_JSON) || ct.starts_with("application/json"));
+    if !status.is_client_error() && !status.is_server_error() || is_json {
         return res;
     }
     let detail = status.canonical_reason().unwrap_or("error").to_lowercase();

@@ -47,11 +47,11 @@ pub fn build_state(
     Ok(AppState {
         auth: Arc::new(AuthService::new(
             users.clone(),
-            sessions,
+            sessions.clone(),
             hasher.clone(),
             tokens,
         )),
-        users: Arc::new(UserService::new(users, hasher)),
+        users: Arc::new(UserService::new(users, sessions, hasher)),
         rate_limiter: Arc::new(InMemoryRateLimiter::new()),
         auth_rate_limit_per_minute: config.auth_rate_limit_per_minute,
         probes: vec![Arc::new(DatabaseProbe::new(db.clone()))],
@@ -149,6 +149,8 @@ fn serve(
     state: web::Data<AppState>,
     config: &Config,
 ) -> std::io::Result<Server> {
+    // Install the recorder before the first request so no measurement goes to the no-op one.
+    crate::metrics::handle();
     let body_limit = BodyLimit(config.max_body_bytes);
     let cors_origins = config.cors_origins.clone();
     let server = HttpServer::new(move || {

@@ -1,7 +1,7 @@
 //! Users: one's own account, and administration of everyone's.
 
 use domain::BoxError;
-use domain::auth::{PasswordHasher, Principal};
+use domain::auth::{PasswordHasher, Principal, SessionRepository};
 use domain::concurrency::{IfMatch, precondition_holds};
 use domain::error::RepoError;
 use domain::pagination::{Page, PageRequest};
@@ -77,12 +77,21 @@ pub enum AdminBootstrap {
 
 pub struct UserService {
     users: Arc<dyn UserRepository>,
+    sessions: Arc<dyn SessionRepository>,
     hasher: Arc<dyn PasswordHasher>,
 }
 
 impl UserService {
-    pub fn new(users: Arc<dyn UserRepository>, hasher: Arc<dyn PasswordHasher>) -> Self {
-        Self { users, hasher }
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        sessions: Arc<dyn SessionRepository>,
+        hasher: Arc<dyn PasswordHasher>,
+    ) -> Self {
+        Self {
+            users,
+            sessions,
+            hasher,
+        }
     }
 
     pub async fn me(&self, caller: &Principal) -> Result<User, UserError> {
@@ -173,7 +182,7 @@ impl UserService {
     }
 
     /// An admin renames, promotes, demotes, deactivates or reactivates an account.
-    /// A deactivated account's sessions stop working at once (sessions check it).
+    /// Deactivation ends every session of the account, so reactivation starts clean.
     pub async fn update(
         &self,
         caller: &Principal,
@@ -199,11 +208,15 @@ impl UserService {
         if let Some(role) = role {
             user.role = role;
         }
+        let deactivated = user.is_active && input.is_active == Some(false);
         if let Some(active) = input.is_active {
             user.is_active = active;
         }
         user.touch();
         self.users.update(&user, if_match.map(|_| expected)).await?;
+        if deactivated {
+            self.sessions.revoke_all_for_user(user.id).await?;
+        }
         Ok(user)
     }
 

@@ -130,4 +130,6 @@ pub trait SessionRepository: Send + Sync {
     ) -> Result<bool, RepoError>;
     /// Ends a session: its access and refresh tokens stop working everywhere.
     async fn revoke(&self, session_id: Uuid) -> Result<(), RepoError>;
+    /// Ends every session of a user (deactivation).
+    async fn revoke_all_for_user(&self, user_id: Uuid) -> Result<(), RepoError>;
 }

@@ -134,4 +134,15 @@ impl SessionRepository for SeaOrmSessionRepository {
             .map_err(map_db_err)?;
         Ok(())
     }
+
+    async fn revoke_all_for_user(&self, user_id: Uuid) -> Result<(), RepoError> {
+        sessions::Entity::update_many()
+            .col_expr(sessions::Column::RevokedAt, Expr::value(time::now()))
+            .filter(sessions::Column::UserId.eq(user_id))
+            .filter(sessions::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        Ok(())
+    }
 }

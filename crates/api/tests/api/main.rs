@@ -1,0 +1,8 @@
+//! Black-box tests of the HTTP API against a real server and a real database.
+
+mod auth;
+mod conventions;
+mod helpers;
+mod jwt_attacks;
+mod operations;
+mod users;
