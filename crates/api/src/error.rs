@@ -40,9 +40,12 @@ pub struct ProblemField {
     pub message: String,
 }
 
-/// An error answer of the API.
+/// An error answer of the API (boxed: results stay small on the happy path).
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     status: StatusCode,
     slug: &'static str,
     detail: String,
@@ -54,7 +57,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, slug: &'static str, detail: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(Inner {
             status,
             slug,
             detail: detail.into(),
@@ -62,7 +65,7 @@ impl ApiError {
             retry_after_secs: None,
             allow: None,
             source: None,
-        }
+        }))
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -91,7 +94,7 @@ impl ApiError {
             "method-not-allowed",
             format!("this resource supports: {allow}"),
         );
-        e.allow = Some(allow);
+        e.0.allow = Some(allow);
         e
     }
 
@@ -129,7 +132,7 @@ impl ApiError {
             "rate-limited",
             format!("too many attempts; retry in {retry_after_secs} s"),
         );
-        e.retry_after_secs = Some(retry_after_secs);
+        e.0.retry_after_secs = Some(retry_after_secs);
         e
     }
 
@@ -139,7 +142,7 @@ impl ApiError {
             "validation-error",
             format!("the request has {} invalid field(s)", errors.len()),
         );
-        e.errors = errors;
+        e.0.errors = errors;
         e
     }
 
@@ -153,8 +156,8 @@ impl ApiError {
             "service-unavailable",
             "a required dependency is unavailable; try again shortly",
         );
-        e.source = Some(source.into());
-        e.retry_after_secs = Some(5);
+        e.0.source = Some(source.into());
+        e.0.retry_after_secs = Some(5);
         e
     }
 
@@ -164,7 +167,7 @@ impl ApiError {
             "internal-error",
             "an unexpected error occurred; the request id identifies it in the logs",
         );
-        e.source = Some(source.into());
+        e.0.source = Some(source.into());
         e
     }
 
@@ -172,24 +175,30 @@ impl ApiError {
     pub fn from_status(status: StatusCode, detail: impl Into<String>) -> Self {
         if status.is_server_error() {
             let mut e = Self::internal(detail.into());
-            e.status = status;
+            e.0.status = status;
             return e;
         }
         Self::new(status, "http-error", detail)
     }
 
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     fn problem(&self) -> Problem {
         Problem {
-            kind: format!("urn:problem-type:{}", self.slug),
-            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
-            status: self.status.as_u16(),
-            detail: self.detail.clone(),
+            kind: format!("urn:problem-type:{}", self.0.slug),
+            title: self
+                .0
+                .status
+                .canonical_reason()
+                .unwrap_or("Error")
+                .to_owned(),
+            status: self.0.status.as_u16(),
+            detail: self.0.detail.clone(),
             request_id: request_id::current().unwrap_or_default(),
             errors: self
+                .0
                 .errors
                 .iter()
                 .map(|e| ProblemField {
@@ -203,7 +212,7 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.status, self.detail)
+        write!(f, "{}: {}", self.0.status, self.0.detail)
     }
 }
 
@@ -221,27 +230,28 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     fn error_response(&self) -> HttpResponse {
-        if self.status.is_server_error() {
+        if self.0.status.is_server_error() {
             let cause = self
+                .0
                 .source
                 .as_deref()
                 .map(|s| error_chain(s))
                 .unwrap_or_default();
-            tracing::error!(request_id = %request_id::current().unwrap_or_default(), status = self.status.as_u16(), "{cause}");
+            tracing::error!(request_id = %request_id::current().unwrap_or_default(), status = self.0.status.as_u16(), "{cause}");
         }
-        let mut res = HttpResponse::build(self.status);
+        let mut res = HttpResponse::build(self.0.status);
         res.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
-        if self.status == StatusCode::UNAUTHORIZED {
+        if self.0.status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
-        if let Some(secs) = self.retry_after_secs {
+        if let Some(secs) = self.0.retry_after_secs {
             res.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
-        if let Some(allow) = &self.allow
+        if let Some(allow) = &self.0.allow
             && let Ok(v) = HeaderValue::from_str(allow)
         {
             res.insert_header((header::ALLOW, v));
@@ -266,12 +276,12 @@ impl From<AuthError> for ApiError {
             AuthError::EmailTaken => Self::conflict(e.to_string()),
             AuthError::InvalidCredentials => {
                 let mut err = Self::unauthorized();
-                err.detail = e.to_string();
+                err.0.detail = e.to_string();
                 err
             }
             AuthError::InvalidToken => {
                 let mut err = Self::unauthorized();
-                err.detail = e.to_string();
+                err.0.detail = e.to_string();
                 err
             }
             AuthError::Unavailable(source) => Self::unavailable(source),

@@ -141,7 +141,7 @@ async fn run(command: Command, config: Config, secret: String) -> Result<(), dom
             if config.auto_migrate {
                 Migrator::up(&db, None).await?;
             }
-            let state = build_state(&config, db, &secret)?;
+            let state = build_state(&config, db, &secret).await?;
             match state.users.bootstrap_admin(&email, &password).await? {
                 app::users::AdminBootstrap::Created(id) => println!("created admin {email} ({id})"),
                 app::users::AdminBootstrap::AlreadyExists(id) => {

@@ -15,10 +15,13 @@ use actix_web::{App, HttpServer, web};
 use app::users::AdminBootstrap;
 use app::{AuthService, UserService};
 use domain::BoxError;
+use domain::health::DependencyProbe;
+use domain::rate_limit::RateLimiter;
 use infra::Config;
 use infra::db::{self, DatabaseProbe};
 use infra::password::BcryptHasher;
 use infra::rate_limit::InMemoryRateLimiter;
+use infra::redis::{RedisProbe, RedisRateLimiter};
 use infra::repositories::{SeaOrmSessionRepository, SeaOrmUserRepository};
 use infra::token::JwtTokenService;
 use migration::{Migrator, MigratorTrait};
@@ -30,7 +33,7 @@ use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
 /// Wires the adapters into the use cases.
-pub fn build_state(
+pub async fn build_state(
     config: &Config,
     db: DatabaseConnection,
     jwt_secret: &str,
@@ -44,6 +47,17 @@ pub fn build_state(
         config.jwt_expires_minutes,
         config.refresh_token_days,
     ));
+    let mut probes: Vec<Arc<dyn DependencyProbe>> = vec![Arc::new(DatabaseProbe::new(db.clone()))];
+    let rate_limiter: Arc<dyn RateLimiter> = match &config.redis_url {
+        Some(url) => {
+            let conn = infra::redis::connect(url)
+                .await
+                .map_err(|e| format!("REDIS_URL: cannot connect: {e}"))?;
+            probes.push(Arc::new(RedisProbe::new(conn.clone())));
+            Arc::new(RedisRateLimiter::new(conn, "ratelimit:"))
+        }
+        None => Arc::new(InMemoryRateLimiter::new()),
+    };
     Ok(AppState {
         auth: Arc::new(AuthService::new(
             users.clone(),
@@ -52,9 +66,9 @@ pub fn build_state(
             tokens,
         )),
         users: Arc::new(UserService::new(users, sessions, hasher)),
-        rate_limiter: Arc::new(InMemoryRateLimiter::new()),
+        rate_limiter,
         auth_rate_limit_per_minute: config.auth_rate_limit_per_minute,
-        probes: vec![Arc::new(DatabaseProbe::new(db.clone()))],
+        probes,
         db,
         db_max_connections: config.db_max_connections,
     })
@@ -116,7 +130,7 @@ impl Application {
         if config.auto_migrate {
             Migrator::up(&db, None).await?;
         }
-        let state = build_state(&config, db, jwt_secret)?;
+        let state = build_state(&config, db, jwt_secret).await?;
         if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) {
             match state.users.bootstrap_admin(email, password).await {
                 Ok(AdminBootstrap::Created(id)) => {

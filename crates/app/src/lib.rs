@@ -6,3 +6,6 @@ pub mod users;
 
 pub use auth::{AuthError, AuthService, Registered};
 pub use users::{UserError, UserService};
+
+#[cfg(test)]
+mod tests;

@@ -249,7 +249,11 @@ impl UserService {
         email: &str,
         password: &str,
     ) -> Result<AdminBootstrap, UserError> {
-        let parsed = Email::parse(email).map_err(|e| ValidationError::from(e.at("email")))?;
+        let mut v = Validator::new();
+        let parsed = v.check("email", Email::parse(email));
+        v.check("password", Password::new(password));
+        v.finish()?;
+        let parsed = required(parsed, "email")?;
         if let Some(existing) = self.users.find_by_email(&parsed).await? {
             return Ok(AdminBootstrap::AlreadyExists(existing.id));
         }

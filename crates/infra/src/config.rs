@@ -337,6 +337,8 @@ mod lenient {
 }
 
 #[cfg(test)]
+// figment's `Jail` closures must return its large `figment::Error`.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
     use figment::Jail;

@@ -5,6 +5,7 @@ pub mod db;
 pub mod entities;
 pub mod password;
 pub mod rate_limit;
+pub mod redis;
 pub mod repositories;
 pub mod token;
 

@@ -394,3 +394,40 @@ fn create_admin_from_the_cli() {
     assert!(second.status.success());
     assert!(String::from_utf8_lossy(&second.stdout).contains("already exists"));
 }
+
+/// With `REDIS_URL`, every instance counts against one budget, and readiness checks Redis.
+/// Needs `TEST_REDIS_URL` (CI sets it).
+#[tokio::test]
+async fn with_redis_the_rate_limit_budget_is_shared_by_all_instances() {
+    let Ok(redis_url) = std::env::var("TEST_REDIS_URL") else {
+        eprintln!("skipped: TEST_REDIS_URL is not set");
+        return;
+    };
+    let app = spawn_app_with(|c| {
+        c.auth_rate_limit_per_minute = 3;
+        c.redis_url = Some(redis_url);
+    })
+    .await;
+    let (other, _) = start(&app.config).await;
+    // A client address of this run's own, so counters left in Redis by earlier runs don't apply.
+    let [_, a, b, c, ..] = *uuid::Uuid::new_v4().as_bytes();
+    let ip = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, a, b, c.max(2)));
+    let client = reqwest::Client::builder()
+        .local_address(ip)
+        .build()
+        .unwrap();
+    let login = |base: String| {
+        client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"email": ADMIN_EMAIL, "password": "wrong-password"}))
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for base in [&app.address, &app.address, &other, &other] {
+        statuses.push(login(base.clone()).await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, vec![401, 401, 401, 429]);
+
+    let ready: Value = app.get("/health/ready", None).await.json().await.unwrap();
+    assert_eq!(ready["checks"]["redis"]["ok"], true);
+}

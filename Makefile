@@ -1,0 +1,39 @@
+# Every target is plain cargo underneath; `make help` lists them.
+.PHONY: help run test lint fmt build release migrate clean-data
+
+help:
+	@echo "make run       - run the API on its embedded default (SQLite under ./data)"
+	@echo "make test      - every test; end-to-end also on PostgreSQL when TEST_DATABASE_URL is set"
+	@echo "make lint      - rustfmt check and clippy with -D warnings"
+	@echo "make release   - optimised binary at target/release/api"
+	@echo "make migrate   - apply pending migrations (DATABASE_URL)"
+
+run:
+	cargo run --bin api
+
+# One invocation form everywhere (--workspace) so features unify the same way and nothing rebuilds.
+test:
+	cargo test --workspace
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== end-to-end tests again, on PostgreSQL"; \
+		TEST_BACKEND=postgres cargo test --workspace --test api; \
+	fi
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+build:
+	cargo build --workspace
+
+release:
+	cargo build --release --bin api
+
+migrate:
+	cargo run --bin api -- migrate up
+
+clean-data:
+	rm -rf data

@@ -1,0 +1,29 @@
+//! Use cases against mockall mocks of the ports. A mock without an expectation panics
+//! when called, so each test also proves which ports a path does not touch.
+
+mod auth;
+mod users;
+
+use domain::auth::Principal;
+use domain::user::{Email, PasswordHash, Role, User, UserName};
+
+pub fn user(email: &str, role: Role) -> User {
+    User::new(
+        Email::parse(email).unwrap(),
+        Some(UserName::new("Test").unwrap()),
+        role,
+        PasswordHash::new("$2b$04$hash"),
+    )
+}
+
+pub fn principal_of(user: &User) -> Principal {
+    Principal {
+        user_id: user.id,
+        session_id: uuid::Uuid::now_v7(),
+        role: user.role,
+    }
+}
+
+pub fn unexpected() -> domain::RepoError {
+    domain::RepoError::unexpected("boom")
+}
