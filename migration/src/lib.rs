@@ -6,6 +6,9 @@ mod m20261123_000001_create_users;
 mod m20261123_000002_create_sessions;
 mod m20261123_000003_create_refresh_tokens;
 mod m20261123_000004_create_jobs;
+mod m20261123_000005_create_products;
+mod m20261123_000006_create_stock_movements;
+mod m20261123_000007_create_employees;
 
 pub struct Migrator;
 
@@ -17,6 +20,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_create_sessions::Migration),
             Box::new(m20261123_000003_create_refresh_tokens::Migration),
             Box::new(m20261123_000004_create_jobs::Migration),
+            Box::new(m20261123_000005_create_products::Migration),
+            Box::new(m20261123_000006_create_stock_movements::Migration),
+            Box::new(m20261123_000007_create_employees::Migration),
         ]
     }
 }

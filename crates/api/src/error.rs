@@ -5,7 +5,7 @@ use crate::request_id;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use app::{AuthError, UserError};
+use app::{AuthError, EmployeeError, ProductError, UserError};
 use domain::{BoxError, FieldError, ValidationError};
 use serde::Serialize;
 use std::fmt;
@@ -301,6 +301,36 @@ impl From<UserError> for ApiError {
             UserError::PreconditionFailed => Self::precondition_failed(),
             UserError::Unavailable(source) => Self::unavailable(source),
             UserError::Unexpected(source) => Self::internal(source),
+        }
+    }
+}
+
+impl From<ProductError> for ApiError {
+    fn from(e: ProductError) -> Self {
+        match e {
+            ProductError::Invalid(v) => v.into(),
+            ProductError::NotFound => Self::not_found(e.to_string()),
+            ProductError::NameTaken | ProductError::StockOutOfRange { .. } => {
+                Self::conflict(e.to_string())
+            }
+            ProductError::Forbidden => Self::forbidden(e.to_string()),
+            ProductError::PreconditionFailed => Self::precondition_failed(),
+            ProductError::Unavailable(source) => Self::unavailable(source),
+            ProductError::Unexpected(source) => Self::internal(source),
+        }
+    }
+}
+
+impl From<EmployeeError> for ApiError {
+    fn from(e: EmployeeError) -> Self {
+        match e {
+            EmployeeError::Invalid(v) => v.into(),
+            EmployeeError::NotFound => Self::not_found(e.to_string()),
+            EmployeeError::EmailTaken => Self::conflict(e.to_string()),
+            EmployeeError::Forbidden => Self::forbidden(e.to_string()),
+            EmployeeError::PreconditionFailed => Self::precondition_failed(),
+            EmployeeError::Unavailable(source) => Self::unavailable(source),
+            EmployeeError::Unexpected(source) => Self::internal(source),
         }
     }
 }

@@ -17,6 +17,8 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "auth", description = "Registration, login, token refresh and logout"),
         (name = "users", description = "One's own account and user administration"),
+        (name = "products", description = "The catalogue, stock changes and the stock ledger"),
+        (name = "employees", description = "Staff records: read by users, written by admins"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

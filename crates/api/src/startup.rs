@@ -13,7 +13,7 @@ use actix_web::http::header;
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use app::users::AdminBootstrap;
-use app::{AuthService, UserService};
+use app::{AuthService, EmployeeService, ProductService, UserService};
 use domain::BoxError;
 use domain::health::DependencyProbe;
 use domain::rate_limit::RateLimiter;
@@ -22,7 +22,10 @@ use infra::db::{self, DatabaseProbe};
 use infra::password::BcryptHasher;
 use infra::rate_limit::InMemoryRateLimiter;
 use infra::redis::{RedisProbe, RedisRateLimiter};
-use infra::repositories::{SeaOrmSessionRepository, SeaOrmUserRepository};
+use infra::repositories::{
+    SeaOrmEmployeeRepository, SeaOrmProductRepository, SeaOrmSessionRepository,
+    SeaOrmUserRepository,
+};
 use infra::token::JwtTokenService;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
@@ -66,6 +69,12 @@ pub async fn build_state(
             tokens,
         )),
         users: Arc::new(UserService::new(users, sessions, hasher)),
+        products: Arc::new(ProductService::new(Arc::new(SeaOrmProductRepository::new(
+            db.clone(),
+        )))),
+        employees: Arc::new(EmployeeService::new(Arc::new(
+            SeaOrmEmployeeRepository::new(db.clone()),
+        ))),
         rate_limiter,
         auth_rate_limit_per_minute: config.auth_rate_limit_per_minute,
         probes,

@@ -5,10 +5,13 @@
 
 pub mod auth;
 pub mod concurrency;
+pub mod employee;
 pub mod error;
 pub mod health;
 pub mod job;
+pub mod money;
 pub mod pagination;
+pub mod product;
 pub mod rate_limit;
 pub mod time;
 pub mod user;

@@ -1,8 +1,10 @@
 //! HTTP handlers, one module per feature. Handlers extract, call one use case, map the result.
 
 pub mod auth;
+pub mod employees;
 pub mod fallback;
 pub mod health;
+pub mod products;
 pub mod users;
 
 use actix_web::HttpResponse;
@@ -21,5 +23,8 @@ pub fn ok_with_etag<T: serde::Serialize>(body: &T, etag: &ETag) -> HttpResponse 
 
 /// Registers the `/api/v1` routes.
 pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.configure(auth::configure).configure(users::configure);
+    cfg.configure(auth::configure)
+        .configure(users::configure)
+        .configure(products::configure)
+        .configure(employees::configure);
 }

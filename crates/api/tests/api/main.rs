@@ -2,7 +2,9 @@
 
 mod auth;
 mod conventions;
+mod employees;
 mod helpers;
 mod jwt_attacks;
 mod operations;
+mod products;
 mod users;

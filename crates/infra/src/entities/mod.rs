@@ -1,6 +1,9 @@
 //! SeaORM models of the tables the migrations create.
 
+pub mod employees;
 pub mod jobs;
+pub mod products;
 pub mod refresh_tokens;
 pub mod sessions;
+pub mod stock_movements;
 pub mod users;

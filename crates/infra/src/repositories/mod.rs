@@ -1,8 +1,12 @@
 //! SeaORM implementations of the repository ports.
 
+mod employee;
+mod product;
 mod session;
 mod user;
 
+pub use employee::SeaOrmEmployeeRepository;
+pub use product::SeaOrmProductRepository;
 pub use session::SeaOrmSessionRepository;
 pub use user::SeaOrmUserRepository;
 

@@ -1,0 +1,272 @@
+//! `/api/v1/employees`: staff records, read by users and written by admins.
+
+use super::{PROBLEM, ok_with_etag};
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader};
+use crate::pagination::{PageParams, PageResponse};
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use app::employees::{EmployeeInput, EmployeePatch};
+use chrono::{DateTime, Utc};
+use domain::employee::{Employee, EmployeeFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_employees)
+        .service(create_employee)
+        .service(get_employee)
+        .service(replace_employee)
+        .service(patch_employee)
+        .service(delete_employee);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f7a4-3b7e-7cc0-9a35-0f1e2d3c4b5a",
+    "full_name": "Grace Hopper",
+    "email": "grace@example.com",
+    "is_active": true,
+    "created_at": "2026-11-23T10:00:00Z",
+    "updated_at": "2026-11-23T10:00:00Z"
+}))]
+pub struct EmployeeResponse {
+    pub id: Uuid,
+    pub full_name: String,
+    pub email: String,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Employee> for EmployeeResponse {
+    fn from(e: Employee) -> Self {
+        Self {
+            id: e.id,
+            full_name: e.full_name.as_str().to_owned(),
+            email: e.email.to_string(),
+            is_active: e.is_active,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+        }
+    }
+}
+
+/// `POST` and `PUT` need `full_name` and `email`; `PATCH` takes any subset.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"full_name": "Grace Hopper", "email": "grace@example.com", "is_active": true}))]
+pub struct EmployeeRequest {
+    /// 1 to 200 characters.
+    pub full_name: Option<String>,
+    /// Unique case-insensitively.
+    pub email: Option<String>,
+    /// Default true.
+    pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EmployeeListQuery {
+    /// Case-insensitive text in the name or the email.
+    pub q: Option<String>,
+    pub is_active: Option<bool>,
+}
+
+fn with_etag(employee: Employee) -> HttpResponse {
+    let etag = employee.etag();
+    ok_with_etag(&EmployeeResponse::from(employee), &etag)
+}
+
+fn input(b: EmployeeRequest) -> EmployeeInput {
+    EmployeeInput {
+        full_name: b.full_name,
+        email: b.email,
+        is_active: b.is_active,
+    }
+}
+
+/// Staff records, newest first.
+#[utoipa::path(
+    tag = "employees",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(PageParams, EmployeeListQuery),
+    responses(
+        (status = 200, description = "A page of employees", body = PageResponse<EmployeeResponse>),
+        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Bad query parameters", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/employees")]
+pub async fn list_employees(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    page: ApiQuery<PageParams>,
+    query: ApiQuery<EmployeeListQuery>,
+) -> Result<web::Json<PageResponse<EmployeeResponse>>, ApiError> {
+    let filter = EmployeeFilter {
+        q: query.0.q,
+        is_active: query.0.is_active,
+    };
+    let employees = state.employees.list(filter, page.0.page()?).await?;
+    Ok(web::Json(PageResponse::from_page(
+        employees,
+        EmployeeResponse::from,
+    )))
+}
+
+/// Add a staff record (admin).
+#[utoipa::path(
+    tag = "employees",
+    security(("bearer" = []), ("oauth2" = [])),
+    request_body = EmployeeRequest,
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = EmployeeResponse),
+        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "Email taken", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[post("/employees")]
+pub async fn create_employee(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ApiJson<EmployeeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let employee = state.employees.create(&user.0, input(body.0)).await?;
+    let etag = employee.etag();
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/employees/{}", employee.id),
+        ))
+        .insert_header((header::ETAG, etag.as_str()))
+        .json(EmployeeResponse::from(employee)))
+}
+
+/// One staff record, with its ETag.
+#[utoipa::path(
+    tag = "employees",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(("id" = Uuid, Path, description = "Employee id")),
+    responses(
+        (status = 200, description = "The employee", body = EmployeeResponse),
+        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such employee", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "The id is not a UUID", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/employees/{id}")]
+pub async fn get_employee(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(with_etag(state.employees.get(id.into_inner()).await?))
+}
+
+/// Replace a staff record (admin); `is_active` defaults to true.
+#[utoipa::path(
+    tag = "employees",
+    security(("bearer" = []), ("oauth2" = [])),
+    request_body = EmployeeRequest,
+    params(
+        ("id" = Uuid, Path, description = "Employee id"),
+        ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
+    ),
+    responses(
+        (status = 200, description = "Replaced", body = EmployeeResponse),
+        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such employee", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "Email taken", body = Problem, content_type = PROBLEM),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[put("/employees/{id}")]
+pub async fn replace_employee(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    if_match: IfMatchHeader,
+    body: ApiJson<EmployeeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let employee = state
+        .employees
+        .replace(&user.0, id.into_inner(), input(body.0), if_match.as_ref())
+        .await?;
+    Ok(with_etag(employee))
+}
+
+/// Change only the fields sent (admin).
+#[utoipa::path(
+    tag = "employees",
+    security(("bearer" = []), ("oauth2" = [])),
+    request_body = EmployeeRequest,
+    params(
+        ("id" = Uuid, Path, description = "Employee id"),
+        ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
+    ),
+    responses(
+        (status = 200, description = "Updated", body = EmployeeResponse),
+        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such employee", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "Email taken", body = Problem, content_type = PROBLEM),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[patch("/employees/{id}")]
+pub async fn patch_employee(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    if_match: IfMatchHeader,
+    body: ApiJson<EmployeeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let patch = EmployeePatch {
+        full_name: b.full_name,
+        email: b.email,
+        is_active: b.is_active,
+    };
+    let employee = state
+        .employees
+        .patch(&user.0, id.into_inner(), patch, if_match.as_ref())
+        .await?;
+    Ok(with_etag(employee))
+}
+
+/// Delete a staff record (admin).
+#[utoipa::path(
+    tag = "employees",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(
+        ("id" = Uuid, Path, description = "Employee id"),
+        ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such employee", body = Problem, content_type = PROBLEM),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[delete("/employees/{id}")]
+pub async fn delete_employee(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    if_match: IfMatchHeader,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .employees
+        .delete(&user.0, id.into_inner(), if_match.as_ref())
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,461 @@
+//! `/api/v1/products`: the catalogue, stock changes and the stock ledger.
+
+use super::{PROBLEM, ok_with_etag};
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader};
+use crate::pagination::{PageParams, PageResponse};
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use app::products::{ProductInput, ProductPatch, ProductQuery};
+use chrono::{DateTime, Utc};
+use domain::product::{Product, StockMovement};
+use serde::de::{self, Deserializer, IgnoredAny, Visitor};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_products)
+        .service(create_product)
+        .service(get_product)
+        .service(replace_product)
+        .service(patch_product)
+        .service(delete_product)
+        .service(adjust_stock)
+        .service(list_stock_movements);
+}
+
+/// A price as sent: a JSON string `"9.99"` or number `9.99`, kept as its decimal text so
+/// it is parsed exactly (a number's shortest form is its exact decimal up to 15 digits).
+#[derive(Debug, Clone)]
+pub struct Price(pub String);
+
+impl<'de> Deserialize<'de> for Price {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct PriceVisitor;
+        impl Visitor<'_> for PriceVisitor {
+            type Value = Price;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a decimal as a string or a number")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Price, E> {
+                Ok(Price(v.to_owned()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Price, E> {
+                Ok(Price(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Price, E> {
+                Ok(Price(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Price, E> {
+                Ok(Price(v.to_string()))
+            }
+        }
+        d.deserialize_any(PriceVisitor)
+    }
+}
+
+/// `true` when the field is present at all, whatever its value.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    IgnoredAny::deserialize(d)?;
+    Ok(true)
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f7a4-3b7e-7cc0-9a35-0f1e2d3c4b5a",
+    "name": "Green tea",
+    "description": "Loose leaf, 100 g",
+    "category": "grocery",
+    "price": "4.50",
+    "quantity": 12,
+    "in_stock": true,
+    "is_active": true,
+    "created_by": "0192f7a4-0000-7000-8000-000000000001",
+    "created_at": "2026-11-23T10:00:00Z",
+    "updated_at": "2026-11-23T10:00:00Z"
+}))]
+pub struct ProductResponse {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub category: String,
+    /// Always a string with two decimals.
+    pub price: String,
+    pub quantity: i64,
+    pub in_stock: bool,
+    pub is_active: bool,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Product> for ProductResponse {
+    fn from(p: Product) -> Self {
+        Self {
+            in_stock: p.in_stock(),
+            id: p.id,
+            name: p.name.as_str().to_owned(),
+            description: p.description.map(|d| d.as_str().to_owned()),
+            category: p.category.as_str().to_owned(),
+            price: p.price.to_string(),
+            quantity: p.quantity.value(),
+            is_active: p.is_active,
+            created_by: p.created_by,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// Create (`POST`) or replace (`PUT`) a product. `quantity` is accepted only on create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "Green tea", "description": "Loose leaf, 100 g", "category": "grocery", "price": "4.50", "quantity": 12}))]
+pub struct ProductRequest {
+    /// 2 to 200 characters, unique case-insensitively.
+    pub name: Option<String>,
+    /// At most 2000 characters.
+    pub description: Option<String>,
+    /// `grocery`, `household`, `electronics`, `stationery`, `personal_care`, `apparel`,
+    /// `home_improvement`, `pet` or `other` (default).
+    pub category: Option<String>,
+    /// 0 to 99999999.99, at most 2 decimals; a string or a number.
+    #[schema(value_type = String, example = "4.50")]
+    pub price: Option<Price>,
+    /// Initial stock on create (default 0); refused on replace.
+    pub quantity: Option<i64>,
+    /// Default true.
+    pub is_active: Option<bool>,
+}
+
+impl From<ProductRequest> for ProductInput {
+    fn from(b: ProductRequest) -> Self {
+        Self {
+            name: b.name,
+            description: b.description,
+            category: b.category,
+            price: b.price.map(|p| p.0),
+            quantity: b.quantity,
+            is_active: b.is_active,
+        }
+    }
+}
+
+/// Partial update; `description: null` clears it. `quantity` is refused.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"price": 3.99, "is_active": false}))]
+pub struct ProductPatchRequest {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    pub category: Option<String>,
+    #[schema(value_type = Option<String>, example = "3.99")]
+    pub price: Option<Price>,
+    pub is_active: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, read_only)]
+    pub quantity: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"delta": -3, "reason": "sold"}))]
+pub struct StockRequest {
+    /// A non-zero integer: positive adds stock, negative removes it.
+    pub delta: Option<i64>,
+    /// At most 200 characters.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StockMovementResponse {
+    pub id: Uuid,
+    pub delta: i64,
+    pub quantity_after: i64,
+    pub reason: Option<String>,
+    pub user_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<StockMovement> for StockMovementResponse {
+    fn from(m: StockMovement) -> Self {
+        Self {
+            id: m.id,
+            delta: m.delta,
+            quantity_after: m.quantity_after,
+            reason: m.reason.map(|r| r.as_str().to_owned()),
+            user_id: m.user_id,
+            created_at: m.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProductListQuery {
+    /// Case-insensitive text in the name.
+    pub q: Option<String>,
+    pub category: Option<String>,
+    pub is_active: Option<bool>,
+    pub in_stock: Option<bool>,
+    /// Inclusive lower bound, e.g. `1.50`.
+    pub min_price: Option<String>,
+    /// Inclusive upper bound.
+    pub max_price: Option<String>,
+    /// `name`, `-name`, `price`, `-price`, `created_at`, `-created_at` (default).
+    pub sort: Option<String>,
+}
+
+fn with_etag(product: Product) -> HttpResponse {
+    let etag = product.etag();
+    ok_with_etag(&ProductResponse::from(product), &etag)
+}
+
+/// Products, active and inactive alike unless filtered.
+#[utoipa::path(
+    tag = "products",
+    params(PageParams, ProductListQuery),
+    responses(
+        (status = 200, description = "A page of products", body = PageResponse<ProductResponse>),
+        (status = 422, description = "Bad query parameters", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/products")]
+pub async fn list_products(
+    state: web::Data<AppState>,
+    page: ApiQuery<PageParams>,
+    query: ApiQuery<ProductListQuery>,
+) -> Result<web::Json<PageResponse<ProductResponse>>, ApiError> {
+    let q = query.0;
+    let query = ProductQuery {
+        q: q.q,
+        category: q.category,
+        is_active: q.is_active,
+        in_stock: q.in_stock,
+        min_price: q.min_price,
+        max_price: q.max_price,
+        sort: q.sort,
+    };
+    let products = state.products.list(query, page.0.page()?).await?;
+    Ok(web::Json(PageResponse::from_page(
+        products,
+        ProductResponse::from,
+    )))
+}
+
+/// Add a product; a non-zero `quantity` is its first stock movement.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = []), ("oauth2" = [])),
+    request_body = ProductRequest,
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = ProductResponse),
+        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "Name taken", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[post("/products")]
+pub async fn create_product(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ApiJson<ProductRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let product = state.products.create(&user.0, body.0.into()).await?;
+    let etag = product.etag();
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/products/{}", product.id)))
+        .insert_header((header::ETAG, etag.as_str()))
+        .json(ProductResponse::from(product)))
+}
+
+/// One product, with its ETag.
+#[utoipa::path(
+    tag = "products",
+    params(("id" = Uuid, Path, description = "Product id")),
+    responses(
+        (status = 200, description = "The product", body = ProductResponse),
+        (status = 404, description = "No such product", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "The id is not a UUID", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/products/{id}")]
+pub async fn get_product(
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(with_etag(state.products.get(id.into_inner()).await?))
+}
+
+/// Replace every writable field; omitted optional fields return to their defaults.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = []), ("oauth2" = [])),
+    request_body = ProductRequest,
+    params(
+        ("id" = Uuid, Path, description = "Product id"),
+        ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
+    ),
+    responses(
+        (status = 200, description = "Replaced", body = ProductResponse),
+        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Neither the creator nor an admin", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such product", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "Name taken", body = Problem, content_type = PROBLEM),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Invalid fields, or `quantity` sent", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[put("/products/{id}")]
+pub async fn replace_product(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    if_match: IfMatchHeader,
+    body: ApiJson<ProductRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let product = state
+        .products
+        .replace(&user.0, id.into_inner(), body.0.into(), if_match.as_ref())
+        .await?;
+    Ok(with_etag(product))
+}
+
+/// Change only the fields sent.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = []), ("oauth2" = [])),
+    request_body = ProductPatchRequest,
+    params(
+        ("id" = Uuid, Path, description = "Product id"),
+        ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
+    ),
+    responses(
+        (status = 200, description = "Updated", body = ProductResponse),
+        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Neither the creator nor an admin", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such product", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "Name taken", body = Problem, content_type = PROBLEM),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Invalid fields, or `quantity` sent", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[patch("/products/{id}")]
+pub async fn patch_product(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    if_match: IfMatchHeader,
+    body: ApiJson<ProductPatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let patch = ProductPatch {
+        name: b.name,
+        description: b.description,
+        category: b.category,
+        price: b.price.map(|p| p.0),
+        is_active: b.is_active,
+        quantity_sent: b.quantity,
+    };
+    let product = state
+        .products
+        .patch(&user.0, id.into_inner(), patch, if_match.as_ref())
+        .await?;
+    Ok(with_etag(product))
+}
+
+/// Delete a product with its stock movements.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(
+        ("id" = Uuid, Path, description = "Product id"),
+        ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Neither the creator nor an admin", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such product", body = Problem, content_type = PROBLEM),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[delete("/products/{id}")]
+pub async fn delete_product(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    if_match: IfMatchHeader,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .products
+        .delete(&user.0, id.into_inner(), if_match.as_ref())
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Change the stock by `delta`, atomically, recording one stock movement.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = []), ("oauth2" = [])),
+    request_body = StockRequest,
+    params(("id" = Uuid, Path, description = "Product id")),
+    responses(
+        (status = 200, description = "The product after the change", body = ProductResponse),
+        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such product", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "The stock would go below zero; nothing changed", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "`delta` missing, zero or not an integer", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[post("/products/{id}/stock")]
+pub async fn adjust_stock(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    body: ApiJson<StockRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let product = state
+        .products
+        .adjust_stock(&user.0, id.into_inner(), b.delta, b.reason)
+        .await?;
+    Ok(with_etag(product))
+}
+
+/// The stock ledger, newest first.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(("id" = Uuid, Path, description = "Product id"), PageParams),
+    responses(
+        (status = 200, description = "A page of movements", body = PageResponse<StockMovementResponse>),
+        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such product", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/products/{id}/stock-movements")]
+pub async fn list_stock_movements(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    id: web::Path<Uuid>,
+    page: ApiQuery<PageParams>,
+) -> Result<web::Json<PageResponse<StockMovementResponse>>, ApiError> {
+    let movements = state
+        .products
+        .movements(id.into_inner(), page.0.page()?)
+        .await?;
+    Ok(web::Json(PageResponse::from_page(
+        movements,
+        StockMovementResponse::from,
+    )))
+}

@@ -1,0 +1,209 @@
+//! Staff records: readable by every user, written by admins.
+
+use domain::BoxError;
+use domain::auth::Principal;
+use domain::concurrency::{IfMatch, precondition_holds};
+use domain::employee::{Employee, EmployeeFields, EmployeeFilter, EmployeeRepository, FullName};
+use domain::error::RepoError;
+use domain::pagination::{Page, PageRequest};
+use domain::user::Email;
+use domain::validation::{ValidationError, Validator, required};
+use std::sync::Arc;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmployeeError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("employee not found")]
+    NotFound,
+    #[error("an employee with this email already exists")]
+    EmailTaken,
+    #[error("this action needs the admin role")]
+    Forbidden,
+    #[error("the resource changed since it was read")]
+    PreconditionFailed,
+    #[error("a required dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    #[error("unexpected failure")]
+    Unexpected(#[source] BoxError),
+}
+
+impl From<RepoError> for EmployeeError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::Conflict(_) => Self::EmailTaken,
+            RepoError::NotFound => Self::NotFound,
+            RepoError::Stale => Self::PreconditionFailed,
+            RepoError::Unavailable(e) => Self::Unavailable(e),
+            RepoError::Unexpected(e) => Self::Unexpected(e),
+        }
+    }
+}
+
+/// Create and full replacement; `is_active` defaults to true.
+#[derive(Debug, Clone, Default)]
+pub struct EmployeeInput {
+    pub full_name: Option<String>,
+    pub email: Option<String>,
+    pub is_active: Option<bool>,
+}
+
+/// Partial update: only what was sent changes.
+#[derive(Debug, Clone, Default)]
+pub struct EmployeePatch {
+    pub full_name: Option<String>,
+    pub email: Option<String>,
+    pub is_active: Option<bool>,
+}
+
+pub struct EmployeeService {
+    employees: Arc<dyn EmployeeRepository>,
+}
+
+impl EmployeeService {
+    pub fn new(employees: Arc<dyn EmployeeRepository>) -> Self {
+        Self { employees }
+    }
+
+    pub async fn list(
+        &self,
+        filter: EmployeeFilter,
+        page: PageRequest,
+    ) -> Result<Page<Employee>, EmployeeError> {
+        let filter = EmployeeFilter {
+            q: filter
+                .q
+                .map(|q| q.trim().to_owned())
+                .filter(|q| !q.is_empty()),
+            ..filter
+        };
+        Ok(self.employees.list(&filter, page).await?)
+    }
+
+    pub async fn get(&self, id: Uuid) -> Result<Employee, EmployeeError> {
+        self.employees
+            .find_by_id(id)
+            .await?
+            .ok_or(EmployeeError::NotFound)
+    }
+
+    pub async fn create(
+        &self,
+        caller: &Principal,
+        input: EmployeeInput,
+    ) -> Result<Employee, EmployeeError> {
+        require_admin(caller)?;
+        let fields = full_fields(input)?;
+        let employee = Employee::new(fields);
+        self.employees.create(&employee).await?;
+        Ok(employee)
+    }
+
+    pub async fn replace(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        input: EmployeeInput,
+        if_match: Option<&IfMatch>,
+    ) -> Result<Employee, EmployeeError> {
+        require_admin(caller)?;
+        let fields = full_fields(input)?;
+        self.write(id, if_match, |e| e.replace(fields)).await
+    }
+
+    pub async fn patch(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        patch: EmployeePatch,
+        if_match: Option<&IfMatch>,
+    ) -> Result<Employee, EmployeeError> {
+        require_admin(caller)?;
+        let mut v = Validator::new();
+        let full_name = v.check_opt("full_name", patch.full_name.as_deref(), FullName::new);
+        let email = v.check_opt("email", patch.email.as_deref(), Email::parse);
+        v.finish()?;
+        let (full_name, email) = (required(full_name, "full_name")?, required(email, "email")?);
+        self.write(id, if_match, |e| {
+            let fields = EmployeeFields {
+                full_name: full_name.unwrap_or_else(|| e.full_name.clone()),
+                email: email.unwrap_or_else(|| e.email.clone()),
+                is_active: patch.is_active.unwrap_or(e.is_active),
+            };
+            e.replace(fields);
+        })
+        .await
+    }
+
+    pub async fn delete(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        if_match: Option<&IfMatch>,
+    ) -> Result<(), EmployeeError> {
+        require_admin(caller)?;
+        let expected = match if_match {
+            None => None,
+            Some(m) => {
+                let employee = self.get(id).await?;
+                if !m.matches(&employee.etag()) {
+                    return Err(EmployeeError::PreconditionFailed);
+                }
+                Some(employee.updated_at)
+            }
+        };
+        self.employees.delete(id, expected).await?;
+        Ok(())
+    }
+
+    async fn write(
+        &self,
+        id: Uuid,
+        if_match: Option<&IfMatch>,
+        change: impl FnOnce(&mut Employee),
+    ) -> Result<Employee, EmployeeError> {
+        let mut employee = self.get(id).await?;
+        if !precondition_holds(if_match, &employee.etag()) {
+            return Err(EmployeeError::PreconditionFailed);
+        }
+        let expected = employee.updated_at;
+        change(&mut employee);
+        self.employees
+            .update(&employee, if_match.map(|_| expected))
+            .await?;
+        Ok(employee)
+    }
+}
+
+fn full_fields(input: EmployeeInput) -> Result<EmployeeFields, ValidationError> {
+    let mut v = Validator::new();
+    let full_name = match input.full_name {
+        Some(n) => v.check("full_name", FullName::new(&n)),
+        None => {
+            v.push("full_name", "is required");
+            None
+        }
+    };
+    let email = match input.email {
+        Some(e) => v.check("email", Email::parse(&e)),
+        None => {
+            v.push("email", "is required");
+            None
+        }
+    };
+    v.finish()?;
+    Ok(EmployeeFields {
+        full_name: required(full_name, "full_name")?,
+        email: required(email, "email")?,
+        is_active: input.is_active.unwrap_or(true),
+    })
+}
+
+fn require_admin(caller: &Principal) -> Result<(), EmployeeError> {
+    if caller.is_admin() {
+        Ok(())
+    } else {
+        Err(EmployeeError::Forbidden)
+    }
+}

@@ -1,0 +1,340 @@
+//! Inventory: the product catalogue and its stock ledger.
+
+use domain::BoxError;
+use domain::auth::Principal;
+use domain::concurrency::{IfMatch, precondition_holds};
+use domain::error::RepoError;
+use domain::money::Money;
+use domain::pagination::{Page, PageRequest};
+use domain::product::{
+    Category, Description, Product, ProductFields, ProductFilter, ProductName, ProductRepository,
+    ProductSort, Quantity, StockDelta, StockMovement, StockOutcome, StockReason,
+};
+use domain::validation::{ValidationError, Validator, required};
+use std::sync::Arc;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProductError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("product not found")]
+    NotFound,
+    #[error("a product with this name already exists")]
+    NameTaken,
+    #[error("only the product's creator or an admin may change it")]
+    Forbidden,
+    #[error("the resource changed since it was read")]
+    PreconditionFailed,
+    #[error("the change would take the stock to {would_be} (it is {quantity})")]
+    StockOutOfRange { quantity: i64, would_be: i64 },
+    #[error("a required dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    #[error("unexpected failure")]
+    Unexpected(#[source] BoxError),
+}
+
+impl From<RepoError> for ProductError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::Conflict(_) => Self::NameTaken,
+            RepoError::NotFound => Self::NotFound,
+            RepoError::Stale => Self::PreconditionFailed,
+            RepoError::Unavailable(e) => Self::Unavailable(e),
+            RepoError::Unexpected(e) => Self::Unexpected(e),
+        }
+    }
+}
+
+/// A product as a client writes it (create and full replacement). Absent optional fields
+/// take their defaults.
+#[derive(Debug, Clone, Default)]
+pub struct ProductInput {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    /// The decimal as sent (`"9.99"`; a JSON number is passed in its shortest decimal form).
+    pub price: Option<String>,
+    pub quantity: Option<i64>,
+    pub is_active: Option<bool>,
+}
+
+/// A partial update: only what was sent changes. `description: Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct ProductPatch {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub category: Option<String>,
+    pub price: Option<String>,
+    pub is_active: Option<bool>,
+    /// Whether the body carried `quantity`, which only the stock endpoint may change.
+    pub quantity_sent: bool,
+}
+
+/// List filters as sent in the query string.
+#[derive(Debug, Clone, Default)]
+pub struct ProductQuery {
+    pub q: Option<String>,
+    pub category: Option<String>,
+    pub is_active: Option<bool>,
+    pub in_stock: Option<bool>,
+    pub min_price: Option<String>,
+    pub max_price: Option<String>,
+    pub sort: Option<String>,
+}
+
+const QUANTITY_IS_READ_ONLY: &str = "changes only through POST /api/v1/products/{id}/stock";
+
+pub struct ProductService {
+    products: Arc<dyn ProductRepository>,
+}
+
+impl ProductService {
+    pub fn new(products: Arc<dyn ProductRepository>) -> Self {
+        Self { products }
+    }
+
+    pub async fn list(
+        &self,
+        query: ProductQuery,
+        page: PageRequest,
+    ) -> Result<Page<Product>, ProductError> {
+        let mut v = Validator::new();
+        let category = v.check_opt(
+            "category",
+            query.category.as_deref(),
+            str::parse::<Category>,
+        );
+        let min_price = v.check_opt("min_price", query.min_price.as_deref(), Money::parse);
+        let max_price = v.check_opt("max_price", query.max_price.as_deref(), Money::parse);
+        let sort = v.check_opt("sort", query.sort.as_deref(), str::parse::<ProductSort>);
+        if let (Some(Some(min)), Some(Some(max))) = (min_price, max_price)
+            && min > max
+        {
+            v.push("min_price", "must not exceed max_price");
+        }
+        v.finish()?;
+        let filter = ProductFilter {
+            q: query
+                .q
+                .map(|q| q.trim().to_owned())
+                .filter(|q| !q.is_empty()),
+            category: required(category, "category")?,
+            is_active: query.is_active,
+            in_stock: query.in_stock,
+            min_price: required(min_price, "min_price")?,
+            max_price: required(max_price, "max_price")?,
+            sort: required(sort, "sort")?.unwrap_or_default(),
+        };
+        Ok(self.products.list(&filter, page).await?)
+    }
+
+    pub async fn get(&self, id: Uuid) -> Result<Product, ProductError> {
+        self.products
+            .find_by_id(id)
+            .await?
+            .ok_or(ProductError::NotFound)
+    }
+
+    /// Any user adds a product; a non-zero initial quantity is its first stock movement.
+    pub async fn create(
+        &self,
+        caller: &Principal,
+        input: ProductInput,
+    ) -> Result<Product, ProductError> {
+        let mut v = Validator::new();
+        let quantity = v.check("quantity", Quantity::new(input.quantity.unwrap_or(0)));
+        let fields = fields_from(&mut v, input);
+        v.finish()?;
+        let (fields, quantity) = (required(fields, "body")?, required(quantity, "quantity")?);
+        let product = Product::new(fields, quantity, caller.user_id);
+        let initial = StockMovement::initial(&product, caller.user_id);
+        self.products.create(&product, initial).await?;
+        Ok(product)
+    }
+
+    /// `PUT`: every writable field replaced; omitted optional ones return to defaults.
+    pub async fn replace(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        input: ProductInput,
+        if_match: Option<&IfMatch>,
+    ) -> Result<Product, ProductError> {
+        let mut v = Validator::new();
+        if input.quantity.is_some() {
+            v.push("quantity", QUANTITY_IS_READ_ONLY);
+        }
+        let fields = fields_from(&mut v, input);
+        v.finish()?;
+        let fields = required(fields, "body")?;
+        self.write(caller, id, if_match, |p| p.replace(fields))
+            .await
+    }
+
+    /// `PATCH`: only the fields sent change.
+    pub async fn patch(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        patch: ProductPatch,
+        if_match: Option<&IfMatch>,
+    ) -> Result<Product, ProductError> {
+        let mut v = Validator::new();
+        if patch.quantity_sent {
+            v.push("quantity", QUANTITY_IS_READ_ONLY);
+        }
+        let name = v.check_opt("name", patch.name.as_deref(), ProductName::new);
+        let description = match patch.description {
+            None => Some(None),
+            Some(None) => Some(Some(None)),
+            Some(Some(text)) => v.check("description", Description::new(&text)).map(Some),
+        };
+        let category = v.check_opt(
+            "category",
+            patch.category.as_deref(),
+            str::parse::<Category>,
+        );
+        let price = v.check_opt("price", patch.price.as_deref(), Money::parse);
+        v.finish()?;
+        let name = required(name, "name")?;
+        let description = required(description, "description")?;
+        let category = required(category, "category")?;
+        let price = required(price, "price")?;
+        self.write(caller, id, if_match, |p| {
+            let fields = ProductFields {
+                name: name.unwrap_or_else(|| p.name.clone()),
+                description: description.unwrap_or_else(|| p.description.clone()),
+                category: category.unwrap_or(p.category),
+                price: price.unwrap_or(p.price),
+                is_active: patch.is_active.unwrap_or(p.is_active),
+            };
+            p.replace(fields);
+        })
+        .await
+    }
+
+    /// Deletes the product with its ledger.
+    pub async fn delete(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        if_match: Option<&IfMatch>,
+    ) -> Result<(), ProductError> {
+        let product = self.get(id).await?;
+        if !product.may_be_changed_by(caller.user_id, caller.is_admin()) {
+            return Err(ProductError::Forbidden);
+        }
+        if !precondition_holds(if_match, &product.etag()) {
+            return Err(ProductError::PreconditionFailed);
+        }
+        self.products
+            .delete(id, if_match.map(|_| product.updated_at))
+            .await?;
+        Ok(())
+    }
+
+    /// Any user moves stock; the change and its ledger line are one atomic write.
+    pub async fn adjust_stock(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        delta: Option<i64>,
+        reason: Option<String>,
+    ) -> Result<Product, ProductError> {
+        let mut v = Validator::new();
+        let delta = match delta {
+            Some(d) => v.check("delta", StockDelta::new(d)),
+            None => {
+                v.push("delta", "is required");
+                None
+            }
+        };
+        let reason = v.check_opt("reason", reason.as_deref(), StockReason::new);
+        v.finish()?;
+        let (delta, reason) = (
+            required(delta, "delta")?,
+            required(reason, "reason")?.flatten(),
+        );
+        match self
+            .products
+            .adjust_stock(id, delta, reason, caller.user_id)
+            .await?
+        {
+            StockOutcome::Applied { product, .. } => Ok(product),
+            StockOutcome::NotFound => Err(ProductError::NotFound),
+            StockOutcome::OutOfRange { quantity } => Err(ProductError::StockOutOfRange {
+                quantity,
+                would_be: quantity.saturating_add(delta.value()),
+            }),
+        }
+    }
+
+    /// The product's ledger, newest first.
+    pub async fn movements(
+        &self,
+        id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<StockMovement>, ProductError> {
+        self.get(id).await?;
+        Ok(self.products.list_movements(id, page).await?)
+    }
+
+    /// Loads, checks permission and precondition, changes, and saves conditionally.
+    async fn write(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        if_match: Option<&IfMatch>,
+        change: impl FnOnce(&mut Product),
+    ) -> Result<Product, ProductError> {
+        let mut product = self.get(id).await?;
+        if !product.may_be_changed_by(caller.user_id, caller.is_admin()) {
+            return Err(ProductError::Forbidden);
+        }
+        if !precondition_holds(if_match, &product.etag()) {
+            return Err(ProductError::PreconditionFailed);
+        }
+        let expected = product.updated_at;
+        change(&mut product);
+        self.products
+            .update(&product, if_match.map(|_| expected))
+            .await?;
+        Ok(product)
+    }
+}
+
+/// The writable fields of a create or replace, with their defaults.
+fn fields_from(v: &mut Validator, input: ProductInput) -> Option<ProductFields> {
+    let name = match input.name {
+        Some(name) => v.check("name", ProductName::new(&name)),
+        None => {
+            v.push("name", "is required");
+            None
+        }
+    };
+    let description = v.check_opt(
+        "description",
+        input.description.as_deref(),
+        Description::new,
+    );
+    let category = v.check_opt(
+        "category",
+        input.category.as_deref(),
+        str::parse::<Category>,
+    );
+    let price = match input.price {
+        Some(price) => v.check("price", Money::parse(&price)),
+        None => {
+            v.push("price", "is required");
+            None
+        }
+    };
+    Some(ProductFields {
+        name: name?,
+        description: description?.flatten(),
+        category: category?.unwrap_or_default(),
+        price: price?,
+        is_active: input.is_active.unwrap_or(true),
+    })
+}

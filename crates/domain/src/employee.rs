@@ -1,0 +1,140 @@
+//! Staff records and their repository port.
+
+use crate::concurrency::ETag;
+use crate::error::RepoError;
+use crate::pagination::{Page, PageRequest};
+use crate::time::{self, Timestamp};
+use crate::user::Email;
+use crate::validation::Invalid;
+use async_trait::async_trait;
+use uuid::Uuid;
+
+/// 1 to 200 characters after trimming.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FullName(String);
+
+impl FullName {
+    pub fn new(raw: &str) -> Result<Self, Invalid> {
+        let name = raw.trim();
+        let chars = name.chars().count();
+        if !(1..=200).contains(&chars) {
+            return Err(Invalid::new("must be 1 to 200 characters"));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(Invalid::new("must not contain control characters"));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Employee {
+    pub id: Uuid,
+    pub full_name: FullName,
+    /// Unique case-insensitively (stored lower-cased).
+    pub email: Email,
+    pub is_active: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// The fields a client writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmployeeFields {
+    pub full_name: FullName,
+    pub email: Email,
+    pub is_active: bool,
+}
+
+impl Employee {
+    pub fn new(fields: EmployeeFields) -> Self {
+        let now = time::now();
+        Self {
+            id: Uuid::now_v7(),
+            full_name: fields.full_name,
+            email: fields.email,
+            is_active: fields.is_active,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    pub fn etag(&self) -> ETag {
+        ETag::for_version(self.id, self.updated_at)
+    }
+
+    pub fn replace(&mut self, fields: EmployeeFields) {
+        self.full_name = fields.full_name;
+        self.email = fields.email;
+        self.is_active = fields.is_active;
+        self.updated_at = time::next_after(self.updated_at);
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EmployeeFilter {
+    /// Case-insensitive substring of the name or the email.
+    pub q: Option<String>,
+    pub is_active: Option<bool>,
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait EmployeeRepository: Send + Sync {
+    /// A taken email is `RepoError::Conflict`.
+    async fn create(&self, employee: &Employee) -> Result<(), RepoError>;
+    async fn find_by_id(&self, id: Uuid) -> Result<Option<Employee>, RepoError>;
+    /// Newest first.
+    async fn list(
+        &self,
+        filter: &EmployeeFilter,
+        page: PageRequest,
+    ) -> Result<Page<Employee>, RepoError>;
+    async fn update(
+        &self,
+        employee: &Employee,
+        expected_updated_at: Option<Timestamp>,
+    ) -> Result<(), RepoError>;
+    async fn delete(
+        &self,
+        id: Uuid,
+        expected_updated_at: Option<Timestamp>,
+    ) -> Result<(), RepoError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_names_are_bounded() {
+        assert_eq!(
+            FullName::new(" Ada Lovelace ").unwrap().as_str(),
+            "Ada Lovelace"
+        );
+        assert!(FullName::new("").is_err());
+        assert!(FullName::new(&"x".repeat(200)).is_ok());
+        assert!(FullName::new(&"x".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn replacing_changes_the_version() {
+        let fields = EmployeeFields {
+            full_name: FullName::new("Ada").unwrap(),
+            email: Email::parse("ada@example.com").unwrap(),
+            is_active: true,
+        };
+        let mut e = Employee::new(fields.clone());
+        let before = e.etag();
+        e.replace(EmployeeFields {
+            is_active: false,
+            ..fields
+        });
+        assert_ne!(before, e.etag());
+        assert!(!e.is_active);
+    }
+}

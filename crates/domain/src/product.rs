@@ -1,0 +1,478 @@
+//! Products, their stock ledger, and the repository port.
+
+use crate::concurrency::ETag;
+use crate::error::RepoError;
+use crate::money::Money;
+use crate::pagination::{Page, PageRequest};
+use crate::time::{self, Timestamp};
+use crate::validation::Invalid;
+use async_trait::async_trait;
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// 2 to 200 characters after trimming; unique case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductName(String);
+
+impl ProductName {
+    pub fn new(raw: &str) -> Result<Self, Invalid> {
+        let name = raw.trim();
+        let chars = name.chars().count();
+        if !(2..=200).contains(&chars) {
+            return Err(Invalid::new("must be 2 to 200 characters"));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(Invalid::new("must not contain control characters"));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// At most 2000 characters; blank means none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description(String);
+
+impl Description {
+    pub const MAX_CHARS: usize = 2000;
+
+    pub fn new(raw: &str) -> Result<Option<Self>, Invalid> {
+        let text = raw.trim();
+        if text.chars().count() > Self::MAX_CHARS {
+            return Err(Invalid::new("must be at most 2000 characters"));
+        }
+        Ok((!text.is_empty()).then(|| Self(text.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Category {
+    Grocery,
+    Household,
+    Electronics,
+    Stationery,
+    PersonalCare,
+    Apparel,
+    HomeImprovement,
+    Pet,
+    #[default]
+    Other,
+}
+
+impl Category {
+    pub const ALL: [Category; 9] = [
+        Self::Grocery,
+        Self::Household,
+        Self::Electronics,
+        Self::Stationery,
+        Self::PersonalCare,
+        Self::Apparel,
+        Self::HomeImprovement,
+        Self::Pet,
+        Self::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Grocery => "grocery",
+            Self::Household => "household",
+            Self::Electronics => "electronics",
+            Self::Stationery => "stationery",
+            Self::PersonalCare => "personal_care",
+            Self::Apparel => "apparel",
+            Self::HomeImprovement => "home_improvement",
+            Self::Pet => "pet",
+            Self::Other => "other",
+        }
+    }
+}
+
+impl FromStr for Category {
+    type Err = Invalid;
+
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|c| c.as_str()).collect();
+                Invalid::new(format!("must be one of: {}", names.join(", ")))
+            })
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Units in stock: 0 to one billion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Quantity(i64);
+
+impl Quantity {
+    pub const MAX: i64 = 1_000_000_000;
+
+    pub fn new(n: i64) -> Result<Self, Invalid> {
+        if (0..=Self::MAX).contains(&n) {
+            Ok(Self(n))
+        } else {
+            Err(Invalid::new(format!("must be between 0 and {}", Self::MAX)))
+        }
+    }
+
+    pub fn value(self) -> i64 {
+        self.0
+    }
+}
+
+/// A change of stock: non-zero, at most one billion either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockDelta(i64);
+
+impl StockDelta {
+    pub fn new(n: i64) -> Result<Self, Invalid> {
+        if n == 0 {
+            return Err(Invalid::new("must not be 0"));
+        }
+        if n.unsigned_abs() > Quantity::MAX as u64 {
+            return Err(Invalid::new(format!(
+                "must be between -{0} and {0}",
+                Quantity::MAX
+            )));
+        }
+        Ok(Self(n))
+    }
+
+    pub fn value(self) -> i64 {
+        self.0
+    }
+}
+
+/// Why stock changed: at most 200 characters; blank means none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockReason(String);
+
+impl StockReason {
+    pub fn new(raw: &str) -> Result<Option<Self>, Invalid> {
+        let text = raw.trim();
+        if text.chars().count() > 200 {
+            return Err(Invalid::new("must be at most 200 characters"));
+        }
+        Ok((!text.is_empty()).then(|| Self(text.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    pub id: Uuid,
+    pub name: ProductName,
+    pub description: Option<Description>,
+    pub category: Category,
+    pub price: Money,
+    /// Changed only through stock movements.
+    pub quantity: Quantity,
+    pub is_active: bool,
+    pub created_by: Option<Uuid>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// The fields a client writes (create, full replacement).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductFields {
+    pub name: ProductName,
+    pub description: Option<Description>,
+    pub category: Category,
+    pub price: Money,
+    pub is_active: bool,
+}
+
+impl Product {
+    pub fn new(fields: ProductFields, quantity: Quantity, created_by: Uuid) -> Self {
+        let now = time::now();
+        Self {
+            id: Uuid::now_v7(),
+            name: fields.name,
+            description: fields.description,
+            category: fields.category,
+            price: fields.price,
+            quantity,
+            is_active: fields.is_active,
+            created_by: Some(created_by),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    pub fn in_stock(&self) -> bool {
+        self.quantity.value() > 0
+    }
+
+    pub fn etag(&self) -> ETag {
+        ETag::for_version(self.id, self.updated_at)
+    }
+
+    /// The creator and admins may change a product.
+    pub fn may_be_changed_by(&self, user_id: Uuid, is_admin: bool) -> bool {
+        is_admin || self.created_by == Some(user_id)
+    }
+
+    pub fn replace(&mut self, fields: ProductFields) {
+        self.name = fields.name;
+        self.description = fields.description;
+        self.category = fields.category;
+        self.price = fields.price;
+        self.is_active = fields.is_active;
+        self.updated_at = time::next_after(self.updated_at);
+    }
+}
+
+/// One line of the stock ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockMovement {
+    pub id: Uuid,
+    pub product_id: Uuid,
+    pub delta: i64,
+    pub quantity_after: i64,
+    pub reason: Option<StockReason>,
+    pub user_id: Option<Uuid>,
+    pub created_at: Timestamp,
+}
+
+impl StockMovement {
+    /// The movement that brings a new product's stock from 0 to its initial quantity.
+    pub fn initial(product: &Product, user_id: Uuid) -> Option<Self> {
+        (product.quantity.value() > 0).then(|| Self {
+            id: Uuid::now_v7(),
+            product_id: product.id,
+            delta: product.quantity.value(),
+            quantity_after: product.quantity.value(),
+            reason: StockReason::new("initial stock").ok().flatten(),
+            user_id: Some(user_id),
+            created_at: product.created_at,
+        })
+    }
+}
+
+/// The result of asking the store to apply a stock change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StockOutcome {
+    Applied {
+        product: Product,
+        movement: StockMovement,
+    },
+    NotFound,
+    /// The change would take the quantity below zero (or above the maximum); nothing changed.
+    OutOfRange {
+        quantity: i64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProductSort {
+    Name,
+    NameDesc,
+    Price,
+    PriceDesc,
+    CreatedAt,
+    #[default]
+    CreatedAtDesc,
+}
+
+impl FromStr for ProductSort {
+    type Err = Invalid;
+
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        Ok(match s {
+            "name" => Self::Name,
+            "-name" => Self::NameDesc,
+            "price" => Self::Price,
+            "-price" => Self::PriceDesc,
+            "created_at" => Self::CreatedAt,
+            "-created_at" => Self::CreatedAtDesc,
+            _ => {
+                return Err(Invalid::new(
+                    "must be one of: name, -name, price, -price, created_at, -created_at",
+                ));
+            }
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProductFilter {
+    /// Case-insensitive substring of the name.
+    pub q: Option<String>,
+    pub category: Option<Category>,
+    pub is_active: Option<bool>,
+    pub in_stock: Option<bool>,
+    /// Inclusive bounds.
+    pub min_price: Option<Money>,
+    pub max_price: Option<Money>,
+    pub sort: ProductSort,
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ProductRepository: Send + Sync {
+    /// Inserts the product and its first stock movement (if any) atomically; a taken name is
+    /// `RepoError::Conflict`.
+    async fn create(
+        &self,
+        product: &Product,
+        initial: Option<StockMovement>,
+    ) -> Result<(), RepoError>;
+    async fn find_by_id(&self, id: Uuid) -> Result<Option<Product>, RepoError>;
+    async fn list(
+        &self,
+        filter: &ProductFilter,
+        page: PageRequest,
+    ) -> Result<Page<Product>, RepoError>;
+    /// Saves the writable fields (never the quantity), conditionally on `expected_updated_at`.
+    async fn update(
+        &self,
+        product: &Product,
+        expected_updated_at: Option<Timestamp>,
+    ) -> Result<(), RepoError>;
+    /// Deletes the product with its stock movements.
+    async fn delete(
+        &self,
+        id: Uuid,
+        expected_updated_at: Option<Timestamp>,
+    ) -> Result<(), RepoError>;
+    /// Applies `delta` and appends one movement in one transaction, only if the result stays
+    /// within `0..=Quantity::MAX`. Concurrent calls never lose an update.
+    async fn adjust_stock(
+        &self,
+        product_id: Uuid,
+        delta: StockDelta,
+        reason: Option<StockReason>,
+        user_id: Uuid,
+    ) -> Result<StockOutcome, RepoError>;
+    /// The ledger, newest first.
+    async fn list_movements(
+        &self,
+        product_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<StockMovement>, RepoError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(ProductName::new("  Tea ").unwrap().as_str(), "Tea");
+        assert!(ProductName::new(" a ").is_err());
+        assert!(ProductName::new(&"x".repeat(200)).is_ok());
+        assert!(ProductName::new(&"x".repeat(201)).is_err());
+        assert!(ProductName::new("ab\ncd").is_err());
+    }
+
+    #[test]
+    fn descriptions_may_be_blank_but_not_too_long() {
+        assert_eq!(Description::new("   ").unwrap(), None);
+        assert!(Description::new(&"é".repeat(2000)).unwrap().is_some());
+        assert!(Description::new(&"é".repeat(2001)).is_err());
+    }
+
+    #[test]
+    fn categories_round_trip_and_default_to_other() {
+        for c in Category::ALL {
+            assert_eq!(c.as_str().parse::<Category>().unwrap(), c);
+        }
+        assert_eq!(Category::default(), Category::Other);
+        assert!("Grocery".parse::<Category>().is_err());
+        assert!(
+            "food"
+                .parse::<Category>()
+                .unwrap_err()
+                .0
+                .contains("personal_care")
+        );
+    }
+
+    #[test]
+    fn quantities_and_deltas_are_bounded() {
+        assert!(Quantity::new(-1).is_err());
+        assert!(Quantity::new(0).is_ok());
+        assert!(Quantity::new(Quantity::MAX + 1).is_err());
+        assert!(StockDelta::new(0).is_err());
+        assert!(StockDelta::new(-5).is_ok());
+        assert!(StockDelta::new(Quantity::MAX + 1).is_err());
+        assert!(StockDelta::new(i64::MIN).is_err());
+    }
+
+    #[test]
+    fn sorts_parse() {
+        assert_eq!(
+            "-price".parse::<ProductSort>().unwrap(),
+            ProductSort::PriceDesc
+        );
+        assert_eq!(ProductSort::default(), ProductSort::CreatedAtDesc);
+        assert!("price desc".parse::<ProductSort>().is_err());
+    }
+
+    fn product(quantity: i64) -> Product {
+        let fields = ProductFields {
+            name: ProductName::new("Tea").unwrap(),
+            description: None,
+            category: Category::Grocery,
+            price: Money::parse("1.50").unwrap(),
+            is_active: true,
+        };
+        Product::new(fields, Quantity::new(quantity).unwrap(), Uuid::now_v7())
+    }
+
+    #[test]
+    fn initial_stock_is_the_first_movement() {
+        let p = product(5);
+        let m = StockMovement::initial(&p, Uuid::nil()).unwrap();
+        assert_eq!((m.delta, m.quantity_after), (5, 5));
+        assert!(p.in_stock());
+        assert!(StockMovement::initial(&product(0), Uuid::nil()).is_none());
+    }
+
+    #[test]
+    fn only_the_creator_and_admins_may_change() {
+        let p = product(0);
+        let creator = p.created_by.unwrap();
+        assert!(p.may_be_changed_by(creator, false));
+        assert!(!p.may_be_changed_by(Uuid::now_v7(), false));
+        assert!(p.may_be_changed_by(Uuid::now_v7(), true));
+        let mut orphan = p.clone();
+        orphan.created_by = None;
+        assert!(!orphan.may_be_changed_by(creator, false));
+    }
+
+    #[test]
+    fn replace_bumps_the_version() {
+        let mut p = product(3);
+        let before = p.etag();
+        let fields = ProductFields {
+            name: ProductName::new("Green tea").unwrap(),
+            description: None,
+            category: Category::Other,
+            price: Money::from_cents(0).unwrap(),
+            is_active: false,
+        };
+        p.replace(fields);
+        assert_ne!(p.etag(), before);
+        assert_eq!(p.quantity.value(), 3, "replacement never touches stock");
+    }
+}

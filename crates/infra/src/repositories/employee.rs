@@ -1,0 +1,143 @@
+use super::{contains_pattern, map_db_err};
+use crate::entities::employees;
+use async_trait::async_trait;
+use domain::RepoError;
+use domain::employee::{Employee, EmployeeFilter, EmployeeRepository, FullName};
+use domain::pagination::{Page, PageRequest};
+use domain::time::Timestamp;
+use domain::user::Email;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+pub struct SeaOrmEmployeeRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaOrmEmployeeRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    async fn missing_or_stale(&self, id: Uuid) -> RepoError {
+        match employees::Entity::find_by_id(id).one(&self.db).await {
+            Ok(Some(_)) => RepoError::Stale,
+            Ok(None) => RepoError::NotFound,
+            Err(e) => map_db_err(e),
+        }
+    }
+}
+
+fn to_domain(m: employees::Model) -> Result<Employee, RepoError> {
+    Ok(Employee {
+        id: m.id,
+        full_name: FullName::new(&m.full_name)
+            .map_err(|e| RepoError::unexpected(format!("stored name: {e}")))?,
+        email: Email::parse(&m.email)
+            .map_err(|e| RepoError::unexpected(format!("stored email: {e}")))?,
+        is_active: m.is_active,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+fn to_active(e: &Employee) -> employees::ActiveModel {
+    employees::ActiveModel {
+        id: Set(e.id),
+        full_name: Set(e.full_name.as_str().to_owned()),
+        email: Set(e.email.to_string()),
+        is_active: Set(e.is_active),
+        created_at: Set(e.created_at),
+        updated_at: Set(e.updated_at),
+    }
+}
+
+#[async_trait]
+impl EmployeeRepository for SeaOrmEmployeeRepository {
+    async fn create(&self, employee: &Employee) -> Result<(), RepoError> {
+        employees::Entity::insert(to_active(employee))
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        Ok(())
+    }
+
+    async fn find_by_id(&self, id: Uuid) -> Result<Option<Employee>, RepoError> {
+        let row = employees::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        row.map(to_domain).transpose()
+    }
+
+    async fn list(
+        &self,
+        filter: &EmployeeFilter,
+        page: PageRequest,
+    ) -> Result<Page<Employee>, RepoError> {
+        use employees::Column as C;
+        let mut query = employees::Entity::find();
+        if let Some(q) = &filter.q {
+            let pattern = contains_pattern(q);
+            let like = |col: C| {
+                Expr::expr(Func::lower(Expr::col(col)))
+                    .like(LikeExpr::new(pattern.clone()).escape('\\'))
+            };
+            query = query.filter(Condition::any().add(like(C::FullName)).add(like(C::Email)));
+        }
+        if let Some(active) = filter.is_active {
+            query = query.filter(C::IsActive.eq(active));
+        }
+        let total = query.clone().count(&self.db).await.map_err(map_db_err)?;
+        let rows = query
+            .order_by_desc(C::CreatedAt)
+            .order_by_desc(C::Id)
+            .offset(page.offset())
+            .limit(page.limit())
+            .all(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        Ok(Page {
+            items: rows.into_iter().map(to_domain).collect::<Result<_, _>>()?,
+            total,
+            request: page,
+        })
+    }
+
+    async fn update(
+        &self,
+        employee: &Employee,
+        expected_updated_at: Option<Timestamp>,
+    ) -> Result<(), RepoError> {
+        let mut update = employees::Entity::update_many()
+            .set(to_active(employee))
+            .filter(employees::Column::Id.eq(employee.id));
+        if let Some(expected) = expected_updated_at {
+            update = update.filter(employees::Column::UpdatedAt.eq(expected));
+        }
+        let result = update.exec(&self.db).await.map_err(map_db_err)?;
+        if result.rows_affected == 0 {
+            return Err(self.missing_or_stale(employee.id).await);
+        }
+        Ok(())
+    }
+
+    async fn delete(
+        &self,
+        id: Uuid,
+        expected_updated_at: Option<Timestamp>,
+    ) -> Result<(), RepoError> {
+        let mut delete = employees::Entity::delete_many().filter(employees::Column::Id.eq(id));
+        if let Some(expected) = expected_updated_at {
+            delete = delete.filter(employees::Column::UpdatedAt.eq(expected));
+        }
+        let result = delete.exec(&self.db).await.map_err(map_db_err)?;
+        if result.rows_affected == 0 {
+            return Err(self.missing_or_stale(id).await);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,331 @@
+use super::{contains_pattern, map_db_err};
+use crate::entities::{products, stock_movements};
+use async_trait::async_trait;
+use domain::RepoError;
+use domain::money::Money;
+use domain::pagination::{Page, PageRequest};
+use domain::product::{
+    Description, Product, ProductFilter, ProductName, ProductRepository, ProductSort, Quantity,
+    StockDelta, StockMovement, StockOutcome, StockReason,
+};
+use domain::time::{self, Timestamp};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, NotSet, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+pub struct SeaOrmProductRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaOrmProductRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> RepoError {
+    RepoError::unexpected(format!("stored {what}: {e}"))
+}
+
+fn to_domain(m: products::Model) -> Result<Product, RepoError> {
+    Ok(Product {
+        id: m.id,
+        name: ProductName::new(&m.name).map_err(|e| corrupt("name", e))?,
+        description: m
+            .description
+            .as_deref()
+            .map(Description::new)
+            .transpose()
+            .map_err(|e| corrupt("description", e))?
+            .flatten(),
+        category: m.category.parse().map_err(|e| corrupt("category", e))?,
+        price: Money::from_cents(m.price_cents).map_err(|e| corrupt("price", e))?,
+        quantity: Quantity::new(m.quantity).map_err(|e| corrupt("quantity", e))?,
+        is_active: m.is_active,
+        created_by: m.created_by,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+/// The writable columns; `quantity` only when inserting, since afterwards only stock
+/// movements change it.
+fn to_active(p: &Product, with_quantity: bool) -> products::ActiveModel {
+    products::ActiveModel {
+        id: Set(p.id),
+        name: Set(p.name.as_str().to_owned()),
+        description: Set(p.description.as_ref().map(|d| d.as_str().to_owned())),
+        category: Set(p.category.as_str().to_owned()),
+        price_cents: Set(p.price.cents()),
+        quantity: if with_quantity {
+            Set(p.quantity.value())
+        } else {
+            NotSet
+        },
+        is_active: Set(p.is_active),
+        created_by: if with_quantity {
+            Set(p.created_by)
+        } else {
+            NotSet
+        },
+        created_at: if with_quantity {
+            Set(p.created_at)
+        } else {
+            NotSet
+        },
+        updated_at: Set(p.updated_at),
+    }
+}
+
+fn movement_to_domain(m: stock_movements::Model) -> Result<StockMovement, RepoError> {
+    Ok(StockMovement {
+        id: m.id,
+        product_id: m.product_id,
+        delta: m.delta,
+        quantity_after: m.quantity_after,
+        reason: m
+            .reason
+            .as_deref()
+            .map(StockReason::new)
+            .transpose()
+            .map_err(|e| corrupt("reason", e))?
+            .flatten(),
+        user_id: m.user_id,
+        created_at: m.created_at,
+    })
+}
+
+fn movement_model(m: &StockMovement) -> stock_movements::ActiveModel {
+    stock_movements::ActiveModel {
+        id: Set(m.id),
+        product_id: Set(m.product_id),
+        delta: Set(m.delta),
+        quantity_after: Set(m.quantity_after),
+        reason: Set(m.reason.as_ref().map(|r| r.as_str().to_owned())),
+        user_id: Set(m.user_id),
+        created_at: Set(m.created_at),
+    }
+}
+
+impl SeaOrmProductRepository {
+    async fn missing_or_stale(&self, id: Uuid) -> RepoError {
+        match products::Entity::find_by_id(id).one(&self.db).await {
+            Ok(Some(_)) => RepoError::Stale,
+            Ok(None) => RepoError::NotFound,
+            Err(e) => map_db_err(e),
+        }
+    }
+}
+
+#[async_trait]
+impl ProductRepository for SeaOrmProductRepository {
+    async fn create(
+        &self,
+        product: &Product,
+        initial: Option<StockMovement>,
+    ) -> Result<(), RepoError> {
+        let txn = self.db.begin().await.map_err(map_db_err)?;
+        products::Entity::insert(to_active(product, true))
+            .exec_without_returning(&txn)
+            .await
+            .map_err(map_db_err)?;
+        if let Some(movement) = initial {
+            movement_model(&movement)
+                .insert(&txn)
+                .await
+                .map_err(map_db_err)?;
+        }
+        txn.commit().await.map_err(map_db_err)
+    }
+
+    async fn find_by_id(&self, id: Uuid) -> Result<Option<Product>, RepoError> {
+        let row = products::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        row.map(to_domain).transpose()
+    }
+
+    async fn list(
+        &self,
+        filter: &ProductFilter,
+        page: PageRequest,
+    ) -> Result<Page<Product>, RepoError> {
+        use products::Column as C;
+        let mut query = products::Entity::find();
+        if let Some(q) = &filter.q {
+            let like = LikeExpr::new(contains_pattern(q)).escape('\\');
+            query = query.filter(Expr::expr(Func::lower(Expr::col(C::Name))).like(like));
+        }
+        if let Some(category) = filter.category {
+            query = query.filter(C::Category.eq(category.as_str()));
+        }
+        if let Some(active) = filter.is_active {
+            query = query.filter(C::IsActive.eq(active));
+        }
+        match filter.in_stock {
+            Some(true) => query = query.filter(C::Quantity.gt(0)),
+            Some(false) => query = query.filter(C::Quantity.eq(0)),
+            None => {}
+        }
+        if let Some(min) = filter.min_price {
+            query = query.filter(C::PriceCents.gte(min.cents()));
+        }
+        if let Some(max) = filter.max_price {
+            query = query.filter(C::PriceCents.lte(max.cents()));
+        }
+        let total = query.clone().count(&self.db).await.map_err(map_db_err)?;
+        // Every order ends with the id, so pages are stable under ties.
+        query = match filter.sort {
+            ProductSort::Name => {
+                query.order_by(Expr::expr(Func::lower(Expr::col(C::Name))), Order::Asc)
+            }
+            ProductSort::NameDesc => {
+                query.order_by(Expr::expr(Func::lower(Expr::col(C::Name))), Order::Desc)
+            }
+            ProductSort::Price => query.order_by_asc(C::PriceCents),
+            ProductSort::PriceDesc => query.order_by_desc(C::PriceCents),
+            ProductSort::CreatedAt => query.order_by_asc(C::CreatedAt),
+            ProductSort::CreatedAtDesc => query.order_by_desc(C::CreatedAt),
+        };
+        query = match filter.sort {
+            ProductSort::NameDesc | ProductSort::PriceDesc | ProductSort::CreatedAtDesc => {
+                query.order_by_desc(C::Id)
+            }
+            _ => query.order_by_asc(C::Id),
+        };
+        let rows = query
+            .offset(page.offset())
+            .limit(page.limit())
+            .all(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        Ok(Page {
+            items: rows.into_iter().map(to_domain).collect::<Result<_, _>>()?,
+            total,
+            request: page,
+        })
+    }
+
+    async fn update(
+        &self,
+        product: &Product,
+        expected_updated_at: Option<Timestamp>,
+    ) -> Result<(), RepoError> {
+        let mut update = products::Entity::update_many()
+            .set(to_active(product, false))
+            .filter(products::Column::Id.eq(product.id));
+        if let Some(expected) = expected_updated_at {
+            update = update.filter(products::Column::UpdatedAt.eq(expected));
+        }
+        let result = update.exec(&self.db).await.map_err(map_db_err)?;
+        if result.rows_affected == 0 {
+            return Err(self.missing_or_stale(product.id).await);
+        }
+        Ok(())
+    }
+
+    async fn delete(
+        &self,
+        id: Uuid,
+        expected_updated_at: Option<Timestamp>,
+    ) -> Result<(), RepoError> {
+        let mut delete = products::Entity::delete_many().filter(products::Column::Id.eq(id));
+        if let Some(expected) = expected_updated_at {
+            delete = delete.filter(products::Column::UpdatedAt.eq(expected));
+        }
+        let result = delete.exec(&self.db).await.map_err(map_db_err)?;
+        if result.rows_affected == 0 {
+            return Err(self.missing_or_stale(id).await);
+        }
+        Ok(())
+    }
+
+    async fn adjust_stock(
+        &self,
+        product_id: Uuid,
+        delta: StockDelta,
+        reason: Option<StockReason>,
+        user_id: Uuid,
+    ) -> Result<StockOutcome, RepoError> {
+        use products::Column as C;
+        let d = delta.value();
+        let now = time::now();
+        let txn = self.db.begin().await.map_err(map_db_err)?;
+        // One conditional UPDATE does the arithmetic in the database: concurrent changes
+        // queue on the row (PostgreSQL re-checks the condition on the newest version; SQLite
+        // serialises writers), so none is lost and none takes the stock out of range.
+        let changed = products::Entity::update_many()
+            .col_expr(C::Quantity, Expr::col(C::Quantity).add(d))
+            .col_expr(C::UpdatedAt, Expr::value(now))
+            .filter(C::Id.eq(product_id))
+            .filter(Expr::col(C::Quantity).add(d).gte(0))
+            .filter(Expr::col(C::Quantity).add(d).lte(Quantity::MAX))
+            .exec(&txn)
+            .await
+            .map_err(map_db_err)?;
+        let current = products::Entity::find_by_id(product_id)
+            .one(&txn)
+            .await
+            .map_err(map_db_err)?;
+        let Some(current) = current else {
+            txn.rollback().await.map_err(map_db_err)?;
+            return Ok(StockOutcome::NotFound);
+        };
+        if changed.rows_affected == 0 {
+            txn.rollback().await.map_err(map_db_err)?;
+            return Ok(StockOutcome::OutOfRange {
+                quantity: current.quantity,
+            });
+        }
+        // Stamped while this transaction holds the row, so the ledger's time order is the
+        // order in which the changes were applied.
+        let movement = StockMovement {
+            id: Uuid::now_v7(),
+            product_id,
+            delta: d,
+            quantity_after: current.quantity,
+            reason,
+            user_id: Some(user_id),
+            created_at: time::now(),
+        };
+        movement_model(&movement)
+            .insert(&txn)
+            .await
+            .map_err(map_db_err)?;
+        txn.commit().await.map_err(map_db_err)?;
+        Ok(StockOutcome::Applied {
+            product: to_domain(current)?,
+            movement,
+        })
+    }
+
+    async fn list_movements(
+        &self,
+        product_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<StockMovement>, RepoError> {
+        use stock_movements::Column as C;
+        let query = stock_movements::Entity::find().filter(C::ProductId.eq(product_id));
+        let total = query.clone().count(&self.db).await.map_err(map_db_err)?;
+        let rows = query
+            .order_by_desc(C::CreatedAt)
+            .order_by_desc(C::Id)
+            .offset(page.offset())
+            .limit(page.limit())
+            .all(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(movement_to_domain)
+                .collect::<Result<_, _>>()?,
+            total,
+            request: page,
+        })
+    }
+}
