@@ -261,7 +261,7 @@ impl ProductService {
             .adjust_stock(id, delta, reason, caller.user_id)
             .await?
         {
-            StockOutcome::Applied { product, .. } => Ok(product),
+            StockOutcome::Applied(change) => Ok(change.product),
             StockOutcome::NotFound => Err(ProductError::NotFound),
             StockOutcome::OutOfRange { quantity } => Err(ProductError::StockOutOfRange {
                 quantity,

@@ -268,13 +268,17 @@ impl StockMovement {
     }
 }
 
+/// An applied stock change: the product after it and its ledger line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockChange {
+    pub product: Product,
+    pub movement: StockMovement,
+}
+
 /// The result of asking the store to apply a stock change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StockOutcome {
-    Applied {
-        product: Product,
-        movement: StockMovement,
-    },
+    Applied(Box<StockChange>),
     NotFound,
     /// The change would take the quantity below zero (or above the maximum); nothing changed.
     OutOfRange {

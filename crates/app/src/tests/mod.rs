@@ -2,6 +2,8 @@
 //! when called, so each test also proves which ports a path does not touch.
 
 mod auth;
+mod employees;
+mod products;
 mod users;
 
 use domain::auth::Principal;

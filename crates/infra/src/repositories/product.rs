@@ -6,7 +6,7 @@ use domain::money::Money;
 use domain::pagination::{Page, PageRequest};
 use domain::product::{
     Description, Product, ProductFilter, ProductName, ProductRepository, ProductSort, Quantity,
-    StockDelta, StockMovement, StockOutcome, StockReason,
+    StockChange, StockDelta, StockMovement, StockOutcome, StockReason,
 };
 use domain::time::{self, Timestamp};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
@@ -297,10 +297,10 @@ impl ProductRepository for SeaOrmProductRepository {
             .await
             .map_err(map_db_err)?;
         txn.commit().await.map_err(map_db_err)?;
-        Ok(StockOutcome::Applied {
+        Ok(StockOutcome::Applied(Box::new(StockChange {
             product: to_domain(current)?,
             movement,
-        })
+        })))
     }
 
     async fn list_movements(
