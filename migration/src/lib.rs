@@ -9,6 +9,9 @@ mod m20261123_000004_create_jobs;
 mod m20261123_000005_create_products;
 mod m20261123_000006_create_stock_movements;
 mod m20261123_000007_create_employees;
+mod m20261123_000008_create_posts;
+mod m20261123_000009_create_comments;
+mod m20261123_000010_create_votes;
 
 pub struct Migrator;
 
@@ -23,6 +26,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_create_products::Migration),
             Box::new(m20261123_000006_create_stock_movements::Migration),
             Box::new(m20261123_000007_create_employees::Migration),
+            Box::new(m20261123_000008_create_posts::Migration),
+            Box::new(m20261123_000009_create_comments::Migration),
+            Box::new(m20261123_000010_create_votes::Migration),
         ]
     }
 }

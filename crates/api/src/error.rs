@@ -5,7 +5,7 @@ use crate::request_id;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use app::{AuthError, EmployeeError, ProductError, UserError};
+use app::{AuthError, BlogError, EmployeeError, ProductError, UserError};
 use domain::{BoxError, FieldError, ValidationError};
 use serde::Serialize;
 use std::fmt;
@@ -331,6 +331,20 @@ impl From<EmployeeError> for ApiError {
             EmployeeError::PreconditionFailed => Self::precondition_failed(),
             EmployeeError::Unavailable(source) => Self::unavailable(source),
             EmployeeError::Unexpected(source) => Self::internal(source),
+        }
+    }
+}
+
+impl From<BlogError> for ApiError {
+    fn from(e: BlogError) -> Self {
+        match e {
+            BlogError::Invalid(v) => v.into(),
+            BlogError::NotFound(_) | BlogError::NotVoted => Self::not_found(e.to_string()),
+            BlogError::Forbidden(_) => Self::forbidden(e.to_string()),
+            BlogError::PreconditionFailed => Self::precondition_failed(),
+            BlogError::AlreadyVoted => Self::conflict(e.to_string()),
+            BlogError::Unavailable(source) => Self::unavailable(source),
+            BlogError::Unexpected(source) => Self::internal(source),
         }
     }
 }

@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         (name = "users", description = "One's own account and user administration"),
         (name = "products", description = "The catalogue, stock changes and the stock ledger"),
         (name = "employees", description = "Staff records: read by users, written by admins"),
+        (name = "blog", description = "Posts, comments and votes"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -13,7 +13,7 @@ use actix_web::http::header;
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use app::users::AdminBootstrap;
-use app::{AuthService, EmployeeService, ProductService, UserService};
+use app::{AuthService, BlogService, EmployeeService, ProductService, UserService};
 use domain::BoxError;
 use domain::health::DependencyProbe;
 use domain::rate_limit::RateLimiter;
@@ -23,8 +23,8 @@ use infra::password::BcryptHasher;
 use infra::rate_limit::InMemoryRateLimiter;
 use infra::redis::{RedisProbe, RedisRateLimiter};
 use infra::repositories::{
-    SeaOrmEmployeeRepository, SeaOrmProductRepository, SeaOrmSessionRepository,
-    SeaOrmUserRepository,
+    SeaOrmCommentRepository, SeaOrmEmployeeRepository, SeaOrmPostRepository,
+    SeaOrmProductRepository, SeaOrmSessionRepository, SeaOrmUserRepository, SeaOrmVoteRepository,
 };
 use infra::token::JwtTokenService;
 use migration::{Migrator, MigratorTrait};
@@ -75,6 +75,11 @@ pub async fn build_state(
         employees: Arc::new(EmployeeService::new(Arc::new(
             SeaOrmEmployeeRepository::new(db.clone()),
         ))),
+        blog: Arc::new(BlogService::new(
+            Arc::new(SeaOrmPostRepository::new(db.clone())),
+            Arc::new(SeaOrmCommentRepository::new(db.clone())),
+            Arc::new(SeaOrmVoteRepository::new(db.clone())),
+        )),
         rate_limiter,
         auth_rate_limit_per_minute: config.auth_rate_limit_per_minute,
         probes,

@@ -1,6 +1,6 @@
 //! The application state shared by every handler: use cases and adapters behind ports.
 
-use app::{AuthService, EmployeeService, ProductService, UserService};
+use app::{AuthService, BlogService, EmployeeService, ProductService, UserService};
 use domain::health::DependencyProbe;
 use domain::rate_limit::RateLimiter;
 use sea_orm::DatabaseConnection;
@@ -11,6 +11,7 @@ pub struct AppState {
     pub users: Arc<UserService>,
     pub products: Arc<ProductService>,
     pub employees: Arc<EmployeeService>,
+    pub blog: Arc<BlogService>,
     pub rate_limiter: Arc<dyn RateLimiter>,
     /// Attempts per client IP and minute for login and for register; 0 is off.
     pub auth_rate_limit_per_minute: u32,

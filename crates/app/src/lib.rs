@@ -2,11 +2,13 @@
 //! `Arc<dyn Port>` so the composition root picks the adapters and tests pick mocks.
 
 pub mod auth;
+pub mod blog;
 pub mod employees;
 pub mod products;
 pub mod users;
 
 pub use auth::{AuthError, AuthService, Registered};
+pub use blog::{BlogError, BlogService};
 pub use employees::{EmployeeError, EmployeeService};
 pub use products::{ProductError, ProductService};
 pub use users::{UserError, UserService};

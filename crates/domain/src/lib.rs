@@ -4,6 +4,7 @@
 //! `async_trait` traits so adapters can be swapped and use cases tested against mocks.
 
 pub mod auth;
+pub mod blog;
 pub mod concurrency;
 pub mod employee;
 pub mod error;

@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per feature. Handlers extract, call one use case, map the result.
 
 pub mod auth;
+pub mod blog;
 pub mod employees;
 pub mod fallback;
 pub mod health;
@@ -26,5 +27,6 @@ pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.configure(auth::configure)
         .configure(users::configure)
         .configure(products::configure)
-        .configure(employees::configure);
+        .configure(employees::configure)
+        .configure(blog::configure);
 }

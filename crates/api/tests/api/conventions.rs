@@ -65,6 +65,18 @@ async fn openapi_describes_every_route_and_the_bearer_scheme() {
         ("/api/v1/employees/{id}", "put"),
         ("/api/v1/employees/{id}", "patch"),
         ("/api/v1/employees/{id}", "delete"),
+        ("/api/v1/posts", "get"),
+        ("/api/v1/posts", "post"),
+        ("/api/v1/posts/{id}", "get"),
+        ("/api/v1/posts/{id}", "put"),
+        ("/api/v1/posts/{id}", "patch"),
+        ("/api/v1/posts/{id}", "delete"),
+        ("/api/v1/posts/{id}/comments", "get"),
+        ("/api/v1/posts/{id}/comments", "post"),
+        ("/api/v1/comments/{id}", "get"),
+        ("/api/v1/comments/{id}", "patch"),
+        ("/api/v1/comments/{id}", "delete"),
+        ("/api/v1/votes", "post"),
     ] {
         assert!(
             paths[path][method].is_object(),

@@ -1,6 +1,7 @@
 //! Black-box tests of the HTTP API against a real server and a real database.
 
 mod auth;
+mod blog;
 mod conventions;
 mod employees;
 mod helpers;

@@ -1,9 +1,12 @@
 //! SeaORM models of the tables the migrations create.
 
+pub mod comments;
 pub mod employees;
 pub mod jobs;
+pub mod posts;
 pub mod products;
 pub mod refresh_tokens;
 pub mod sessions;
 pub mod stock_movements;
 pub mod users;
+pub mod votes;

@@ -1,10 +1,12 @@
 //! SeaORM implementations of the repository ports.
 
+mod blog;
 mod employee;
 mod product;
 mod session;
 mod user;
 
+pub use blog::{SeaOrmCommentRepository, SeaOrmPostRepository, SeaOrmVoteRepository};
 pub use employee::SeaOrmEmployeeRepository;
 pub use product::SeaOrmProductRepository;
 pub use session::SeaOrmSessionRepository;
@@ -15,8 +17,13 @@ use sea_orm::{DbErr, SqlErr};
 
 /// Translates a database error: a unique violation is a domain conflict, the rest unexpected.
 pub(crate) fn map_db_err(e: DbErr) -> RepoError {
-    if let Some(SqlErr::UniqueConstraintViolation(constraint)) = e.sql_err() {
-        return RepoError::Conflict(constraint);
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(constraint)) => {
+            return RepoError::Conflict(constraint);
+        }
+        // The row it points to went away meanwhile (e.g. a comment racing its post's deletion).
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => return RepoError::NotFound,
+        _ => {}
     }
     match e {
         DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => RepoError::Unavailable(e.into()),

@@ -1,0 +1,417 @@
+//! The community blog: posts, their comments and votes. Whatever hangs off a post is
+//! exactly as visible as the post, so every use case starts from the post.
+
+use domain::BoxError;
+use domain::auth::Principal;
+use domain::blog::{
+    Comment, CommentContent, CommentRepository, CommentView, Post, PostContent, PostFilter,
+    PostRepository, PostSort, PostTitle, PostView, VoteRepository,
+};
+use domain::concurrency::{IfMatch, precondition_holds};
+use domain::error::RepoError;
+use domain::pagination::{Page, PageRequest};
+use domain::validation::{ValidationError, Validator, required};
+use std::sync::Arc;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlogError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("the resource changed since it was read")]
+    PreconditionFailed,
+    #[error("you already voted on this post")]
+    AlreadyVoted,
+    #[error("you have not voted on this post")]
+    NotVoted,
+    #[error("a required dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    #[error("unexpected failure")]
+    Unexpected(#[source] BoxError),
+}
+
+impl From<RepoError> for BlogError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::NotFound => Self::NotFound("resource"),
+            RepoError::Stale => Self::PreconditionFailed,
+            RepoError::Unavailable(e) => Self::Unavailable(e),
+            other => Self::Unexpected(other.into()),
+        }
+    }
+}
+
+const POST: &str = "post";
+const COMMENT: &str = "comment";
+
+/// A post as a client writes it; `published` defaults to true.
+#[derive(Debug, Clone, Default)]
+pub struct PostInput {
+    pub title: Option<String>,
+    pub content: Option<String>,
+    pub published: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PostQuery {
+    pub q: Option<String>,
+    pub owner_id: Option<Uuid>,
+    pub sort: Option<String>,
+}
+
+/// What a vote did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoteOutcome {
+    Added { votes: u64 },
+    Removed,
+}
+
+pub struct BlogService {
+    posts: Arc<dyn PostRepository>,
+    comments: Arc<dyn CommentRepository>,
+    votes: Arc<dyn VoteRepository>,
+}
+
+impl BlogService {
+    pub fn new(
+        posts: Arc<dyn PostRepository>,
+        comments: Arc<dyn CommentRepository>,
+        votes: Arc<dyn VoteRepository>,
+    ) -> Self {
+        Self {
+            posts,
+            comments,
+            votes,
+        }
+    }
+
+    /// Published posts plus the caller's own drafts.
+    pub async fn list_posts(
+        &self,
+        viewer: Option<&Principal>,
+        query: PostQuery,
+        page: PageRequest,
+    ) -> Result<Page<PostView>, BlogError> {
+        let sort = query
+            .sort
+            .as_deref()
+            .map(str::parse::<PostSort>)
+            .transpose()
+            .map_err(|e| ValidationError::from(e.at("sort")))?
+            .unwrap_or_default();
+        let filter = PostFilter {
+            q: query
+                .q
+                .map(|q| q.trim().to_owned())
+                .filter(|q| !q.is_empty()),
+            owner_id: query.owner_id,
+            sort,
+        };
+        Ok(self
+            .posts
+            .list(&filter, viewer.map(|v| v.user_id), page)
+            .await?)
+    }
+
+    /// A post; a draft is `NotFound` to all but its owner and admins.
+    pub async fn get_post(
+        &self,
+        viewer: Option<&Principal>,
+        id: Uuid,
+    ) -> Result<PostView, BlogError> {
+        let view = self
+            .posts
+            .find(id, viewer.map(|v| v.user_id))
+            .await?
+            .ok_or(BlogError::NotFound(POST))?;
+        if view.post.visible_to(viewer) {
+            Ok(view)
+        } else {
+            Err(BlogError::NotFound(POST))
+        }
+    }
+
+    pub async fn create_post(
+        &self,
+        caller: &Principal,
+        input: PostInput,
+    ) -> Result<PostView, BlogError> {
+        let (title, content) = parse_post(input.title, input.content)?;
+        let post = Post::new(
+            caller.user_id,
+            title,
+            content,
+            input.published.unwrap_or(true),
+        );
+        self.posts.create(&post).await?;
+        self.get_post(Some(caller), post.id).await
+    }
+
+    /// `PUT`: title and content required, `published` back to true when omitted.
+    pub async fn replace_post(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        input: PostInput,
+        if_match: Option<&IfMatch>,
+    ) -> Result<PostView, BlogError> {
+        let (title, content) = parse_post(input.title, input.content)?;
+        let published = input.published.unwrap_or(true);
+        self.write_post(caller, id, if_match, |p| {
+            p.title = title;
+            p.content = content;
+            p.published = published;
+        })
+        .await
+    }
+
+    /// `PATCH`: only what was sent changes.
+    pub async fn patch_post(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        input: PostInput,
+        if_match: Option<&IfMatch>,
+    ) -> Result<PostView, BlogError> {
+        let mut v = Validator::new();
+        let title = v.check_opt("title", input.title.as_deref(), PostTitle::new);
+        let content = v.check_opt("content", input.content.as_deref(), PostContent::new);
+        v.finish()?;
+        let (title, content) = (required(title, "title")?, required(content, "content")?);
+        self.write_post(caller, id, if_match, |p| {
+            if let Some(title) = title {
+                p.title = title;
+            }
+            if let Some(content) = content {
+                p.content = content;
+            }
+            if let Some(published) = input.published {
+                p.published = published;
+            }
+        })
+        .await
+    }
+
+    /// Deletes the post with its comments and votes.
+    pub async fn delete_post(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        if_match: Option<&IfMatch>,
+    ) -> Result<(), BlogError> {
+        let post = self.changeable_post(caller, id, if_match).await?;
+        self.posts
+            .delete(id, if_match.map(|_| post.updated_at))
+            .await?;
+        Ok(())
+    }
+
+    /// A visible post's comments, oldest first.
+    pub async fn list_comments(
+        &self,
+        viewer: Option<&Principal>,
+        post_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<CommentView>, BlogError> {
+        self.get_post(viewer, post_id).await?;
+        Ok(self.comments.list(post_id, page).await?)
+    }
+
+    pub async fn add_comment(
+        &self,
+        caller: &Principal,
+        post_id: Uuid,
+        content: Option<String>,
+    ) -> Result<CommentView, BlogError> {
+        let content = parse_comment(content)?;
+        self.get_post(Some(caller), post_id).await?;
+        let comment = Comment::new(post_id, caller.user_id, content);
+        self.comments.create(&comment).await?;
+        self.comments
+            .find(comment.id)
+            .await?
+            .ok_or(BlogError::NotFound(COMMENT))
+    }
+
+    /// A comment, if its post is visible to the viewer.
+    pub async fn get_comment(
+        &self,
+        viewer: Option<&Principal>,
+        id: Uuid,
+    ) -> Result<CommentView, BlogError> {
+        self.visible_comment(viewer, id).await.map(|(view, _)| view)
+    }
+
+    /// Only the author edits a comment.
+    pub async fn edit_comment(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        content: Option<String>,
+        if_match: Option<&IfMatch>,
+    ) -> Result<CommentView, BlogError> {
+        let content = parse_comment(content)?;
+        let (view, _) = self.visible_comment(Some(caller), id).await?;
+        let mut comment = view.comment;
+        if !comment.may_be_edited_by(caller) {
+            return Err(BlogError::Forbidden("only the author may edit a comment"));
+        }
+        if !precondition_holds(if_match, &comment.etag()) {
+            return Err(BlogError::PreconditionFailed);
+        }
+        let expected = comment.updated_at;
+        comment.edit(content);
+        self.comments
+            .update(&comment, if_match.map(|_| expected))
+            .await?;
+        Ok(CommentView {
+            comment,
+            author: view.author,
+        })
+    }
+
+    /// The author, the post's owner or an admin deletes a comment.
+    pub async fn delete_comment(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        if_match: Option<&IfMatch>,
+    ) -> Result<(), BlogError> {
+        let (view, post) = self.visible_comment(Some(caller), id).await?;
+        if !view.comment.may_be_deleted_by(caller, &post) {
+            return Err(BlogError::Forbidden(
+                "only the author, the post's owner or an admin may delete a comment",
+            ));
+        }
+        if !precondition_holds(if_match, &view.comment.etag()) {
+            return Err(BlogError::PreconditionFailed);
+        }
+        self.comments
+            .delete(id, if_match.map(|_| view.comment.updated_at))
+            .await?;
+        Ok(())
+    }
+
+    /// `dir = 1` adds the caller's vote, `dir = 0` removes it. Voting on one's own post is fine.
+    pub async fn vote(
+        &self,
+        caller: &Principal,
+        post_id: Uuid,
+        dir: Option<i64>,
+    ) -> Result<VoteOutcome, BlogError> {
+        let add = match dir {
+            Some(1) => true,
+            Some(0) => false,
+            Some(_) => {
+                return Err(ValidationError::single(
+                    "dir",
+                    "must be 1 (vote) or 0 (remove the vote)",
+                )
+                .into());
+            }
+            None => return Err(ValidationError::single("dir", "is required").into()),
+        };
+        self.get_post(Some(caller), post_id).await?;
+        if add {
+            match self.votes.add(post_id, caller.user_id).await {
+                Ok(votes) => Ok(VoteOutcome::Added { votes }),
+                Err(RepoError::Conflict(_)) => Err(BlogError::AlreadyVoted),
+                Err(e) => Err(e.into()),
+            }
+        } else if self.votes.remove(post_id, caller.user_id).await? {
+            Ok(VoteOutcome::Removed)
+        } else {
+            Err(BlogError::NotVoted)
+        }
+    }
+
+    async fn visible_comment(
+        &self,
+        viewer: Option<&Principal>,
+        id: Uuid,
+    ) -> Result<(CommentView, Post), BlogError> {
+        let view = self
+            .comments
+            .find(id)
+            .await?
+            .ok_or(BlogError::NotFound(COMMENT))?;
+        let post = self
+            .get_post(viewer, view.comment.post_id)
+            .await
+            .map_err(|e| match e {
+                // A hidden post hides its comments too.
+                BlogError::NotFound(_) => BlogError::NotFound(COMMENT),
+                other => other,
+            })?;
+        Ok((view, post.post))
+    }
+
+    /// The post, if the caller may see it (else 404) and change it (else 403) and the
+    /// precondition holds.
+    async fn changeable_post(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        if_match: Option<&IfMatch>,
+    ) -> Result<Post, BlogError> {
+        let post = self.get_post(Some(caller), id).await?.post;
+        if !post.may_be_changed_by(caller) {
+            return Err(BlogError::Forbidden(
+                "only the post's owner or an admin may change it",
+            ));
+        }
+        if !precondition_holds(if_match, &post.etag()) {
+            return Err(BlogError::PreconditionFailed);
+        }
+        Ok(post)
+    }
+
+    async fn write_post(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        if_match: Option<&IfMatch>,
+        change: impl FnOnce(&mut Post),
+    ) -> Result<PostView, BlogError> {
+        let mut post = self.changeable_post(caller, id, if_match).await?;
+        let expected = post.updated_at;
+        change(&mut post);
+        post.touch();
+        self.posts.update(&post, if_match.map(|_| expected)).await?;
+        self.get_post(Some(caller), id).await
+    }
+}
+
+fn parse_post(
+    title: Option<String>,
+    content: Option<String>,
+) -> Result<(PostTitle, PostContent), ValidationError> {
+    let mut v = Validator::new();
+    let title = match title {
+        Some(t) => v.check("title", PostTitle::new(&t)),
+        None => {
+            v.push("title", "is required");
+            None
+        }
+    };
+    let content = match content {
+        Some(c) => v.check("content", PostContent::new(&c)),
+        None => {
+            v.push("content", "is required");
+            None
+        }
+    };
+    v.finish()?;
+    Ok((required(title, "title")?, required(content, "content")?))
+}
+
+fn parse_comment(content: Option<String>) -> Result<CommentContent, ValidationError> {
+    match content {
+        Some(c) => CommentContent::new(&c).map_err(|e| e.at("content").into()),
+        None => Err(ValidationError::single("content", "is required")),
+    }
+}

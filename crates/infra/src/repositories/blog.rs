@@ -1,0 +1,471 @@
+//! Posts, comments and votes on SeaORM. A post list is one SELECT (owner joined, counts and
+//! the viewer's vote as correlated subqueries) plus one COUNT, whatever the page size.
+
+use super::{contains_pattern, map_db_err};
+use crate::entities::{comments, posts, users, votes};
+use async_trait::async_trait;
+use domain::RepoError;
+use domain::blog::{
+    Author, Comment, CommentContent, CommentRepository, CommentView, Post, PostContent, PostFilter,
+    PostRepository, PostSort, PostTitle, PostView, VoteRepository,
+};
+use domain::pagination::{Page, PageRequest};
+use domain::time::{self, Timestamp};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, Set,
+};
+use uuid::Uuid;
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> RepoError {
+    RepoError::unexpected(format!("stored {what}: {e}"))
+}
+
+#[derive(Debug, FromQueryResult)]
+struct PostRow {
+    id: Uuid,
+    owner_id: Uuid,
+    title: String,
+    content: String,
+    published: bool,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    owner_name: String,
+    vote_count: i64,
+    comments_count: i64,
+    voted: bool,
+}
+
+impl PostRow {
+    fn into_view(self) -> Result<PostView, RepoError> {
+        Ok(PostView {
+            post: Post {
+                id: self.id,
+                owner_id: self.owner_id,
+                title: PostTitle::new(&self.title).map_err(|e| corrupt("title", e))?,
+                content: PostContent::new(&self.content).map_err(|e| corrupt("content", e))?,
+                published: self.published,
+                created_at: self.created_at,
+                updated_at: self.updated_at,
+            },
+            owner: Author {
+                id: self.owner_id,
+                name: self.owner_name,
+            },
+            votes: u64::try_from(self.vote_count).unwrap_or(0),
+            comments_count: u64::try_from(self.comments_count).unwrap_or(0),
+            voted: self.voted,
+        })
+    }
+}
+
+/// `SELECT COUNT(*) FROM <table> WHERE <table>.post_id = posts.id`
+fn count_per_post<T: EntityTrait, C: ColumnTrait>(table: T, post_id: C) -> SelectStatement {
+    Query::select()
+        .expr(Func::count(Expr::col(post_id)))
+        .from(table)
+        .and_where(Expr::col((table, post_id)).equals((posts::Entity, posts::Column::Id)))
+        .to_owned()
+}
+
+/// Posts with their owner's name, counts and whether `viewer` voted, in one statement.
+fn post_views(viewer: Option<Uuid>) -> Select<posts::Entity> {
+    use posts::Column as C;
+    let voted = match viewer {
+        Some(viewer) => Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(votes::Entity)
+                .and_where(
+                    Expr::col((votes::Entity, votes::Column::PostId))
+                        .equals((posts::Entity, C::Id)),
+                )
+                .and_where(Expr::col((votes::Entity, votes::Column::UserId)).eq(viewer))
+                .to_owned(),
+        ),
+        None => Expr::val(false),
+    };
+    posts::Entity::find()
+        .select_only()
+        .columns([
+            C::Id,
+            C::OwnerId,
+            C::Title,
+            C::Content,
+            C::Published,
+            C::CreatedAt,
+            C::UpdatedAt,
+        ])
+        .column_as(users::Column::Name, "owner_name")
+        .expr_as(
+            Expr::from(count_per_post(votes::Entity, votes::Column::PostId)),
+            "vote_count",
+        )
+        .expr_as(
+            Expr::from(count_per_post(comments::Entity, comments::Column::PostId)),
+            "comments_count",
+        )
+        .expr_as(voted, "voted")
+        .join(JoinType::InnerJoin, posts::Relation::Owner.def())
+}
+
+/// Published posts, plus the viewer's own drafts.
+fn visible_to(viewer: Option<Uuid>) -> Condition {
+    let published = Condition::all().add(posts::Column::Published.eq(true));
+    match viewer {
+        Some(v) => Condition::any()
+            .add(published)
+            .add(posts::Column::OwnerId.eq(v)),
+        None => published,
+    }
+}
+
+fn filtered(filter: &PostFilter, viewer: Option<Uuid>) -> Condition {
+    let mut cond = Condition::all().add(visible_to(viewer));
+    if let Some(q) = &filter.q {
+        let pattern = contains_pattern(q);
+        let like = |col: posts::Column| {
+            Expr::expr(Func::lower(Expr::col((posts::Entity, col))))
+                .like(LikeExpr::new(pattern.clone()).escape('\\'))
+        };
+        cond = cond.add(
+            Condition::any()
+                .add(like(posts::Column::Title))
+                .add(like(posts::Column::Content)),
+        );
+    }
+    if let Some(owner) = filter.owner_id {
+        cond = cond.add(posts::Column::OwnerId.eq(owner));
+    }
+    cond
+}
+
+pub struct SeaOrmPostRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaOrmPostRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    async fn missing_or_stale(&self, id: Uuid) -> RepoError {
+        match posts::Entity::find_by_id(id).one(&self.db).await {
+            Ok(Some(_)) => RepoError::Stale,
+            Ok(None) => RepoError::NotFound,
+            Err(e) => map_db_err(e),
+        }
+    }
+}
+
+fn post_model(p: &Post) -> posts::ActiveModel {
+    posts::ActiveModel {
+        id: Set(p.id),
+        owner_id: Set(p.owner_id),
+        title: Set(p.title.as_str().to_owned()),
+        content: Set(p.content.as_str().to_owned()),
+        published: Set(p.published),
+        created_at: Set(p.created_at),
+        updated_at: Set(p.updated_at),
+    }
+}
+
+#[async_trait]
+impl PostRepository for SeaOrmPostRepository {
+    async fn create(&self, post: &Post) -> Result<(), RepoError> {
+        posts::Entity::insert(post_model(post))
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        Ok(())
+    }
+
+    async fn find(&self, id: Uuid, viewer: Option<Uuid>) -> Result<Option<PostView>, RepoError> {
+        let row = post_views(viewer)
+            .filter(posts::Column::Id.eq(id))
+            .into_model::<PostRow>()
+            .one(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        row.map(PostRow::into_view).transpose()
+    }
+
+    async fn list(
+        &self,
+        filter: &PostFilter,
+        viewer: Option<Uuid>,
+        page: PageRequest,
+    ) -> Result<Page<PostView>, RepoError> {
+        use posts::Column as C;
+        let total = posts::Entity::find()
+            .filter(filtered(filter, viewer))
+            .count(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        let mut query = post_views(viewer).filter(filtered(filter, viewer));
+        query = match filter.sort {
+            PostSort::Newest => query.order_by_desc(C::CreatedAt).order_by_desc(C::Id),
+            PostSort::Oldest => query.order_by_asc(C::CreatedAt).order_by_asc(C::Id),
+            PostSort::MostVoted => query
+                .order_by(Expr::col(Alias::new("vote_count")), Order::Desc)
+                .order_by_desc(C::CreatedAt)
+                .order_by_desc(C::Id),
+        };
+        let rows = query
+            .offset(page.offset())
+            .limit(page.limit())
+            .into_model::<PostRow>()
+            .all(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(PostRow::into_view)
+                .collect::<Result<_, _>>()?,
+            total,
+            request: page,
+        })
+    }
+
+    async fn update(
+        &self,
+        post: &Post,
+        expected_updated_at: Option<Timestamp>,
+    ) -> Result<(), RepoError> {
+        let mut update = posts::Entity::update_many()
+            .set(post_model(post))
+            .filter(posts::Column::Id.eq(post.id));
+        if let Some(expected) = expected_updated_at {
+            update = update.filter(posts::Column::UpdatedAt.eq(expected));
+        }
+        if update
+            .exec(&self.db)
+            .await
+            .map_err(map_db_err)?
+            .rows_affected
+            == 0
+        {
+            return Err(self.missing_or_stale(post.id).await);
+        }
+        Ok(())
+    }
+
+    async fn delete(
+        &self,
+        id: Uuid,
+        expected_updated_at: Option<Timestamp>,
+    ) -> Result<(), RepoError> {
+        let mut delete = posts::Entity::delete_many().filter(posts::Column::Id.eq(id));
+        if let Some(expected) = expected_updated_at {
+            delete = delete.filter(posts::Column::UpdatedAt.eq(expected));
+        }
+        if delete
+            .exec(&self.db)
+            .await
+            .map_err(map_db_err)?
+            .rows_affected
+            == 0
+        {
+            return Err(self.missing_or_stale(id).await);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, FromQueryResult)]
+struct CommentRow {
+    id: Uuid,
+    post_id: Uuid,
+    author_id: Uuid,
+    content: String,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    author_name: String,
+}
+
+impl CommentRow {
+    fn into_view(self) -> Result<CommentView, RepoError> {
+        Ok(CommentView {
+            comment: Comment {
+                id: self.id,
+                post_id: self.post_id,
+                author_id: self.author_id,
+                content: CommentContent::new(&self.content).map_err(|e| corrupt("comment", e))?,
+                created_at: self.created_at,
+                updated_at: self.updated_at,
+            },
+            author: Author {
+                id: self.author_id,
+                name: self.author_name,
+            },
+        })
+    }
+}
+
+fn comment_views() -> Select<comments::Entity> {
+    comments::Entity::find()
+        .column_as(users::Column::Name, "author_name")
+        .join(JoinType::InnerJoin, comments::Relation::Author.def())
+}
+
+pub struct SeaOrmCommentRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaOrmCommentRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    async fn missing_or_stale(&self, id: Uuid) -> RepoError {
+        match comments::Entity::find_by_id(id).one(&self.db).await {
+            Ok(Some(_)) => RepoError::Stale,
+            Ok(None) => RepoError::NotFound,
+            Err(e) => map_db_err(e),
+        }
+    }
+}
+
+#[async_trait]
+impl CommentRepository for SeaOrmCommentRepository {
+    async fn create(&self, comment: &Comment) -> Result<(), RepoError> {
+        comments::Entity::insert(comments::ActiveModel {
+            id: Set(comment.id),
+            post_id: Set(comment.post_id),
+            author_id: Set(comment.author_id),
+            content: Set(comment.content.as_str().to_owned()),
+            created_at: Set(comment.created_at),
+            updated_at: Set(comment.updated_at),
+        })
+        .exec_without_returning(&self.db)
+        .await
+        .map_err(map_db_err)?;
+        Ok(())
+    }
+
+    async fn find(&self, id: Uuid) -> Result<Option<CommentView>, RepoError> {
+        let row = comment_views()
+            .filter(comments::Column::Id.eq(id))
+            .into_model::<CommentRow>()
+            .one(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        row.map(CommentRow::into_view).transpose()
+    }
+
+    async fn list(&self, post_id: Uuid, page: PageRequest) -> Result<Page<CommentView>, RepoError> {
+        use comments::Column as C;
+        let total = comments::Entity::find()
+            .filter(C::PostId.eq(post_id))
+            .count(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        let rows = comment_views()
+            .filter(C::PostId.eq(post_id))
+            .order_by_asc(C::CreatedAt)
+            .order_by_asc(C::Id)
+            .offset(page.offset())
+            .limit(page.limit())
+            .into_model::<CommentRow>()
+            .all(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(CommentRow::into_view)
+                .collect::<Result<_, _>>()?,
+            total,
+            request: page,
+        })
+    }
+
+    async fn update(
+        &self,
+        comment: &Comment,
+        expected_updated_at: Option<Timestamp>,
+    ) -> Result<(), RepoError> {
+        let mut update = comments::Entity::update_many()
+            .col_expr(
+                comments::Column::Content,
+                Expr::value(comment.content.as_str()),
+            )
+            .col_expr(comments::Column::UpdatedAt, Expr::value(comment.updated_at))
+            .filter(comments::Column::Id.eq(comment.id));
+        if let Some(expected) = expected_updated_at {
+            update = update.filter(comments::Column::UpdatedAt.eq(expected));
+        }
+        if update
+            .exec(&self.db)
+            .await
+            .map_err(map_db_err)?
+            .rows_affected
+            == 0
+        {
+            return Err(self.missing_or_stale(comment.id).await);
+        }
+        Ok(())
+    }
+
+    async fn delete(
+        &self,
+        id: Uuid,
+        expected_updated_at: Option<Timestamp>,
+    ) -> Result<(), RepoError> {
+        let mut delete = comments::Entity::delete_many().filter(comments::Column::Id.eq(id));
+        if let Some(expected) = expected_updated_at {
+            delete = delete.filter(comments::Column::UpdatedAt.eq(expected));
+        }
+        if delete
+            .exec(&self.db)
+            .await
+            .map_err(map_db_err)?
+            .rows_affected
+            == 0
+        {
+            return Err(self.missing_or_stale(id).await);
+        }
+        Ok(())
+    }
+}
+
+pub struct SeaOrmVoteRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaOrmVoteRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl VoteRepository for SeaOrmVoteRepository {
+    async fn add(&self, post_id: Uuid, user_id: Uuid) -> Result<u64, RepoError> {
+        votes::Entity::insert(votes::ActiveModel {
+            post_id: Set(post_id),
+            user_id: Set(user_id),
+            created_at: Set(time::now()),
+        })
+        .exec_without_returning(&self.db)
+        .await
+        .map_err(map_db_err)?;
+        votes::Entity::find()
+            .filter(votes::Column::PostId.eq(post_id))
+            .count(&self.db)
+            .await
+            .map_err(map_db_err)
+    }
+
+    async fn remove(&self, post_id: Uuid, user_id: Uuid) -> Result<bool, RepoError> {
+        let result = votes::Entity::delete_many()
+            .filter(votes::Column::PostId.eq(post_id))
+            .filter(votes::Column::UserId.eq(user_id))
+            .exec(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        Ok(result.rows_affected > 0)
+    }
+}

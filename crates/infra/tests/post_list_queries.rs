@@ -1,0 +1,120 @@
+//! The post list runs a fixed number of statements whatever the page size (no N+1), and
+//! its counts and `voted` flags are right. On SQLite, and on PostgreSQL when
+//! `TEST_DATABASE_URL` is set.
+
+use domain::blog::{
+    Comment, CommentContent, CommentRepository, Post, PostContent, PostFilter, PostRepository,
+    PostTitle, VoteRepository,
+};
+use domain::pagination::PageRequest;
+use domain::user::{Email, PasswordHash, Role, User, UserRepository};
+use infra::repositories::{
+    SeaOrmCommentRepository, SeaOrmPostRepository, SeaOrmUserRepository, SeaOrmVoteRepository,
+};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+async fn check(url: &str) {
+    let mut db = infra::db::connect(url, 2).await.expect("connect");
+    Migrator::up(&db, None).await.expect("migrate");
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = statements.clone();
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+
+    let users = SeaOrmUserRepository::new(db.clone());
+    let posts = SeaOrmPostRepository::new(db.clone());
+    let comments = SeaOrmCommentRepository::new(db.clone());
+    let votes = SeaOrmVoteRepository::new(db.clone());
+    let mut people = Vec::new();
+    for i in 0..3 {
+        let u = User::new(
+            Email::parse(&format!("u{i}@example.com")).unwrap(),
+            None,
+            Role::Member,
+            PasswordHash::new("x"),
+        );
+        users.create(&u, None).await.unwrap();
+        people.push(u);
+    }
+    for i in 0..60 {
+        let owner = &people[i % 3];
+        let post = Post::new(
+            owner.id,
+            PostTitle::new(&format!("Post {i}")).unwrap(),
+            PostContent::new("body").unwrap(),
+            true,
+        );
+        posts.create(&post).await.unwrap();
+        for voter in people.iter().take(i % 4) {
+            votes.add(post.id, voter.id).await.unwrap();
+        }
+        for _ in 0..(i % 3) {
+            let c = Comment::new(post.id, owner.id, CommentContent::new("hi").unwrap());
+            comments.create(&c).await.unwrap();
+        }
+    }
+
+    let viewer = Some(people[0].id);
+    let mut per_page = Vec::new();
+    for limit in [5, 50] {
+        statements.store(0, Ordering::SeqCst);
+        let page = posts
+            .list(
+                &PostFilter::default(),
+                viewer,
+                PageRequest::new(Some(limit), None).unwrap(),
+            )
+            .await
+            .unwrap();
+        per_page.push(statements.load(Ordering::SeqCst));
+        assert_eq!(page.items.len(), limit as usize);
+        assert_eq!(page.total, 60);
+        for view in &page.items {
+            let i: usize = view.post.title.as_str()["Post ".len()..].parse().unwrap();
+            assert_eq!(view.votes, (i % 4) as u64, "votes of post {i}");
+            assert_eq!(view.comments_count, (i % 3) as u64, "comments of post {i}");
+            assert_eq!(
+                view.voted,
+                i % 4 >= 1,
+                "people[0] votes first on every voted post"
+            );
+            assert_eq!(view.owner.id, people[i % 3].id);
+        }
+    }
+    assert_eq!(
+        per_page,
+        vec![2, 2],
+        "one COUNT and one SELECT, whatever the page size"
+    );
+}
+
+#[tokio::test]
+async fn post_list_statements_do_not_grow_with_the_page_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    check(&format!("sqlite://{}/q.db?mode=rwc", dir.path().display())).await;
+}
+
+/// Runs when `TEST_DATABASE_URL` names a PostgreSQL server (CI sets it).
+#[tokio::test]
+async fn post_list_statements_do_not_grow_with_the_page_on_postgres() {
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("skipped: TEST_DATABASE_URL is not set");
+        return;
+    };
+    let name = format!("q_{}", uuid::Uuid::now_v7().simple());
+    let admin: DatabaseConnection = Database::connect(&admin_url).await.unwrap();
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .unwrap();
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    check(&format!("{base}/{name}")).await;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+        .await
+        .unwrap();
+}
