@@ -2,6 +2,7 @@
 //! when called, so each test also proves which ports a path does not touch.
 
 mod auth;
+mod blog;
 mod employees;
 mod products;
 mod users;

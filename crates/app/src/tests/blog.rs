@@ -1,0 +1,375 @@
+use super::{principal_of, user};
+use crate::blog::{BlogError, BlogService, PostInput, PostQuery, VoteOutcome};
+use domain::RepoError;
+use domain::auth::Principal;
+use domain::blog::{
+    Author, Comment, CommentContent, CommentView, MockCommentRepository, MockPostRepository,
+    MockVoteRepository, Post, PostContent, PostSort, PostTitle, PostView,
+};
+use domain::concurrency::IfMatch;
+use domain::pagination::{Page, PageRequest};
+use domain::user::Role;
+use mockall::predicate::eq;
+use std::sync::Arc;
+use uuid::Uuid;
+
+#[derive(Default)]
+struct Mocks {
+    posts: MockPostRepository,
+    comments: MockCommentRepository,
+    votes: MockVoteRepository,
+}
+
+impl Mocks {
+    fn service(self) -> BlogService {
+        BlogService::new(
+            Arc::new(self.posts),
+            Arc::new(self.comments),
+            Arc::new(self.votes),
+        )
+    }
+
+    /// `find` answers with this post for any id and viewer.
+    fn with_post(mut self, post: &Post) -> Self {
+        let view = PostView {
+            post: post.clone(),
+            owner: Author {
+                id: post.owner_id,
+                name: "owner".into(),
+            },
+            votes: 0,
+            comments_count: 0,
+            voted: false,
+        };
+        self.posts
+            .expect_find()
+            .returning(move |_, _| Ok(Some(view.clone())));
+        self
+    }
+
+    fn with_comment(mut self, comment: &Comment) -> Self {
+        let view = CommentView {
+            comment: comment.clone(),
+            author: Author {
+                id: comment.author_id,
+                name: "author".into(),
+            },
+        };
+        self.comments
+            .expect_find()
+            .returning(move |_| Ok(Some(view.clone())));
+        self
+    }
+}
+
+struct People {
+    owner: Principal,
+    stranger: Principal,
+    admin: Principal,
+}
+
+fn people() -> People {
+    People {
+        owner: principal_of(&user("o@b.co", Role::Member)),
+        stranger: principal_of(&user("s@b.co", Role::Member)),
+        admin: principal_of(&user("r@b.co", Role::Admin)),
+    }
+}
+
+fn post_of(owner: &Principal, published: bool) -> Post {
+    Post::new(
+        owner.user_id,
+        PostTitle::new("Title").unwrap(),
+        PostContent::new("Body").unwrap(),
+        published,
+    )
+}
+
+#[tokio::test]
+async fn drafts_are_not_found_except_by_owner_and_admins() {
+    let p = people();
+    let draft = post_of(&p.owner, false);
+    let svc = Mocks::default().with_post(&draft).service();
+    assert!(matches!(
+        svc.get_post(None, draft.id).await,
+        Err(BlogError::NotFound(_))
+    ));
+    assert!(matches!(
+        svc.get_post(Some(&p.stranger), draft.id).await,
+        Err(BlogError::NotFound(_))
+    ));
+    assert!(svc.get_post(Some(&p.owner), draft.id).await.is_ok());
+    assert!(svc.get_post(Some(&p.admin), draft.id).await.is_ok());
+    // Its comments and votes are as hidden as the draft; nothing is written.
+    assert!(matches!(
+        svc.list_comments(Some(&p.stranger), draft.id, PageRequest::default())
+            .await,
+        Err(BlogError::NotFound(_))
+    ));
+    assert!(matches!(
+        svc.add_comment(&p.stranger, draft.id, Some("hi".into()))
+            .await,
+        Err(BlogError::NotFound(_))
+    ));
+    assert!(matches!(
+        svc.vote(&p.stranger, draft.id, Some(1)).await,
+        Err(BlogError::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn list_passes_the_viewer_and_parses_the_sort() {
+    let p = people();
+    let mut m = Mocks::default();
+    let viewer = p.owner.user_id;
+    m.posts
+        .expect_list()
+        .withf(move |f, v, _| {
+            f.sort == PostSort::MostVoted && f.q.as_deref() == Some("rust") && *v == Some(viewer)
+        })
+        .times(1)
+        .returning(|_, _, page| {
+            Ok(Page {
+                items: vec![],
+                total: 0,
+                request: page,
+            })
+        });
+    let query = PostQuery {
+        q: Some(" rust ".into()),
+        sort: Some("-votes".into()),
+        owner_id: None,
+    };
+    m.service()
+        .list_posts(Some(&p.owner), query, PageRequest::default())
+        .await
+        .unwrap();
+
+    let bad = PostQuery {
+        sort: Some("votes".into()),
+        ..Default::default()
+    };
+    let err = Mocks::default()
+        .service()
+        .list_posts(None, bad, PageRequest::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, BlogError::Invalid(v) if v.0[0].field == "sort"));
+}
+
+#[tokio::test]
+async fn create_validates_and_defaults_to_published() {
+    let p = people();
+    let err = Mocks::default()
+        .service()
+        .create_post(&p.owner, PostInput::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, BlogError::Invalid(v) if v.0.len() == 2));
+
+    let mut m = Mocks::default();
+    m.posts
+        .expect_create()
+        .withf(|post| post.published)
+        .times(1)
+        .returning(|_| Ok(()));
+    let created = post_of(&p.owner, true);
+    let m = m.with_post(&created);
+    let input = PostInput {
+        title: Some("T".into()),
+        content: Some("C".into()),
+        published: None,
+    };
+    m.service().create_post(&p.owner, input).await.unwrap();
+}
+
+#[tokio::test]
+async fn only_owner_or_admin_write_posts_and_preconditions_hold() {
+    let p = people();
+    let post = post_of(&p.owner, true);
+    let patch = || PostInput {
+        title: Some("New".into()),
+        ..Default::default()
+    };
+    let svc = Mocks::default().with_post(&post).service();
+    assert!(matches!(
+        svc.patch_post(&p.stranger, post.id, patch(), None).await,
+        Err(BlogError::Forbidden(_))
+    ));
+    assert!(matches!(
+        svc.delete_post(&p.stranger, post.id, None).await,
+        Err(BlogError::Forbidden(_))
+    ));
+    let stale = IfMatch::Tags(vec![]);
+    assert!(matches!(
+        svc.patch_post(&p.owner, post.id, patch(), Some(&stale))
+            .await,
+        Err(BlogError::PreconditionFailed)
+    ));
+
+    let mut m = Mocks::default().with_post(&post);
+    let version = post.updated_at;
+    m.posts
+        .expect_update()
+        .withf(move |u, expected| {
+            u.title.as_str() == "New" && u.content.as_str() == "Body" && *expected == Some(version)
+        })
+        .times(1)
+        .returning(|_, _| Ok(()));
+    m.service()
+        .patch_post(&p.admin, post.id, patch(), Some(&IfMatch::Any))
+        .await
+        .unwrap();
+
+    let mut m = Mocks::default().with_post(&post);
+    m.posts
+        .expect_delete()
+        .with(eq(post.id), eq(None))
+        .times(1)
+        .returning(|_, _| Ok(()));
+    m.service()
+        .delete_post(&p.owner, post.id, None)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn votes_add_remove_and_report_conflicts() {
+    let p = people();
+    let post = post_of(&p.owner, true);
+
+    let mut m = Mocks::default().with_post(&post);
+    m.votes
+        .expect_add()
+        .with(eq(post.id), eq(p.stranger.user_id))
+        .returning(|_, _| Ok(3));
+    assert_eq!(
+        m.service()
+            .vote(&p.stranger, post.id, Some(1))
+            .await
+            .unwrap(),
+        VoteOutcome::Added { votes: 3 }
+    );
+
+    let mut m = Mocks::default().with_post(&post);
+    m.votes
+        .expect_add()
+        .returning(|_, _| Err(RepoError::Conflict("votes_pkey".into())));
+    assert!(matches!(
+        m.service().vote(&p.stranger, post.id, Some(1)).await,
+        Err(BlogError::AlreadyVoted)
+    ));
+
+    let mut m = Mocks::default().with_post(&post);
+    m.votes.expect_remove().returning(|_, _| Ok(false));
+    assert!(matches!(
+        m.service().vote(&p.stranger, post.id, Some(0)).await,
+        Err(BlogError::NotVoted)
+    ));
+
+    let mut m = Mocks::default().with_post(&post);
+    m.votes.expect_remove().returning(|_, _| Ok(true));
+    assert_eq!(
+        m.service().vote(&p.owner, post.id, Some(0)).await.unwrap(),
+        VoteOutcome::Removed
+    );
+
+    for dir in [None, Some(2), Some(-1)] {
+        let err = Mocks::default()
+            .service()
+            .vote(&p.stranger, post.id, dir)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, BlogError::Invalid(v) if v.0[0].field == "dir"),
+            "{dir:?}"
+        );
+    }
+
+    let mut m = Mocks::default();
+    m.posts.expect_find().returning(|_, _| Ok(None));
+    assert!(matches!(
+        m.service().vote(&p.stranger, Uuid::now_v7(), Some(1)).await,
+        Err(BlogError::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn comments_are_edited_by_their_author_and_deleted_by_author_owner_or_admin() {
+    let p = people();
+    let author = principal_of(&user("a@b.co", Role::Member));
+    let post = post_of(&p.owner, true);
+    let comment = Comment::new(post.id, author.user_id, CommentContent::new("hi").unwrap());
+    let setup = || Mocks::default().with_post(&post).with_comment(&comment);
+
+    for editor in [&p.owner, &p.admin, &p.stranger] {
+        let err = setup()
+            .service()
+            .edit_comment(editor, comment.id, Some("x".into()), None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, BlogError::Forbidden(_)));
+    }
+    let mut m = setup();
+    m.comments
+        .expect_update()
+        .withf(|c, _| c.content.as_str() == "edited")
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let edited = m
+        .service()
+        .edit_comment(&author, comment.id, Some("edited".into()), None)
+        .await
+        .unwrap();
+    assert_eq!(edited.comment.content.as_str(), "edited");
+
+    let err = setup()
+        .service()
+        .delete_comment(&p.stranger, comment.id, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BlogError::Forbidden(_)));
+    for deleter in [&author, &p.owner, &p.admin] {
+        let mut m = setup();
+        m.comments
+            .expect_delete()
+            .with(eq(comment.id), eq(None))
+            .times(1)
+            .returning(|_, _| Ok(()));
+        m.service()
+            .delete_comment(deleter, comment.id, None)
+            .await
+            .unwrap();
+    }
+
+    let err = setup()
+        .service()
+        .edit_comment(&author, comment.id, Some("  ".into()), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, BlogError::Invalid(v) if v.0[0].field == "content"));
+}
+
+#[tokio::test]
+async fn a_comment_on_a_hidden_draft_is_not_found() {
+    let p = people();
+    let draft = post_of(&p.owner, false);
+    let comment = Comment::new(
+        draft.id,
+        p.owner.user_id,
+        CommentContent::new("note").unwrap(),
+    );
+    let svc = Mocks::default()
+        .with_post(&draft)
+        .with_comment(&comment)
+        .service();
+    assert!(matches!(
+        svc.get_comment(Some(&p.stranger), comment.id).await,
+        Err(BlogError::NotFound("comment"))
+    ));
+    assert!(matches!(
+        svc.get_comment(None, comment.id).await,
+        Err(BlogError::NotFound("comment"))
+    ));
+    assert!(svc.get_comment(Some(&p.admin), comment.id).await.is_ok());
+}
