@@ -391,20 +391,8 @@ fn parse_post(
     content: Option<String>,
 ) -> Result<(PostTitle, PostContent), ValidationError> {
     let mut v = Validator::new();
-    let title = match title {
-        Some(t) => v.check("title", PostTitle::new(&t)),
-        None => {
-            v.push("title", "is required");
-            None
-        }
-    };
-    let content = match content {
-        Some(c) => v.check("content", PostContent::new(&c)),
-        None => {
-            v.push("content", "is required");
-            None
-        }
-    };
+    let title = v.require("title", title.as_deref(), PostTitle::new);
+    let content = v.require("content", content.as_deref(), PostContent::new);
     v.finish()?;
     Ok((required(title, "title")?, required(content, "content")?))
 }

@@ -178,20 +178,8 @@ impl EmployeeService {
 
 fn full_fields(input: EmployeeInput) -> Result<EmployeeFields, ValidationError> {
     let mut v = Validator::new();
-    let full_name = match input.full_name {
-        Some(n) => v.check("full_name", FullName::new(&n)),
-        None => {
-            v.push("full_name", "is required");
-            None
-        }
-    };
-    let email = match input.email {
-        Some(e) => v.check("email", Email::parse(&e)),
-        None => {
-            v.push("email", "is required");
-            None
-        }
-    };
+    let full_name = v.require("full_name", input.full_name.as_deref(), FullName::new);
+    let email = v.require("email", input.email.as_deref(), Email::parse);
     v.finish()?;
     Ok(EmployeeFields {
         full_name: required(full_name, "full_name")?,

@@ -243,13 +243,7 @@ impl ProductService {
         reason: Option<String>,
     ) -> Result<Product, ProductError> {
         let mut v = Validator::new();
-        let delta = match delta {
-            Some(d) => v.check("delta", StockDelta::new(d)),
-            None => {
-                v.push("delta", "is required");
-                None
-            }
-        };
+        let delta = v.require("delta", delta, StockDelta::new);
         let reason = v.check_opt("reason", reason.as_deref(), StockReason::new);
         v.finish()?;
         let (delta, reason) = (
@@ -306,13 +300,7 @@ impl ProductService {
 
 /// The writable fields of a create or replace, with their defaults.
 fn fields_from(v: &mut Validator, input: ProductInput) -> Option<ProductFields> {
-    let name = match input.name {
-        Some(name) => v.check("name", ProductName::new(&name)),
-        None => {
-            v.push("name", "is required");
-            None
-        }
-    };
+    let name = v.require("name", input.name.as_deref(), ProductName::new);
     let description = v.check_opt(
         "description",
         input.description.as_deref(),
@@ -323,13 +311,7 @@ fn fields_from(v: &mut Validator, input: ProductInput) -> Option<ProductFields> 
         input.category.as_deref(),
         str::parse::<Category>,
     );
-    let price = match input.price {
-        Some(price) => v.check("price", Money::parse(&price)),
-        None => {
-            v.push("price", "is required");
-            None
-        }
-    };
+    let price = v.require("price", input.price.as_deref(), Money::parse);
     Some(ProductFields {
         name: name?,
         description: description?.flatten(),

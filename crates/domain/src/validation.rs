@@ -90,6 +90,22 @@ impl Validator {
         }
     }
 
+    /// A required input: absent is recorded as "is required", present is parsed.
+    pub fn require<T, I>(
+        &mut self,
+        field: &str,
+        input: Option<I>,
+        parse: impl FnOnce(I) -> Result<T, Invalid>,
+    ) -> Option<T> {
+        match input {
+            Some(i) => self.check(field, parse(i)),
+            None => {
+                self.push(field, "is required");
+                None
+            }
+        }
+    }
+
     pub fn push(&mut self, field: &str, message: impl Into<String>) {
         self.errors.push(FieldError::new(field, message));
     }
@@ -126,6 +142,20 @@ mod tests {
         assert_eq!(
             err.0,
             vec![FieldError::new("a", "bad a"), FieldError::new("c", "bad c")]
+        );
+    }
+
+    #[test]
+    fn required_inputs_must_be_present() {
+        let mut v = Validator::new();
+        let absent: Option<u8> = v.require("a", None::<&str>, |_| Ok(1));
+        let present = v.require("b", Some("7"), |s| {
+            s.parse::<u8>().map_err(|_| Invalid::new("nan"))
+        });
+        assert_eq!((absent, present), (None, Some(7)));
+        assert_eq!(
+            v.finish().unwrap_err().0,
+            vec![FieldError::new("a", "is required")]
         );
     }
 

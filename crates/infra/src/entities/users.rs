@@ -27,3 +27,8 @@ impl Related<super::sessions::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl crate::repositories::Versioned for Entity {
+    const ID: Column = Column::Id;
+    const UPDATED_AT: Column = Column::UpdatedAt;
+}

@@ -1,7 +1,7 @@
 //! Posts, comments and votes on SeaORM. A post list is one SELECT (owner joined, counts and
 //! the viewer's vote as correlated subqueries) plus one COUNT, whatever the page size.
 
-use super::{contains_pattern, map_db_err};
+use super::{contains_pattern, delete_versioned, map_db_err, update_versioned};
 use crate::entities::{comments, posts, users, votes};
 use async_trait::async_trait;
 use domain::RepoError;
@@ -149,14 +149,6 @@ impl SeaOrmPostRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
     }
-
-    async fn missing_or_stale(&self, id: Uuid) -> RepoError {
-        match posts::Entity::find_by_id(id).one(&self.db).await {
-            Ok(Some(_)) => RepoError::Stale,
-            Ok(None) => RepoError::NotFound,
-            Err(e) => map_db_err(e),
-        }
-    }
 }
 
 fn post_model(p: &Post) -> posts::ActiveModel {
@@ -234,22 +226,8 @@ impl PostRepository for SeaOrmPostRepository {
         post: &Post,
         expected_updated_at: Option<Timestamp>,
     ) -> Result<(), RepoError> {
-        let mut update = posts::Entity::update_many()
-            .set(post_model(post))
-            .filter(posts::Column::Id.eq(post.id));
-        if let Some(expected) = expected_updated_at {
-            update = update.filter(posts::Column::UpdatedAt.eq(expected));
-        }
-        if update
-            .exec(&self.db)
-            .await
-            .map_err(map_db_err)?
-            .rows_affected
-            == 0
-        {
-            return Err(self.missing_or_stale(post.id).await);
-        }
-        Ok(())
+        let update = posts::Entity::update_many().set(post_model(post));
+        update_versioned(&self.db, update, post.id, expected_updated_at).await
     }
 
     async fn delete(
@@ -257,20 +235,7 @@ impl PostRepository for SeaOrmPostRepository {
         id: Uuid,
         expected_updated_at: Option<Timestamp>,
     ) -> Result<(), RepoError> {
-        let mut delete = posts::Entity::delete_many().filter(posts::Column::Id.eq(id));
-        if let Some(expected) = expected_updated_at {
-            delete = delete.filter(posts::Column::UpdatedAt.eq(expected));
-        }
-        if delete
-            .exec(&self.db)
-            .await
-            .map_err(map_db_err)?
-            .rows_affected
-            == 0
-        {
-            return Err(self.missing_or_stale(id).await);
-        }
-        Ok(())
+        delete_versioned::<posts::Entity>(&self.db, id, expected_updated_at).await
     }
 }
 
@@ -317,14 +282,6 @@ pub struct SeaOrmCommentRepository {
 impl SeaOrmCommentRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
-    }
-
-    async fn missing_or_stale(&self, id: Uuid) -> RepoError {
-        match comments::Entity::find_by_id(id).one(&self.db).await {
-            Ok(Some(_)) => RepoError::Stale,
-            Ok(None) => RepoError::NotFound,
-            Err(e) => map_db_err(e),
-        }
     }
 }
 
@@ -387,26 +344,13 @@ impl CommentRepository for SeaOrmCommentRepository {
         comment: &Comment,
         expected_updated_at: Option<Timestamp>,
     ) -> Result<(), RepoError> {
-        let mut update = comments::Entity::update_many()
+        let update = comments::Entity::update_many()
             .col_expr(
                 comments::Column::Content,
                 Expr::value(comment.content.as_str()),
             )
-            .col_expr(comments::Column::UpdatedAt, Expr::value(comment.updated_at))
-            .filter(comments::Column::Id.eq(comment.id));
-        if let Some(expected) = expected_updated_at {
-            update = update.filter(comments::Column::UpdatedAt.eq(expected));
-        }
-        if update
-            .exec(&self.db)
-            .await
-            .map_err(map_db_err)?
-            .rows_affected
-            == 0
-        {
-            return Err(self.missing_or_stale(comment.id).await);
-        }
-        Ok(())
+            .col_expr(comments::Column::UpdatedAt, Expr::value(comment.updated_at));
+        update_versioned(&self.db, update, comment.id, expected_updated_at).await
     }
 
     async fn delete(
@@ -414,20 +358,7 @@ impl CommentRepository for SeaOrmCommentRepository {
         id: Uuid,
         expected_updated_at: Option<Timestamp>,
     ) -> Result<(), RepoError> {
-        let mut delete = comments::Entity::delete_many().filter(comments::Column::Id.eq(id));
-        if let Some(expected) = expected_updated_at {
-            delete = delete.filter(comments::Column::UpdatedAt.eq(expected));
-        }
-        if delete
-            .exec(&self.db)
-            .await
-            .map_err(map_db_err)?
-            .rows_affected
-            == 0
-        {
-            return Err(self.missing_or_stale(id).await);
-        }
-        Ok(())
+        delete_versioned::<comments::Entity>(&self.db, id, expected_updated_at).await
     }
 }
 

@@ -1,4 +1,4 @@
-use super::{contains_pattern, map_db_err};
+use super::{contains_pattern, delete_versioned, map_db_err, update_versioned};
 use crate::entities::employees;
 use async_trait::async_trait;
 use domain::RepoError;
@@ -20,14 +20,6 @@ pub struct SeaOrmEmployeeRepository {
 impl SeaOrmEmployeeRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
-    }
-
-    async fn missing_or_stale(&self, id: Uuid) -> RepoError {
-        match employees::Entity::find_by_id(id).one(&self.db).await {
-            Ok(Some(_)) => RepoError::Stale,
-            Ok(None) => RepoError::NotFound,
-            Err(e) => map_db_err(e),
-        }
     }
 }
 
@@ -112,17 +104,8 @@ impl EmployeeRepository for SeaOrmEmployeeRepository {
         employee: &Employee,
         expected_updated_at: Option<Timestamp>,
     ) -> Result<(), RepoError> {
-        let mut update = employees::Entity::update_many()
-            .set(to_active(employee))
-            .filter(employees::Column::Id.eq(employee.id));
-        if let Some(expected) = expected_updated_at {
-            update = update.filter(employees::Column::UpdatedAt.eq(expected));
-        }
-        let result = update.exec(&self.db).await.map_err(map_db_err)?;
-        if result.rows_affected == 0 {
-            return Err(self.missing_or_stale(employee.id).await);
-        }
-        Ok(())
+        let update = employees::Entity::update_many().set(to_active(employee));
+        update_versioned(&self.db, update, employee.id, expected_updated_at).await
     }
 
     async fn delete(
@@ -130,14 +113,6 @@ impl EmployeeRepository for SeaOrmEmployeeRepository {
         id: Uuid,
         expected_updated_at: Option<Timestamp>,
     ) -> Result<(), RepoError> {
-        let mut delete = employees::Entity::delete_many().filter(employees::Column::Id.eq(id));
-        if let Some(expected) = expected_updated_at {
-            delete = delete.filter(employees::Column::UpdatedAt.eq(expected));
-        }
-        let result = delete.exec(&self.db).await.map_err(map_db_err)?;
-        if result.rows_affected == 0 {
-            return Err(self.missing_or_stale(id).await);
-        }
-        Ok(())
+        delete_versioned::<employees::Entity>(&self.db, id, expected_updated_at).await
     }
 }

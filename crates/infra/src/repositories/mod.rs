@@ -13,7 +13,60 @@ pub use session::SeaOrmSessionRepository;
 pub use user::SeaOrmUserRepository;
 
 use domain::RepoError;
-use sea_orm::{DbErr, SqlErr};
+use domain::time::Timestamp;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, SqlErr, UpdateMany,
+};
+use uuid::Uuid;
+
+/// A table whose rows have an `id` and change `updated_at` on every write, which is what
+/// the optimistic-concurrency helpers below need.
+pub(crate) trait Versioned: EntityTrait {
+    const ID: Self::Column;
+    const UPDATED_AT: Self::Column;
+}
+
+/// Runs `update` on row `id`, only while its version is still `expected` (when given).
+pub(crate) async fn update_versioned<E: Versioned>(
+    db: &DatabaseConnection,
+    update: UpdateMany<E>,
+    id: Uuid,
+    expected: Option<Timestamp>,
+) -> Result<(), RepoError> {
+    let mut update = update.filter(E::ID.eq(id));
+    if let Some(expected) = expected {
+        update = update.filter(E::UPDATED_AT.eq(expected));
+    }
+    if update.exec(db).await.map_err(map_db_err)?.rows_affected == 0 {
+        return Err(missing_or_stale::<E>(db, id).await);
+    }
+    Ok(())
+}
+
+/// Deletes row `id`, only while its version is still `expected` (when given).
+pub(crate) async fn delete_versioned<E: Versioned>(
+    db: &DatabaseConnection,
+    id: Uuid,
+    expected: Option<Timestamp>,
+) -> Result<(), RepoError> {
+    let mut delete = E::delete_many().filter(E::ID.eq(id));
+    if let Some(expected) = expected {
+        delete = delete.filter(E::UPDATED_AT.eq(expected));
+    }
+    if delete.exec(db).await.map_err(map_db_err)?.rows_affected == 0 {
+        return Err(missing_or_stale::<E>(db, id).await);
+    }
+    Ok(())
+}
+
+/// After a conditional write touched nothing: was the row gone, or newer than expected?
+async fn missing_or_stale<E: Versioned>(db: &DatabaseConnection, id: Uuid) -> RepoError {
+    match E::find().filter(E::ID.eq(id)).one(db).await {
+        Ok(None) => RepoError::NotFound,
+        Ok(Some(_)) => RepoError::Stale,
+        Err(e) => map_db_err(e),
+    }
+}
 
 /// Translates a database error: a unique violation is a domain conflict, the rest unexpected.
 pub(crate) fn map_db_err(e: DbErr) -> RepoError {

@@ -1,4 +1,4 @@
-use super::{contains_pattern, map_db_err};
+use super::{contains_pattern, delete_versioned, map_db_err, update_versioned};
 use crate::entities::{products, stock_movements};
 use async_trait::async_trait;
 use domain::RepoError;
@@ -110,16 +110,6 @@ fn movement_model(m: &StockMovement) -> stock_movements::ActiveModel {
     }
 }
 
-impl SeaOrmProductRepository {
-    async fn missing_or_stale(&self, id: Uuid) -> RepoError {
-        match products::Entity::find_by_id(id).one(&self.db).await {
-            Ok(Some(_)) => RepoError::Stale,
-            Ok(None) => RepoError::NotFound,
-            Err(e) => map_db_err(e),
-        }
-    }
-}
-
 #[async_trait]
 impl ProductRepository for SeaOrmProductRepository {
     async fn create(
@@ -215,17 +205,8 @@ impl ProductRepository for SeaOrmProductRepository {
         product: &Product,
         expected_updated_at: Option<Timestamp>,
     ) -> Result<(), RepoError> {
-        let mut update = products::Entity::update_many()
-            .set(to_active(product, false))
-            .filter(products::Column::Id.eq(product.id));
-        if let Some(expected) = expected_updated_at {
-            update = update.filter(products::Column::UpdatedAt.eq(expected));
-        }
-        let result = update.exec(&self.db).await.map_err(map_db_err)?;
-        if result.rows_affected == 0 {
-            return Err(self.missing_or_stale(product.id).await);
-        }
-        Ok(())
+        let update = products::Entity::update_many().set(to_active(product, false));
+        update_versioned(&self.db, update, product.id, expected_updated_at).await
     }
 
     async fn delete(
@@ -233,15 +214,7 @@ impl ProductRepository for SeaOrmProductRepository {
         id: Uuid,
         expected_updated_at: Option<Timestamp>,
     ) -> Result<(), RepoError> {
-        let mut delete = products::Entity::delete_many().filter(products::Column::Id.eq(id));
-        if let Some(expected) = expected_updated_at {
-            delete = delete.filter(products::Column::UpdatedAt.eq(expected));
-        }
-        let result = delete.exec(&self.db).await.map_err(map_db_err)?;
-        if result.rows_affected == 0 {
-            return Err(self.missing_or_stale(id).await);
-        }
-        Ok(())
+        delete_versioned::<products::Entity>(&self.db, id, expected_updated_at).await
     }
 
     async fn adjust_stock(

@@ -1,4 +1,4 @@
-use super::{contains_pattern, map_db_err};
+use super::{contains_pattern, delete_versioned, map_db_err, update_versioned};
 use crate::entities::{jobs, users};
 use async_trait::async_trait;
 use domain::RepoError;
@@ -71,17 +71,6 @@ pub(crate) fn job_model(job: &Job) -> Result<jobs::ActiveModel, RepoError> {
     })
 }
 
-impl SeaOrmUserRepository {
-    /// Tells a missing row from a stale one after a conditional write touched nothing.
-    async fn missing_or_stale(&self, id: Uuid) -> RepoError {
-        match users::Entity::find_by_id(id).one(&self.db).await {
-            Ok(Some(_)) => RepoError::Stale,
-            Ok(None) => RepoError::NotFound,
-            Err(e) => map_db_err(e),
-        }
-    }
-}
-
 #[async_trait]
 impl UserRepository for SeaOrmUserRepository {
     async fn create(&self, user: &User, job: Option<Job>) -> Result<(), RepoError> {
@@ -149,17 +138,8 @@ impl UserRepository for SeaOrmUserRepository {
         user: &User,
         expected_updated_at: Option<Timestamp>,
     ) -> Result<(), RepoError> {
-        let mut update = users::Entity::update_many()
-            .set(to_active(user))
-            .filter(users::Column::Id.eq(user.id));
-        if let Some(expected) = expected_updated_at {
-            update = update.filter(users::Column::UpdatedAt.eq(expected));
-        }
-        let result = update.exec(&self.db).await.map_err(map_db_err)?;
-        if result.rows_affected == 0 {
-            return Err(self.missing_or_stale(user.id).await);
-        }
-        Ok(())
+        let update = users::Entity::update_many().set(to_active(user));
+        update_versioned(&self.db, update, user.id, expected_updated_at).await
     }
 
     async fn delete(
@@ -167,14 +147,6 @@ impl UserRepository for SeaOrmUserRepository {
         id: Uuid,
         expected_updated_at: Option<Timestamp>,
     ) -> Result<(), RepoError> {
-        let mut delete = users::Entity::delete_many().filter(users::Column::Id.eq(id));
-        if let Some(expected) = expected_updated_at {
-            delete = delete.filter(users::Column::UpdatedAt.eq(expected));
-        }
-        let result = delete.exec(&self.db).await.map_err(map_db_err)?;
-        if result.rows_affected == 0 {
-            return Err(self.missing_or_stale(id).await);
-        }
-        Ok(())
+        delete_versioned::<users::Entity>(&self.db, id, expected_updated_at).await
     }
 }
