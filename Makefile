@@ -1,5 +1,5 @@
 # Every target is plain cargo underneath; `make help` lists them.
-.PHONY: help run test lint fmt build release migrate clean-data
+.PHONY: help run test lint fmt build release migrate bench clean-data
 
 help:
 	@echo "make run       - run the API on its embedded default (SQLite under ./data)"
@@ -7,6 +7,7 @@ help:
 	@echo "make lint      - rustfmt check and clippy with -D warnings"
 	@echo "make release   - optimised binary at target/release/api"
 	@echo "make migrate   - apply pending migrations (DATABASE_URL)"
+	@echo "make bench     - throughput, latency and memory against their targets (release build)"
 
 run:
 	cargo run --bin api
@@ -34,6 +35,10 @@ release:
 
 migrate:
 	cargo run --bin api -- migrate up
+
+# Speed and memory targets live here, never in timed tests.
+bench:
+	cargo run --release -p api --example bench
 
 clean-data:
 	rm -rf data
