@@ -13,24 +13,22 @@ use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// The problem details body.
+/// The problem details body (RFC 9457).
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "type": "urn:problem-type:validation-error",
-    "title": "Unprocessable Content",
-    "status": 422,
-    "detail": "the request has 1 invalid field(s)",
-    "request_id": "0192f7a4-3b7e-7cc0-9a35-0f1e2d3c4b5a",
-    "errors": [{"field": "email", "message": "must be a valid e-mail address"}]
-}))]
 pub struct Problem {
+    /// A URN naming the kind of problem, e.g. `urn:problem-type:not-found`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// The HTTP status phrase.
     pub title: String,
     pub status: u16,
+    /// What went wrong, for people.
     pub detail: String,
+    /// The request's `X-Request-Id`.
     pub request_id: String,
+    /// Validation problems (`422`) only: one entry per invalid field.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     pub errors: Vec<ProblemField>,
 }
 

@@ -18,7 +18,7 @@ use domain::BoxError;
 use domain::health::DependencyProbe;
 use domain::rate_limit::RateLimiter;
 use infra::Config;
-use infra::db::{self, DatabaseProbe};
+use infra::db::{self, DatabaseProbe, Db};
 use infra::password::BcryptHasher;
 use infra::rate_limit::InMemoryRateLimiter;
 use infra::redis::{RedisProbe, RedisRateLimiter};
@@ -41,8 +41,9 @@ pub async fn build_state(
     db: DatabaseConnection,
     jwt_secret: &str,
 ) -> Result<AppState, BoxError> {
-    let users = Arc::new(SeaOrmUserRepository::new(db.clone()));
-    let sessions = Arc::new(SeaOrmSessionRepository::new(db.clone()));
+    let shared = Db::new(db.clone());
+    let users = Arc::new(SeaOrmUserRepository::new(shared.clone()));
+    let sessions = Arc::new(SeaOrmSessionRepository::new(shared.clone()));
     let hasher = Arc::new(BcryptHasher::new(config.bcrypt_cost)?);
     let tokens = Arc::new(JwtTokenService::new(
         jwt_secret.as_bytes(),
@@ -70,15 +71,15 @@ pub async fn build_state(
         )),
         users: Arc::new(UserService::new(users, sessions, hasher)),
         products: Arc::new(ProductService::new(Arc::new(SeaOrmProductRepository::new(
-            db.clone(),
+            shared.clone(),
         )))),
         employees: Arc::new(EmployeeService::new(Arc::new(
-            SeaOrmEmployeeRepository::new(db.clone()),
+            SeaOrmEmployeeRepository::new(shared.clone()),
         ))),
         blog: Arc::new(BlogService::new(
-            Arc::new(SeaOrmPostRepository::new(db.clone())),
-            Arc::new(SeaOrmCommentRepository::new(db.clone())),
-            Arc::new(SeaOrmVoteRepository::new(db.clone())),
+            Arc::new(SeaOrmPostRepository::new(shared.clone())),
+            Arc::new(SeaOrmCommentRepository::new(shared.clone())),
+            Arc::new(SeaOrmVoteRepository::new(shared.clone())),
         )),
         rate_limiter,
         auth_rate_limit_per_minute: config.auth_rate_limit_per_minute,

@@ -5,7 +5,41 @@ use async_trait::async_trait;
 use domain::health::{DependencyProbe, ProbeResult};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::{Mutex, MutexGuard};
+
+/// The connection pool the repositories share, with SQLite's writers queued in-process.
+///
+/// SQLite admits one writer at a time and makes the others sleep-poll for the lock (in
+/// steps of up to 100 ms), which under a burst of writes turns into long tails. Writers
+/// here wait their turn on an async mutex instead, while readers keep using the whole pool.
+/// PostgreSQL locks rows itself and gets no gate.
+#[derive(Clone)]
+pub struct Db {
+    conn: DatabaseConnection,
+    writers: Option<Arc<Mutex<()>>>,
+}
+
+impl Db {
+    pub fn new(conn: DatabaseConnection) -> Self {
+        let writers =
+            (conn.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Self { conn, writers }
+    }
+
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// Held for the whole of a write (statement or transaction); never nest two.
+    pub async fn write_turn(&self) -> Option<MutexGuard<'_, ()>> {
+        match &self.writers {
+            Some(gate) => Some(gate.lock().await),
+            None => None,
+        }
+    }
+}
 
 /// Opens a pool. For SQLite the file's folder is created and the connection tuned for
 /// concurrent writers (WAL, a busy timeout instead of immediate `SQLITE_BUSY`).

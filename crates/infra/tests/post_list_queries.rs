@@ -25,6 +25,7 @@ async fn check(url: &str) {
         counter.fetch_add(1, Ordering::SeqCst);
     });
 
+    let db = infra::db::Db::new(db);
     let users = SeaOrmUserRepository::new(db.clone());
     let posts = SeaOrmPostRepository::new(db.clone());
     let comments = SeaOrmCommentRepository::new(db.clone());

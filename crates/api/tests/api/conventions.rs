@@ -90,6 +90,14 @@ async fn openapi_describes_every_route_and_the_bearer_scheme() {
         "/api/v1/auth/login"
     );
     assert!(doc["components"]["schemas"]["RegisterRequest"]["example"].is_object());
+    let problem_required = doc["components"]["schemas"]["Problem"]["required"]
+        .as_array()
+        .unwrap();
+    assert!(problem_required.contains(&Value::from("request_id")));
+    assert!(
+        !problem_required.contains(&Value::from("errors")),
+        "errors appears on 422 only"
+    );
 }
 
 #[tokio::test]

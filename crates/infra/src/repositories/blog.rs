@@ -2,6 +2,7 @@
 //! the viewer's vote as correlated subqueries) plus one COUNT, whatever the page size.
 
 use super::{contains_pattern, delete_versioned, map_db_err, update_versioned};
+use crate::db::Db;
 use crate::entities::{comments, posts, users, votes};
 use async_trait::async_trait;
 use domain::RepoError;
@@ -13,8 +14,8 @@ use domain::pagination::{Page, PageRequest};
 use domain::time::{self, Timestamp};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, Set,
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, Set,
 };
 use uuid::Uuid;
 
@@ -142,11 +143,11 @@ fn filtered(filter: &PostFilter, viewer: Option<Uuid>) -> Condition {
 }
 
 pub struct SeaOrmPostRepository {
-    db: DatabaseConnection,
+    db: Db,
 }
 
 impl SeaOrmPostRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: Db) -> Self {
         Self { db }
     }
 }
@@ -166,8 +167,9 @@ fn post_model(p: &Post) -> posts::ActiveModel {
 #[async_trait]
 impl PostRepository for SeaOrmPostRepository {
     async fn create(&self, post: &Post) -> Result<(), RepoError> {
+        let _writing = self.db.write_turn().await;
         posts::Entity::insert(post_model(post))
-            .exec_without_returning(&self.db)
+            .exec_without_returning(self.db.conn())
             .await
             .map_err(map_db_err)?;
         Ok(())
@@ -177,7 +179,7 @@ impl PostRepository for SeaOrmPostRepository {
         let row = post_views(viewer)
             .filter(posts::Column::Id.eq(id))
             .into_model::<PostRow>()
-            .one(&self.db)
+            .one(self.db.conn())
             .await
             .map_err(map_db_err)?;
         row.map(PostRow::into_view).transpose()
@@ -192,7 +194,7 @@ impl PostRepository for SeaOrmPostRepository {
         use posts::Column as C;
         let total = posts::Entity::find()
             .filter(filtered(filter, viewer))
-            .count(&self.db)
+            .count(self.db.conn())
             .await
             .map_err(map_db_err)?;
         let mut query = post_views(viewer).filter(filtered(filter, viewer));
@@ -208,7 +210,7 @@ impl PostRepository for SeaOrmPostRepository {
             .offset(page.offset())
             .limit(page.limit())
             .into_model::<PostRow>()
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(map_db_err)?;
         Ok(Page {
@@ -276,11 +278,11 @@ fn comment_views() -> Select<comments::Entity> {
 }
 
 pub struct SeaOrmCommentRepository {
-    db: DatabaseConnection,
+    db: Db,
 }
 
 impl SeaOrmCommentRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: Db) -> Self {
         Self { db }
     }
 }
@@ -288,6 +290,7 @@ impl SeaOrmCommentRepository {
 #[async_trait]
 impl CommentRepository for SeaOrmCommentRepository {
     async fn create(&self, comment: &Comment) -> Result<(), RepoError> {
+        let _writing = self.db.write_turn().await;
         comments::Entity::insert(comments::ActiveModel {
             id: Set(comment.id),
             post_id: Set(comment.post_id),
@@ -296,7 +299,7 @@ impl CommentRepository for SeaOrmCommentRepository {
             created_at: Set(comment.created_at),
             updated_at: Set(comment.updated_at),
         })
-        .exec_without_returning(&self.db)
+        .exec_without_returning(self.db.conn())
         .await
         .map_err(map_db_err)?;
         Ok(())
@@ -306,7 +309,7 @@ impl CommentRepository for SeaOrmCommentRepository {
         let row = comment_views()
             .filter(comments::Column::Id.eq(id))
             .into_model::<CommentRow>()
-            .one(&self.db)
+            .one(self.db.conn())
             .await
             .map_err(map_db_err)?;
         row.map(CommentRow::into_view).transpose()
@@ -316,7 +319,7 @@ impl CommentRepository for SeaOrmCommentRepository {
         use comments::Column as C;
         let total = comments::Entity::find()
             .filter(C::PostId.eq(post_id))
-            .count(&self.db)
+            .count(self.db.conn())
             .await
             .map_err(map_db_err)?;
         let rows = comment_views()
@@ -326,7 +329,7 @@ impl CommentRepository for SeaOrmCommentRepository {
             .offset(page.offset())
             .limit(page.limit())
             .into_model::<CommentRow>()
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(map_db_err)?;
         Ok(Page {
@@ -363,11 +366,11 @@ impl CommentRepository for SeaOrmCommentRepository {
 }
 
 pub struct SeaOrmVoteRepository {
-    db: DatabaseConnection,
+    db: Db,
 }
 
 impl SeaOrmVoteRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: Db) -> Self {
         Self { db }
     }
 }
@@ -375,26 +378,28 @@ impl SeaOrmVoteRepository {
 #[async_trait]
 impl VoteRepository for SeaOrmVoteRepository {
     async fn add(&self, post_id: Uuid, user_id: Uuid) -> Result<u64, RepoError> {
+        let _writing = self.db.write_turn().await;
         votes::Entity::insert(votes::ActiveModel {
             post_id: Set(post_id),
             user_id: Set(user_id),
             created_at: Set(time::now()),
         })
-        .exec_without_returning(&self.db)
+        .exec_without_returning(self.db.conn())
         .await
         .map_err(map_db_err)?;
         votes::Entity::find()
             .filter(votes::Column::PostId.eq(post_id))
-            .count(&self.db)
+            .count(self.db.conn())
             .await
             .map_err(map_db_err)
     }
 
     async fn remove(&self, post_id: Uuid, user_id: Uuid) -> Result<bool, RepoError> {
+        let _writing = self.db.write_turn().await;
         let result = votes::Entity::delete_many()
             .filter(votes::Column::PostId.eq(post_id))
             .filter(votes::Column::UserId.eq(user_id))
-            .exec(&self.db)
+            .exec(self.db.conn())
             .await
             .map_err(map_db_err)?;
         Ok(result.rows_affected > 0)

@@ -1,4 +1,5 @@
 use super::{contains_pattern, delete_versioned, map_db_err, update_versioned};
+use crate::db::Db;
 use crate::entities::employees;
 use async_trait::async_trait;
 use domain::RepoError;
@@ -8,17 +9,16 @@ use domain::time::Timestamp;
 use domain::user::Email;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
 pub struct SeaOrmEmployeeRepository {
-    db: DatabaseConnection,
+    db: Db,
 }
 
 impl SeaOrmEmployeeRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: Db) -> Self {
         Self { db }
     }
 }
@@ -50,8 +50,9 @@ fn to_active(e: &Employee) -> employees::ActiveModel {
 #[async_trait]
 impl EmployeeRepository for SeaOrmEmployeeRepository {
     async fn create(&self, employee: &Employee) -> Result<(), RepoError> {
+        let _writing = self.db.write_turn().await;
         employees::Entity::insert(to_active(employee))
-            .exec_without_returning(&self.db)
+            .exec_without_returning(self.db.conn())
             .await
             .map_err(map_db_err)?;
         Ok(())
@@ -59,7 +60,7 @@ impl EmployeeRepository for SeaOrmEmployeeRepository {
 
     async fn find_by_id(&self, id: Uuid) -> Result<Option<Employee>, RepoError> {
         let row = employees::Entity::find_by_id(id)
-            .one(&self.db)
+            .one(self.db.conn())
             .await
             .map_err(map_db_err)?;
         row.map(to_domain).transpose()
@@ -83,13 +84,17 @@ impl EmployeeRepository for SeaOrmEmployeeRepository {
         if let Some(active) = filter.is_active {
             query = query.filter(C::IsActive.eq(active));
         }
-        let total = query.clone().count(&self.db).await.map_err(map_db_err)?;
+        let total = query
+            .clone()
+            .count(self.db.conn())
+            .await
+            .map_err(map_db_err)?;
         let rows = query
             .order_by_desc(C::CreatedAt)
             .order_by_desc(C::Id)
             .offset(page.offset())
             .limit(page.limit())
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(map_db_err)?;
         Ok(Page {

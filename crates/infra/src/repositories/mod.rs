@@ -12,6 +12,7 @@ pub use product::SeaOrmProductRepository;
 pub use session::SeaOrmSessionRepository;
 pub use user::SeaOrmUserRepository;
 
+use crate::db::Db;
 use domain::RepoError;
 use domain::time::Timestamp;
 use sea_orm::{
@@ -28,7 +29,7 @@ pub(crate) trait Versioned: EntityTrait {
 
 /// Runs `update` on row `id`, only while its version is still `expected` (when given).
 pub(crate) async fn update_versioned<E: Versioned>(
-    db: &DatabaseConnection,
+    db: &Db,
     update: UpdateMany<E>,
     id: Uuid,
     expected: Option<Timestamp>,
@@ -37,15 +38,23 @@ pub(crate) async fn update_versioned<E: Versioned>(
     if let Some(expected) = expected {
         update = update.filter(E::UPDATED_AT.eq(expected));
     }
-    if update.exec(db).await.map_err(map_db_err)?.rows_affected == 0 {
-        return Err(missing_or_stale::<E>(db, id).await);
+    let changed = {
+        let _writing = db.write_turn().await;
+        update
+            .exec(db.conn())
+            .await
+            .map_err(map_db_err)?
+            .rows_affected
+    };
+    if changed == 0 {
+        return Err(missing_or_stale::<E>(db.conn(), id).await);
     }
     Ok(())
 }
 
 /// Deletes row `id`, only while its version is still `expected` (when given).
 pub(crate) async fn delete_versioned<E: Versioned>(
-    db: &DatabaseConnection,
+    db: &Db,
     id: Uuid,
     expected: Option<Timestamp>,
 ) -> Result<(), RepoError> {
@@ -53,8 +62,16 @@ pub(crate) async fn delete_versioned<E: Versioned>(
     if let Some(expected) = expected {
         delete = delete.filter(E::UPDATED_AT.eq(expected));
     }
-    if delete.exec(db).await.map_err(map_db_err)?.rows_affected == 0 {
-        return Err(missing_or_stale::<E>(db, id).await);
+    let changed = {
+        let _writing = db.write_turn().await;
+        delete
+            .exec(db.conn())
+            .await
+            .map_err(map_db_err)?
+            .rows_affected
+    };
+    if changed == 0 {
+        return Err(missing_or_stale::<E>(db.conn(), id).await);
     }
     Ok(())
 }

@@ -1,4 +1,5 @@
 use super::{contains_pattern, delete_versioned, map_db_err, update_versioned};
+use crate::db::Db;
 use crate::entities::{products, stock_movements};
 use async_trait::async_trait;
 use domain::RepoError;
@@ -11,17 +12,17 @@ use domain::product::{
 use domain::time::{self, Timestamp};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, NotSet, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
 pub struct SeaOrmProductRepository {
-    db: DatabaseConnection,
+    db: Db,
 }
 
 impl SeaOrmProductRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: Db) -> Self {
         Self { db }
     }
 }
@@ -117,7 +118,8 @@ impl ProductRepository for SeaOrmProductRepository {
         product: &Product,
         initial: Option<StockMovement>,
     ) -> Result<(), RepoError> {
-        let txn = self.db.begin().await.map_err(map_db_err)?;
+        let _writing = self.db.write_turn().await;
+        let txn = self.db.conn().begin().await.map_err(map_db_err)?;
         products::Entity::insert(to_active(product, true))
             .exec_without_returning(&txn)
             .await
@@ -133,7 +135,7 @@ impl ProductRepository for SeaOrmProductRepository {
 
     async fn find_by_id(&self, id: Uuid) -> Result<Option<Product>, RepoError> {
         let row = products::Entity::find_by_id(id)
-            .one(&self.db)
+            .one(self.db.conn())
             .await
             .map_err(map_db_err)?;
         row.map(to_domain).transpose()
@@ -167,7 +169,11 @@ impl ProductRepository for SeaOrmProductRepository {
         if let Some(max) = filter.max_price {
             query = query.filter(C::PriceCents.lte(max.cents()));
         }
-        let total = query.clone().count(&self.db).await.map_err(map_db_err)?;
+        let total = query
+            .clone()
+            .count(self.db.conn())
+            .await
+            .map_err(map_db_err)?;
         // Every order ends with the id, so pages are stable under ties.
         query = match filter.sort {
             ProductSort::Name => {
@@ -190,7 +196,7 @@ impl ProductRepository for SeaOrmProductRepository {
         let rows = query
             .offset(page.offset())
             .limit(page.limit())
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(map_db_err)?;
         Ok(Page {
@@ -224,10 +230,11 @@ impl ProductRepository for SeaOrmProductRepository {
         reason: Option<StockReason>,
         user_id: Uuid,
     ) -> Result<StockOutcome, RepoError> {
+        let _writing = self.db.write_turn().await;
         use products::Column as C;
         let d = delta.value();
         let now = time::now();
-        let txn = self.db.begin().await.map_err(map_db_err)?;
+        let txn = self.db.conn().begin().await.map_err(map_db_err)?;
         // One conditional UPDATE does the arithmetic in the database: concurrent changes
         // queue on the row (PostgreSQL re-checks the condition on the newest version; SQLite
         // serialises writers), so none is lost and none takes the stock out of range.
@@ -283,13 +290,17 @@ impl ProductRepository for SeaOrmProductRepository {
     ) -> Result<Page<StockMovement>, RepoError> {
         use stock_movements::Column as C;
         let query = stock_movements::Entity::find().filter(C::ProductId.eq(product_id));
-        let total = query.clone().count(&self.db).await.map_err(map_db_err)?;
+        let total = query
+            .clone()
+            .count(self.db.conn())
+            .await
+            .map_err(map_db_err)?;
         let rows = query
             .order_by_desc(C::CreatedAt)
             .order_by_desc(C::Id)
             .offset(page.offset())
             .limit(page.limit())
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(map_db_err)?;
         Ok(Page {

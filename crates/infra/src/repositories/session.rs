@@ -1,19 +1,20 @@
 use super::map_db_err;
+use crate::db::Db;
 use crate::entities::{refresh_tokens, sessions, users};
 use async_trait::async_trait;
 use domain::RepoError;
 use domain::auth::{Principal, RefreshTokenRecord, Session, SessionRepository};
 use domain::time;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use uuid::Uuid;
 
 pub struct SeaOrmSessionRepository {
-    db: DatabaseConnection,
+    db: Db,
 }
 
 impl SeaOrmSessionRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: Db) -> Self {
         Self { db }
     }
 }
@@ -36,7 +37,8 @@ impl SessionRepository for SeaOrmSessionRepository {
         session: &Session,
         first_token: &RefreshTokenRecord,
     ) -> Result<(), RepoError> {
-        let txn = self.db.begin().await.map_err(map_db_err)?;
+        let _writing = self.db.write_turn().await;
+        let txn = self.db.conn().begin().await.map_err(map_db_err)?;
         sessions::Entity::insert(sessions::ActiveModel {
             id: Set(session.id),
             user_id: Set(session.user_id),
@@ -60,7 +62,7 @@ impl SessionRepository for SeaOrmSessionRepository {
             .filter(sessions::Column::RevokedAt.is_null())
             .filter(sessions::Column::ExpiresAt.gt(time::now()))
             .find_also_related(users::Entity)
-            .one(&self.db)
+            .one(self.db.conn())
             .await
             .map_err(map_db_err)?;
         let Some((session, Some(user))) = row else {
@@ -86,7 +88,7 @@ impl SessionRepository for SeaOrmSessionRepository {
     ) -> Result<Option<RefreshTokenRecord>, RepoError> {
         let row = refresh_tokens::Entity::find()
             .filter(refresh_tokens::Column::TokenHash.eq(token_hash))
-            .one(&self.db)
+            .one(self.db.conn())
             .await
             .map_err(map_db_err)?;
         Ok(row.map(|m| RefreshTokenRecord {
@@ -103,7 +105,8 @@ impl SessionRepository for SeaOrmSessionRepository {
         used_id: Uuid,
         next: &RefreshTokenRecord,
     ) -> Result<bool, RepoError> {
-        let txn = self.db.begin().await.map_err(map_db_err)?;
+        let _writing = self.db.write_turn().await;
+        let txn = self.db.conn().begin().await.map_err(map_db_err)?;
         // The conditional update is the lock: of two concurrent exchanges only one sees a row.
         let spent = refresh_tokens::Entity::update_many()
             .col_expr(refresh_tokens::Column::UsedAt, Expr::value(time::now()))
@@ -125,22 +128,24 @@ impl SessionRepository for SeaOrmSessionRepository {
     }
 
     async fn revoke(&self, session_id: Uuid) -> Result<(), RepoError> {
+        let _writing = self.db.write_turn().await;
         sessions::Entity::update_many()
             .col_expr(sessions::Column::RevokedAt, Expr::value(time::now()))
             .filter(sessions::Column::Id.eq(session_id))
             .filter(sessions::Column::RevokedAt.is_null())
-            .exec(&self.db)
+            .exec(self.db.conn())
             .await
             .map_err(map_db_err)?;
         Ok(())
     }
 
     async fn revoke_all_for_user(&self, user_id: Uuid) -> Result<(), RepoError> {
+        let _writing = self.db.write_turn().await;
         sessions::Entity::update_many()
             .col_expr(sessions::Column::RevokedAt, Expr::value(time::now()))
             .filter(sessions::Column::UserId.eq(user_id))
             .filter(sessions::Column::RevokedAt.is_null())
-            .exec(&self.db)
+            .exec(self.db.conn())
             .await
             .map_err(map_db_err)?;
         Ok(())

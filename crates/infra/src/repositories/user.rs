@@ -1,4 +1,5 @@
 use super::{contains_pattern, delete_versioned, map_db_err, update_versioned};
+use crate::db::Db;
 use crate::entities::{jobs, users};
 use async_trait::async_trait;
 use domain::RepoError;
@@ -8,17 +9,17 @@ use domain::time::{self, Timestamp};
 use domain::user::{Email, PasswordHash, User, UserFilter, UserName, UserRepository};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
 pub struct SeaOrmUserRepository {
-    db: DatabaseConnection,
+    db: Db,
 }
 
 impl SeaOrmUserRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: Db) -> Self {
         Self { db }
     }
 }
@@ -74,8 +75,9 @@ pub(crate) fn job_model(job: &Job) -> Result<jobs::ActiveModel, RepoError> {
 #[async_trait]
 impl UserRepository for SeaOrmUserRepository {
     async fn create(&self, user: &User, job: Option<Job>) -> Result<(), RepoError> {
+        let _writing = self.db.write_turn().await;
         let job = job.as_ref().map(job_model).transpose()?;
-        let txn = self.db.begin().await.map_err(map_db_err)?;
+        let txn = self.db.conn().begin().await.map_err(map_db_err)?;
         users::Entity::insert(to_active(user))
             .exec_without_returning(&txn)
             .await
@@ -88,7 +90,7 @@ impl UserRepository for SeaOrmUserRepository {
 
     async fn find_by_id(&self, id: Uuid) -> Result<Option<User>, RepoError> {
         let row = users::Entity::find_by_id(id)
-            .one(&self.db)
+            .one(self.db.conn())
             .await
             .map_err(map_db_err)?;
         row.map(to_domain).transpose()
@@ -97,7 +99,7 @@ impl UserRepository for SeaOrmUserRepository {
     async fn find_by_email(&self, email: &Email) -> Result<Option<User>, RepoError> {
         let row = users::Entity::find()
             .filter(users::Column::Email.eq(email.as_str()))
-            .one(&self.db)
+            .one(self.db.conn())
             .await
             .map_err(map_db_err)?;
         row.map(to_domain).transpose()
@@ -117,13 +119,17 @@ impl UserRepository for SeaOrmUserRepository {
                     .add(like(users::Column::Name)),
             );
         }
-        let total = query.clone().count(&self.db).await.map_err(map_db_err)?;
+        let total = query
+            .clone()
+            .count(self.db.conn())
+            .await
+            .map_err(map_db_err)?;
         let rows = query
             .order_by_desc(users::Column::CreatedAt)
             .order_by_desc(users::Column::Id)
             .offset(page.offset())
             .limit(page.limit())
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(map_db_err)?;
         Ok(Page {
