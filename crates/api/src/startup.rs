@@ -89,17 +89,7 @@ pub async fn build_state(
     })
 }
 
-/// The OpenAPI document of everything the server routes.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    App::new()
-        .into_utoipa_app()
-        .openapi(ApiDoc::openapi())
-        .configure(configure_documented)
-        .split_for_parts()
-        .1
-}
-
-/// Every documented route; the single list both the server and [`openapi`] use.
+/// Every documented route: registering them also builds the OpenAPI document.
 fn configure_documented(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(routes::health::health)
         .service(routes::health::ready)
@@ -197,8 +187,8 @@ fn serve(
         let table = web::Data::new(RouteTable::from_openapi(&api));
         app.app_data(table)
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
-            .route("/", web::get().to(routes::fallback::to_docs))
-            .route("/docs", web::get().to(routes::fallback::to_docs))
+            .route("/", web::get().to(routes::fallback::root))
+            .route("/docs", web::get().to(routes::fallback::docs_index))
             .default_service(web::to(routes::fallback::not_found))
             .wrap(from_fn(resolve_caller))
             .wrap(Condition::new(

@@ -175,6 +175,7 @@ impl UserService {
             Ok(UserView::Full(user))
         } else {
             Ok(UserView::Public {
+                etag: user.etag(),
                 id: user.id,
                 name: user.name,
             })

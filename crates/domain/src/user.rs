@@ -235,7 +235,11 @@ impl User {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserView {
     Full(User),
-    Public { id: Uuid, name: UserName },
+    Public {
+        id: Uuid,
+        name: UserName,
+        etag: ETag,
+    },
 }
 
 /// Filters of the admin's user list.

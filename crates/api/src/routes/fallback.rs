@@ -72,11 +72,20 @@ pub async fn not_found(
     })
 }
 
-/// `GET /` and `GET /docs` lead to the interactive documentation.
-pub async fn to_docs() -> HttpResponse {
+fn redirect(to: &'static str) -> HttpResponse {
     HttpResponse::TemporaryRedirect()
-        .insert_header(("Location", "/docs/"))
+        .insert_header(("Location", to))
         .finish()
+}
+
+/// `GET /` leads to the interactive documentation.
+pub async fn root() -> HttpResponse {
+    redirect("/docs")
+}
+
+/// The docs UI lives under `/docs/`; its relative asset paths need the slash.
+pub async fn docs_index() -> HttpResponse {
+    redirect("/docs/")
 }
 
 #[cfg(test)]

@@ -247,12 +247,13 @@ pub async fn get_user(
             let etag = u.etag();
             Ok(ok_with_etag(&UserViewResponse::Full(u.into()), &etag))
         }
-        UserView::Public { id, name } => Ok(HttpResponse::Ok().json(UserViewResponse::Public(
-            PublicUser {
+        UserView::Public { id, name, etag } => {
+            let public = PublicUser {
                 id,
                 name: name.as_str().to_owned(),
-            },
-        ))),
+            };
+            Ok(ok_with_etag(&UserViewResponse::Public(public), &etag))
+        }
     }
 }
 

@@ -9,15 +9,11 @@ async fn root_redirects_to_the_docs_which_are_served_locally() {
     let app = spawn_app().await;
     let res = app.get("/", None).await;
     assert_eq!(res.status(), StatusCode::TEMPORARY_REDIRECT);
-    assert!(
-        res.headers()["location"]
-            .to_str()
-            .unwrap()
-            .starts_with("/docs")
-    );
+    assert_eq!(res.headers()["location"], "/docs");
 
     let res = app.get("/docs", None).await;
     assert_eq!(res.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(res.headers()["location"], "/docs/");
     let res = app.get("/docs/", None).await;
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.unwrap();

@@ -69,6 +69,10 @@ async fn others_see_only_id_and_name_while_self_and_admins_see_everything() {
 
     let res = app.get(&path, Some(&bob.access)).await;
     assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers().contains_key("etag"),
+        "every single resource has an ETag"
+    );
     let public: Value = res.json().await.unwrap();
     assert_eq!(public, json!({"id": ann.id, "name": "ann"}));
 
