@@ -203,9 +203,9 @@ impl BlogService {
         id: Uuid,
         if_match: Option<&IfMatch>,
     ) -> Result<(), BlogError> {
-        let post = self.changeable_post(caller, id, if_match).await?;
+        let view = self.changeable_post(caller, id, if_match).await?;
         self.posts
-            .delete(id, if_match.map(|_| post.updated_at))
+            .delete(id, if_match.map(|_| view.post.updated_at))
             .await?;
         Ok(())
     }
@@ -357,17 +357,17 @@ impl BlogService {
         caller: &Principal,
         id: Uuid,
         if_match: Option<&IfMatch>,
-    ) -> Result<Post, BlogError> {
-        let post = self.get_post(Some(caller), id).await?.post;
-        if !post.may_be_changed_by(caller) {
+    ) -> Result<PostView, BlogError> {
+        let view = self.get_post(Some(caller), id).await?;
+        if !view.post.may_be_changed_by(caller) {
             return Err(BlogError::Forbidden(
                 "only the post's owner or an admin may change it",
             ));
         }
-        if !precondition_holds(if_match, &post.etag()) {
+        if !precondition_holds(if_match, &view.post.etag()) {
             return Err(BlogError::PreconditionFailed);
         }
-        Ok(post)
+        Ok(view)
     }
 
     async fn write_post(
@@ -377,12 +377,15 @@ impl BlogService {
         if_match: Option<&IfMatch>,
         change: impl FnOnce(&mut Post),
     ) -> Result<PostView, BlogError> {
-        let mut post = self.changeable_post(caller, id, if_match).await?;
-        let expected = post.updated_at;
-        change(&mut post);
-        post.touch();
-        self.posts.update(&post, if_match.map(|_| expected)).await?;
-        self.get_post(Some(caller), id).await
+        // The view already read for the checks has the owner and counts: no second read.
+        let mut view = self.changeable_post(caller, id, if_match).await?;
+        let expected = view.post.updated_at;
+        change(&mut view.post);
+        view.post.touch();
+        self.posts
+            .update(&view.post, if_match.map(|_| expected))
+            .await?;
+        Ok(view)
     }
 }
 
