@@ -31,9 +31,10 @@ pub enum Caller {
     Rejected,
 }
 
-/// The bearer token of a request: the `Authorization` header, or `?token=` where allowed.
-fn bearer_token(req: &ServiceRequest) -> Option<Result<String, ()>> {
-    let value = req.headers().get(header::AUTHORIZATION)?;
+/// The bearer token of the `Authorization` header: `None` without one, `Err` when it is
+/// not a bearer token.
+pub fn bearer_token(headers: &header::HeaderMap) -> Option<Result<String, ()>> {
+    let value = headers.get(header::AUTHORIZATION)?;
     let Ok(value) = value.to_str() else {
         return Some(Err(()));
     };
@@ -54,7 +55,7 @@ pub async fn resolve_caller(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, Error> {
-    let caller = match bearer_token(&req) {
+    let caller = match bearer_token(req.headers()) {
         None => Caller::Anonymous,
         Some(Err(())) => Caller::Rejected,
         Some(Ok(token)) => {

@@ -11,3 +11,5 @@ pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod worker;
+pub mod ws;

@@ -1,16 +1,20 @@
 //! The `api` binary: `api [serve]`, `api migrate up|down [N]|status|fresh`, `api create-admin`.
 
-use api::startup::{Application, build_state};
+use api::startup::{Application, build_state, prepare};
+use api::worker::{self, WorkerSettings};
 use infra::Config;
 use migration::{Migrator, MigratorTrait};
 use std::process::ExitCode;
+use tokio_util::sync::CancellationToken;
 
-const USAGE: &str = "usage: api [serve]
+const USAGE: &str = "usage: api [serve]                 HTTP server and job worker
+       api worker                  the job worker alone, no HTTP
        api migrate up | down [N] | status | fresh
        api create-admin [--email EMAIL] [--password PASSWORD]   (defaults: ADMIN_EMAIL, ADMIN_PASSWORD)";
 
 enum Command {
     Serve,
+    Worker,
     Migrate(String, Option<u32>),
     CreateAdmin {
         email: Option<String>,
@@ -22,6 +26,7 @@ enum Command {
 fn parse_args(args: &[String]) -> Result<Command, String> {
     match args.first().map(String::as_str) {
         None | Some("serve") => Ok(Command::Serve),
+        Some("worker") => Ok(Command::Worker),
         Some("-h" | "--help" | "help") => Ok(Command::Help),
         Some("migrate") => {
             let action = args
@@ -99,6 +104,33 @@ fn main() -> ExitCode {
     }
 }
 
+/// SIGTERM or SIGINT cancels `shutdown`: the graceful stop of server, sockets and worker.
+fn stop_on_signal(shutdown: CancellationToken) {
+    actix_web::rt::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+                        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!("cannot watch SIGTERM: {e}");
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        shutdown.cancel();
+    });
+}
+
 async fn run(command: Command, config: Config, secret: String) -> Result<(), domain::BoxError> {
     match command {
         Command::Serve => {
@@ -113,12 +145,15 @@ async fn run(command: Command, config: Config, secret: String) -> Result<(), dom
                 "listening on http://{shown}:{0}; docs at http://{shown}:{0}/docs",
                 app.port()
             );
-            println!(
-                "API on http://{shown}:{0} - docs at http://{shown}:{0}/docs",
-                app.port()
-            );
+            stop_on_signal(app.shutdown_token());
             app.run_until_stopped().await?;
             tracing::info!("stopped");
+        }
+        Command::Worker => {
+            let shutdown = CancellationToken::new();
+            let state = prepare(&config, &secret, shutdown.clone()).await?;
+            stop_on_signal(shutdown.clone());
+            worker::run(state.jobs.clone(), WorkerSettings::default(), shutdown).await;
         }
         Command::Migrate(action, steps) => {
             let db = infra::db::connect(&config.database_url, 1).await?;
@@ -141,7 +176,7 @@ async fn run(command: Command, config: Config, secret: String) -> Result<(), dom
             if config.auto_migrate {
                 Migrator::up(&db, None).await?;
             }
-            let state = build_state(&config, db, &secret).await?;
+            let state = build_state(&config, db, &secret, CancellationToken::new()).await?;
             match state.users.bootstrap_admin(&email, &password).await? {
                 app::users::AdminBootstrap::Created(id) => println!("created admin {email} ({id})"),
                 app::users::AdminBootstrap::AlreadyExists(id) => {

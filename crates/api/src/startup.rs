@@ -7,23 +7,29 @@ use crate::openapi::ApiDoc;
 use crate::request_id;
 use crate::routes::{self, fallback::RouteTable};
 use crate::state::AppState;
+use crate::worker::{self, WorkerSettings};
+use crate::ws::Hub;
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::header;
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use app::users::AdminBootstrap;
-use app::{AuthService, BlogService, EmployeeService, ProductService, UserService};
+use app::{AuthService, BlogService, EmployeeService, JobService, ProductService, UserService};
 use domain::BoxError;
+use domain::event::EventPublisher;
 use domain::health::DependencyProbe;
+use domain::job::Mailer;
 use domain::rate_limit::RateLimiter;
 use infra::Config;
 use infra::db::{self, DatabaseProbe, Db};
+use infra::events::{EventSource, LocalEvents, RedisEvents};
+use infra::mail::{LogMailer, SmtpMailer};
 use infra::password::BcryptHasher;
 use infra::rate_limit::InMemoryRateLimiter;
 use infra::redis::{RedisProbe, RedisRateLimiter};
 use infra::repositories::{
-    SeaOrmCommentRepository, SeaOrmEmployeeRepository, SeaOrmPostRepository,
+    SeaOrmCommentRepository, SeaOrmEmployeeRepository, SeaOrmJobQueue, SeaOrmPostRepository,
     SeaOrmProductRepository, SeaOrmSessionRepository, SeaOrmUserRepository, SeaOrmVoteRepository,
 };
 use infra::token::JwtTokenService;
@@ -31,15 +37,18 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use std::net::TcpListener;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
-/// Wires the adapters into the use cases.
+/// Wires the adapters into the use cases. Starts the event tasks (the Redis subscriber,
+/// the socket hub), which end with `shutdown`.
 pub async fn build_state(
     config: &Config,
     db: DatabaseConnection,
     jwt_secret: &str,
+    shutdown: CancellationToken,
 ) -> Result<AppState, BoxError> {
     let shared = Db::new(db.clone());
     let users = Arc::new(SeaOrmUserRepository::new(shared.clone()));
@@ -52,15 +61,36 @@ pub async fn build_state(
         config.refresh_token_days,
     ));
     let mut probes: Vec<Arc<dyn DependencyProbe>> = vec![Arc::new(DatabaseProbe::new(db.clone()))];
-    let rate_limiter: Arc<dyn RateLimiter> = match &config.redis_url {
+    let prefix = &config.redis_prefix;
+    let (rate_limiter, events): (Arc<dyn RateLimiter>, Events) = match &config.redis_url {
         Some(url) => {
             let conn = infra::redis::connect(url)
                 .await
                 .map_err(|e| format!("REDIS_URL: cannot connect: {e}"))?;
             probes.push(Arc::new(RedisProbe::new(conn.clone())));
-            Arc::new(RedisRateLimiter::new(conn, "ratelimit:"))
+            let events = Arc::new(
+                RedisEvents::start(url, conn.clone(), format!("{prefix}events"))
+                    .map_err(|e| format!("REDIS_URL: {e}"))?,
+            );
+            (
+                Arc::new(RedisRateLimiter::new(conn, format!("{prefix}ratelimit:"))),
+                (events.clone(), events),
+            )
         }
-        None => Arc::new(InMemoryRateLimiter::new()),
+        None => {
+            let events = Arc::new(LocalEvents::new());
+            (
+                Arc::new(InMemoryRateLimiter::new()),
+                (events.clone(), events),
+            )
+        }
+    };
+    let (publisher, source) = events;
+    let mailer: Arc<dyn Mailer> = match &config.smtp_url {
+        Some(url) => {
+            Arc::new(SmtpMailer::new(url, &config.mail_from).map_err(|e| format!("SMTP_URL: {e}"))?)
+        }
+        None => Arc::new(LogMailer),
     };
     Ok(AppState {
         auth: Arc::new(AuthService::new(
@@ -68,8 +98,9 @@ pub async fn build_state(
             sessions.clone(),
             hasher.clone(),
             tokens,
+            publisher.clone(),
         )),
-        users: Arc::new(UserService::new(users, sessions, hasher)),
+        users: Arc::new(UserService::new(users, sessions, hasher, publisher.clone())),
         products: Arc::new(ProductService::new(Arc::new(SeaOrmProductRepository::new(
             shared.clone(),
         )))),
@@ -80,7 +111,15 @@ pub async fn build_state(
             Arc::new(SeaOrmPostRepository::new(shared.clone())),
             Arc::new(SeaOrmCommentRepository::new(shared.clone())),
             Arc::new(SeaOrmVoteRepository::new(shared.clone())),
+            publisher,
         )),
+        jobs: Arc::new(JobService::new(
+            Arc::new(SeaOrmJobQueue::new(shared.clone())),
+            mailer,
+            config.job_max_attempts,
+        )),
+        hub: Hub::start(source.as_ref(), shutdown.clone()),
+        shutdown,
         rate_limiter,
         auth_rate_limit_per_minute: config.auth_rate_limit_per_minute,
         probes,
@@ -89,11 +128,15 @@ pub async fn build_state(
     })
 }
 
+/// The event adapter, as the use cases publish to it and as the hub reads from it.
+type Events = (Arc<dyn EventPublisher>, Arc<dyn EventSource>);
+
 /// Every documented route: registering them also builds the OpenAPI document.
 fn configure_documented(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(routes::health::health)
         .service(routes::health::ready)
         .service(routes::health::metrics_endpoint)
+        .service(routes::ws::notify)
         .service(scope("/api/v1").configure(routes::configure_v1));
 }
 
@@ -126,47 +169,84 @@ fn cors(origins: &str) -> Cors {
 pub struct Application {
     port: u16,
     server: Server,
+    shutdown: CancellationToken,
+    worker: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
-    /// Connects, migrates (if `AUTO_MIGRATE`), bootstraps the admin, and binds.
+    /// Connects, migrates (if `AUTO_MIGRATE`), bootstraps the admin, binds, and starts
+    /// the job worker beside the server.
     pub async fn build(config: Config, jwt_secret: &str) -> Result<Self, BoxError> {
-        let db = db::connect(&config.database_url, config.db_max_connections).await?;
-        if config.auto_migrate {
-            Migrator::up(&db, None).await?;
-        }
-        let state = build_state(&config, db, jwt_secret).await?;
-        if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) {
-            match state.users.bootstrap_admin(email, password).await {
-                Ok(AdminBootstrap::Created(id)) => {
-                    tracing::info!(%id, "created the admin account {email}")
-                }
-                Ok(AdminBootstrap::AlreadyExists(_)) => {
-                    tracing::info!("admin account {email} exists; left unchanged")
-                }
-                Err(e) => return Err(format!("ADMIN_EMAIL/ADMIN_PASSWORD: {e}").into()),
-            }
-        }
+        let shutdown = CancellationToken::new();
+        let state = prepare(&config, jwt_secret, shutdown.clone()).await?;
+        let worker = tokio::spawn(worker::run(
+            state.jobs.clone(),
+            WorkerSettings::default(),
+            shutdown.clone(),
+        ));
         let listener = TcpListener::bind((config.host.as_str(), config.port))?;
         let port = listener.local_addr()?.port();
-        let server = serve(listener, web::Data::new(state), &config)?;
-        Ok(Self { port, server })
+        let server = serve(listener, web::Data::new(state), &config, shutdown.clone())?;
+        Ok(Self {
+            port,
+            server,
+            shutdown,
+            worker: Some(worker),
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Runs until SIGTERM/SIGINT, then stops accepting and lets in-flight requests finish.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+    /// Cancel it to shut down gracefully, as SIGTERM does in the binary.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
     }
+
+    /// Runs until shutdown: then stops accepting, closes every WebSocket with `1001`,
+    /// lets in-flight requests and running jobs finish, and returns.
+    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
+        let served = self.server.await;
+        self.shutdown.cancel();
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.await;
+        }
+        served
+    }
+}
+
+/// Connects, migrates when asked, wires the state and bootstraps the admin: what the
+/// server and the stand-alone worker both need.
+pub async fn prepare(
+    config: &Config,
+    jwt_secret: &str,
+    shutdown: CancellationToken,
+) -> Result<AppState, BoxError> {
+    let db = db::connect(&config.database_url, config.db_max_connections).await?;
+    if config.auto_migrate {
+        Migrator::up(&db, None).await?;
+    }
+    let state = build_state(config, db, jwt_secret, shutdown).await?;
+    if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) {
+        match state.users.bootstrap_admin(email, password).await {
+            Ok(AdminBootstrap::Created(id)) => {
+                tracing::info!(%id, "created the admin account {email}")
+            }
+            Ok(AdminBootstrap::AlreadyExists(_)) => {
+                tracing::info!("admin account {email} exists; left unchanged")
+            }
+            Err(e) => return Err(format!("ADMIN_EMAIL/ADMIN_PASSWORD: {e}").into()),
+        }
+    }
+    Ok(state)
 }
 
 fn serve(
     listener: TcpListener,
     state: web::Data<AppState>,
     config: &Config,
+    shutdown: CancellationToken,
 ) -> std::io::Result<Server> {
     // Install the recorder before the first request so no measurement goes to the no-op one.
     crate::metrics::handle();
@@ -198,6 +278,8 @@ fn serve(
             .wrap(from_fn(request_id::middleware))
     })
     .listen(listener)?
+    // The binary turns SIGTERM/SIGINT into this token; sockets and the worker watch it too.
+    .shutdown_signal(shutdown.cancelled_owned())
     .shutdown_timeout(30)
     .run();
     Ok(server)

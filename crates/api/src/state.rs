@@ -1,10 +1,12 @@
 //! The application state shared by every handler: use cases and adapters behind ports.
 
-use app::{AuthService, BlogService, EmployeeService, ProductService, UserService};
+use crate::ws::Hub;
+use app::{AuthService, BlogService, EmployeeService, JobService, ProductService, UserService};
 use domain::health::DependencyProbe;
 use domain::rate_limit::RateLimiter;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 pub struct AppState {
     pub auth: Arc<AuthService>,
@@ -12,6 +14,11 @@ pub struct AppState {
     pub products: Arc<ProductService>,
     pub employees: Arc<EmployeeService>,
     pub blog: Arc<BlogService>,
+    pub jobs: Arc<JobService>,
+    /// This instance's WebSocket connections.
+    pub hub: Arc<Hub>,
+    /// Cancelled on SIGTERM: sockets close with 1001, the worker stops claiming.
+    pub shutdown: CancellationToken,
     pub rate_limiter: Arc<dyn RateLimiter>,
     /// Attempts per client IP and minute for login and for register; 0 is off.
     pub auth_rate_limit_per_minute: u32,

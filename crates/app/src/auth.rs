@@ -7,6 +7,7 @@ use domain::auth::{
     TokenService,
 };
 use domain::error::RepoError;
+use domain::event::{Audience, Event, EventPublisher, Notification};
 use domain::job::{Job, JobKind};
 use domain::time;
 use domain::user::{Email, Password, Role, User, UserName, UserRepository};
@@ -54,6 +55,7 @@ pub struct AuthService {
     sessions: Arc<dyn SessionRepository>,
     hasher: Arc<dyn PasswordHasher>,
     tokens: Arc<dyn TokenService>,
+    events: Arc<dyn EventPublisher>,
 }
 
 impl AuthService {
@@ -62,12 +64,14 @@ impl AuthService {
         sessions: Arc<dyn SessionRepository>,
         hasher: Arc<dyn PasswordHasher>,
         tokens: Arc<dyn TokenService>,
+        events: Arc<dyn EventPublisher>,
     ) -> Self {
         Self {
             users,
             sessions,
             hasher,
             tokens,
+            events,
         }
     }
 
@@ -136,7 +140,7 @@ impl AuthService {
             return Err(AuthError::InvalidToken);
         };
         if record.used_at.is_some() {
-            self.sessions.revoke(record.session_id).await?;
+            self.end_session(record.session_id).await?;
             return Err(AuthError::InvalidToken);
         }
         if record.expires_at <= time::now() {
@@ -148,7 +152,7 @@ impl AuthService {
         let (plain, next) = self.mint_refresh(record.session_id, record.expires_at);
         if !self.sessions.rotate_refresh_token(record.id, &next).await? {
             // Lost a race against another exchange of the same token: that is reuse too.
-            self.sessions.revoke(record.session_id).await?;
+            self.end_session(record.session_id).await?;
             return Err(AuthError::InvalidToken);
         }
         self.pair(&principal, plain)
@@ -156,18 +160,38 @@ impl AuthService {
 
     /// Ends the caller's session: every token of it is refused from now on.
     pub async fn logout(&self, principal: &Principal) -> Result<(), AuthError> {
-        self.sessions.revoke(principal.session_id).await?;
+        self.end_session(principal.session_id).await
+    }
+
+    /// Revokes a session and tells its open sockets, wherever they are, to close.
+    async fn end_session(&self, session_id: Uuid) -> Result<(), AuthError> {
+        self.sessions.revoke(session_id).await?;
+        self.events.publish(Notification::new(
+            Audience::Session(session_id),
+            Event::SessionEnded,
+        ));
         Ok(())
     }
 
     /// Resolves a bearer token to the caller, checking the live session and account.
     pub async fn authenticate(&self, access_token: &str) -> Result<Principal, AuthError> {
+        self.authenticate_until(access_token).await.map(|(p, _)| p)
+    }
+
+    /// As [`Self::authenticate`], with the moment the token expires (for connections that
+    /// outlive a request).
+    pub async fn authenticate_until(
+        &self,
+        access_token: &str,
+    ) -> Result<(Principal, time::Timestamp), AuthError> {
         let claims = self
             .tokens
             .verify_access(access_token)
             .map_err(|_| AuthError::InvalidToken)?;
+        let expires_at = chrono::DateTime::from_timestamp(claims.expires_at, 0)
+            .ok_or(AuthError::InvalidToken)?;
         match self.sessions.find_principal(claims.session_id).await? {
-            Some(p) if p.user_id == claims.user_id => Ok(p),
+            Some(p) if p.user_id == claims.user_id => Ok((p, expires_at)),
             _ => Err(AuthError::InvalidToken),
         }
     }

@@ -9,6 +9,7 @@ use domain::blog::{
 };
 use domain::concurrency::{IfMatch, precondition_holds};
 use domain::error::RepoError;
+use domain::event::{Audience, Event, EventPublisher, Notification};
 use domain::pagination::{Page, PageRequest};
 use domain::validation::{ValidationError, Validator, required};
 use std::sync::Arc;
@@ -74,6 +75,7 @@ pub struct BlogService {
     posts: Arc<dyn PostRepository>,
     comments: Arc<dyn CommentRepository>,
     votes: Arc<dyn VoteRepository>,
+    events: Arc<dyn EventPublisher>,
 }
 
 impl BlogService {
@@ -81,11 +83,13 @@ impl BlogService {
         posts: Arc<dyn PostRepository>,
         comments: Arc<dyn CommentRepository>,
         votes: Arc<dyn VoteRepository>,
+        events: Arc<dyn EventPublisher>,
     ) -> Self {
         Self {
             posts,
             comments,
             votes,
+            events,
         }
     }
 
@@ -148,7 +152,11 @@ impl BlogService {
             input.published.unwrap_or(true),
         );
         self.posts.create(&post).await?;
-        self.get_post(Some(caller), post.id).await
+        let view = self.get_post(Some(caller), post.id).await?;
+        if view.post.published {
+            self.announce(caller, &view);
+        }
+        Ok(view)
     }
 
     /// `PUT`: title and content required, `published` back to true when omitted.
@@ -228,13 +236,24 @@ impl BlogService {
         content: Option<String>,
     ) -> Result<CommentView, BlogError> {
         let content = parse_comment(content)?;
-        self.get_post(Some(caller), post_id).await?;
+        let post = self.get_post(Some(caller), post_id).await?;
         let comment = Comment::new(post_id, caller.user_id, content);
         self.comments.create(&comment).await?;
-        self.comments
+        let view = self
+            .comments
             .find(comment.id)
             .await?
-            .ok_or(BlogError::NotFound(COMMENT))
+            .ok_or(BlogError::NotFound(COMMENT))?;
+        if post.post.owner_id != caller.user_id {
+            self.events.publish(Notification::new(
+                Audience::User(post.post.owner_id),
+                Event::CommentCreated {
+                    post_id,
+                    comment: view.clone(),
+                },
+            ));
+        }
+        Ok(view)
     }
 
     /// A comment, if its post is visible to the viewer.
@@ -315,10 +334,22 @@ impl BlogService {
             }
             None => return Err(ValidationError::single("dir", "is required").into()),
         };
-        self.get_post(Some(caller), post_id).await?;
+        let post = self.get_post(Some(caller), post_id).await?.post;
         if add {
             match self.votes.add(post_id, caller.user_id).await {
-                Ok(votes) => Ok(VoteOutcome::Added { votes }),
+                Ok(added) => {
+                    if post.owner_id != caller.user_id {
+                        self.events.publish(Notification::new(
+                            Audience::User(post.owner_id),
+                            Event::VoteCreated {
+                                post_id,
+                                voter: added.voter,
+                                votes: added.votes,
+                            },
+                        ));
+                    }
+                    Ok(VoteOutcome::Added { votes: added.votes })
+                }
                 Err(RepoError::Conflict(_)) => Err(BlogError::AlreadyVoted),
                 Err(e) => Err(e.into()),
             }
@@ -380,12 +411,27 @@ impl BlogService {
         // The view already read for the checks has the owner and counts: no second read.
         let mut view = self.changeable_post(caller, id, if_match).await?;
         let expected = view.post.updated_at;
+        let was_published = view.post.published;
         change(&mut view.post);
         view.post.touch();
         self.posts
             .update(&view.post, if_match.map(|_| expected))
             .await?;
+        if view.post.published && !was_published {
+            self.announce(caller, &view);
+        }
         Ok(view)
+    }
+
+    /// Tells every connected user but the one who did it that a post became public.
+    fn announce(&self, actor: &Principal, view: &PostView) {
+        let mut post = view.clone();
+        // `voted` is per viewer; the author's own flag means nothing to the recipients.
+        post.voted = false;
+        self.events.publish(Notification::new(
+            Audience::AllExcept(actor.user_id),
+            Event::PostPublished { post },
+        ));
     }
 }
 

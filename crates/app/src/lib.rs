@@ -4,12 +4,14 @@
 pub mod auth;
 pub mod blog;
 pub mod employees;
+pub mod jobs;
 pub mod products;
 pub mod users;
 
 pub use auth::{AuthError, AuthService, Registered};
 pub use blog::{BlogError, BlogService};
 pub use employees::{EmployeeError, EmployeeService};
+pub use jobs::{JobError, JobService};
 pub use products::{ProductError, ProductService};
 pub use users::{UserError, UserService};
 

@@ -4,6 +4,7 @@ use domain::BoxError;
 use domain::auth::{PasswordHasher, Principal, SessionRepository};
 use domain::concurrency::{IfMatch, precondition_holds};
 use domain::error::RepoError;
+use domain::event::{Audience, Event, EventPublisher, Notification};
 use domain::pagination::{Page, PageRequest};
 use domain::user::{Email, Password, Role, User, UserFilter, UserName, UserRepository, UserView};
 use domain::validation::{ValidationError, Validator, required};
@@ -79,6 +80,7 @@ pub struct UserService {
     users: Arc<dyn UserRepository>,
     sessions: Arc<dyn SessionRepository>,
     hasher: Arc<dyn PasswordHasher>,
+    events: Arc<dyn EventPublisher>,
 }
 
 impl UserService {
@@ -86,11 +88,13 @@ impl UserService {
         users: Arc<dyn UserRepository>,
         sessions: Arc<dyn SessionRepository>,
         hasher: Arc<dyn PasswordHasher>,
+        events: Arc<dyn EventPublisher>,
     ) -> Self {
         Self {
             users,
             sessions,
             hasher,
+            events,
         }
     }
 
@@ -217,6 +221,7 @@ impl UserService {
         self.users.update(&user, if_match.map(|_| expected)).await?;
         if deactivated {
             self.sessions.revoke_all_for_user(user.id).await?;
+            self.sockets_close(user.id);
         }
         Ok(user)
     }
@@ -240,7 +245,16 @@ impl UserService {
             }
         };
         self.users.delete(id, expected).await?;
+        self.sockets_close(id);
         Ok(())
+    }
+
+    /// The account's sessions are gone: its open sockets close, on every instance.
+    fn sockets_close(&self, user_id: Uuid) {
+        self.events.publish(Notification::new(
+            Audience::User(user_id),
+            Event::SessionEnded,
+        ));
     }
 
     /// Creates the first admin from configuration or the CLI; an existing account with

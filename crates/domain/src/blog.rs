@@ -256,12 +256,19 @@ pub trait CommentRepository: Send + Sync {
     ) -> Result<(), RepoError>;
 }
 
+/// A vote just recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoteAdded {
+    pub votes: u64,
+    pub voter: Author,
+}
+
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait VoteRepository: Send + Sync {
-    /// Records the vote and returns the post's vote count; an existing vote is
-    /// `RepoError::Conflict` (enforced by the primary key, so races leave one).
-    async fn add(&self, post_id: Uuid, user_id: Uuid) -> Result<u64, RepoError>;
+    /// Records the vote and returns the post's new count with the voter's public name; an
+    /// existing vote is `RepoError::Conflict` (enforced by the primary key, so races leave one).
+    async fn add(&self, post_id: Uuid, user_id: Uuid) -> Result<VoteAdded, RepoError>;
     /// Removes the vote; `false` when there was none.
     async fn remove(&self, post_id: Uuid, user_id: Uuid) -> Result<bool, RepoError>;
 }

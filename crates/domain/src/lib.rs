@@ -8,6 +8,7 @@ pub mod blog;
 pub mod concurrency;
 pub mod employee;
 pub mod error;
+pub mod event;
 pub mod health;
 pub mod job;
 pub mod money;

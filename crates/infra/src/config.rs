@@ -29,6 +29,8 @@ pub const KEYS: &[&str] = &[
     "JOB_MAX_ATTEMPTS",
     "AUTH_RATE_LIMIT_PER_MINUTE",
     "MAX_BODY_BYTES",
+    "MAIL_FROM",
+    "REDIS_PREFIX",
 ];
 
 /// Where the default SQLite file and the generated development secret live.
@@ -92,6 +94,13 @@ pub struct Config {
     /// Attempts per client IP and minute for login and for register; 0 turns it off.
     pub auth_rate_limit_per_minute: u32,
     pub max_body_bytes: usize,
+    /// The sender of the service's e-mail, `Name <address>` or a bare address.
+    #[serde(deserialize_with = "lenient::string")]
+    pub mail_from: String,
+    /// Prefix of every key and channel this service uses in Redis, so that deployments
+    /// can share one server; instances that should act as one use the same prefix.
+    #[serde(deserialize_with = "lenient::string")]
+    pub redis_prefix: String,
 }
 
 impl Default for Config {
@@ -118,6 +127,8 @@ impl Default for Config {
             job_max_attempts: 8,
             auth_rate_limit_per_minute: 10,
             max_body_bytes: 64 * 1024,
+            mail_from: "API <no-reply@localhost>".into(),
+            redis_prefix: "api:".into(),
         }
     }
 }
@@ -193,6 +204,13 @@ impl Config {
         }
         if let Some(url) = &self.smtp_url {
             url_scheme("SMTP_URL", url, &["smtp://", "smtps://"])?;
+            crate::mail::check_url(url).map_err(|e| ConfigError::new("SMTP_URL", e))?;
+        }
+        if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::new(
+                "MAIL_FROM",
+                "must be an address or `Name <address>`",
+            ));
         }
         if self.host.trim().is_empty() {
             return Err(ConfigError::new("HOST", "must not be empty"));
@@ -395,6 +413,8 @@ mod tests {
             ("DATABASE_URL", "mysql://x"),
             ("AUTO_MIGRATE", "maybe"),
             ("MAX_BODY_BYTES", "0"),
+            ("MAIL_FROM", "not an address"),
+            ("SMTP_URL", "smtp://"),
         ] {
             Jail::expect_with(|jail| {
                 jail.set_env(key, value);

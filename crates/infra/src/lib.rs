@@ -3,6 +3,8 @@
 pub mod config;
 pub mod db;
 pub mod entities;
+pub mod events;
+pub mod mail;
 pub mod password;
 pub mod rate_limit;
 pub mod redis;

@@ -7,6 +7,7 @@ pub mod fallback;
 pub mod health;
 pub mod products;
 pub mod users;
+pub mod ws;
 
 use actix_web::HttpResponse;
 use actix_web::http::header;

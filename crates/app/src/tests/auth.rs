@@ -6,6 +6,7 @@ use domain::auth::{
     AccessClaims, AccessToken, MockPasswordHasher, MockSessionRepository, MockTokenService,
     Principal, RefreshTokenRecord, TokenError,
 };
+use domain::event::{Audience, Event, MockEventPublisher};
 use domain::job::JobKind;
 use domain::time;
 use domain::user::{MockUserRepository, PasswordHash, Role};
@@ -18,6 +19,7 @@ struct Mocks {
     sessions: MockSessionRepository,
     hasher: MockPasswordHasher,
     tokens: MockTokenService,
+    events: MockEventPublisher,
 }
 
 impl Mocks {
@@ -27,6 +29,7 @@ impl Mocks {
             sessions: MockSessionRepository::new(),
             hasher: MockPasswordHasher::new(),
             tokens: MockTokenService::new(),
+            events: MockEventPublisher::new(),
         }
     }
 
@@ -53,6 +56,7 @@ impl Mocks {
             Arc::new(self.sessions),
             Arc::new(self.hasher),
             Arc::new(self.tokens),
+            Arc::new(self.events),
         )
     }
 }
@@ -264,6 +268,15 @@ async fn refresh_rotates_a_fresh_token() {
     assert_eq!(pair.refresh_token, "plain-refresh");
 }
 
+/// Expects exactly one `session.ended` for `sid`: its sockets close on every instance.
+fn expect_session_ended(m: &mut Mocks, sid: Uuid) {
+    m.events
+        .expect_publish()
+        .withf(move |n| n.audience == Audience::Session(sid) && n.event == Event::SessionEnded)
+        .times(1)
+        .return_const(());
+}
+
 #[tokio::test]
 async fn refresh_reuse_revokes_the_session() {
     let sid = Uuid::now_v7();
@@ -273,6 +286,7 @@ async fn refresh_reuse_revokes_the_session() {
         .with(eq(sid))
         .times(1)
         .returning(|_| Ok(()));
+    expect_session_ended(&mut m, sid);
     assert!(matches!(
         m.service().refresh("plain").await,
         Err(AuthError::InvalidToken)
@@ -299,6 +313,7 @@ async fn refresh_losing_a_race_is_reuse_too() {
         .with(eq(sid))
         .times(1)
         .returning(|_| Ok(()));
+    expect_session_ended(&mut m, sid);
     assert!(matches!(
         m.service().refresh("plain").await,
         Err(AuthError::InvalidToken)
@@ -337,8 +352,10 @@ async fn logout_revokes_the_callers_session() {
         .with(eq(p.session_id))
         .times(1)
         .returning(|_| Ok(()));
+    expect_session_ended(&mut m, p.session_id);
     m.service().logout(&p).await.unwrap();
 
+    // Nothing revoked, nothing announced.
     let mut m = Mocks::new();
     m.sessions
         .expect_revoke()

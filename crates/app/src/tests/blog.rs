@@ -4,9 +4,10 @@ use domain::RepoError;
 use domain::auth::Principal;
 use domain::blog::{
     Author, Comment, CommentContent, CommentView, MockCommentRepository, MockPostRepository,
-    MockVoteRepository, Post, PostContent, PostSort, PostTitle, PostView,
+    MockVoteRepository, Post, PostContent, PostSort, PostTitle, PostView, VoteAdded,
 };
 use domain::concurrency::IfMatch;
+use domain::event::{Audience, Event, MockEventPublisher, Notification};
 use domain::pagination::{Page, PageRequest};
 use domain::user::Role;
 use mockall::predicate::eq;
@@ -18,6 +19,7 @@ struct Mocks {
     posts: MockPostRepository,
     comments: MockCommentRepository,
     votes: MockVoteRepository,
+    events: MockEventPublisher,
 }
 
 impl Mocks {
@@ -26,6 +28,7 @@ impl Mocks {
             Arc::new(self.posts),
             Arc::new(self.comments),
             Arc::new(self.votes),
+            Arc::new(self.events),
         )
     }
 
@@ -174,13 +177,198 @@ async fn create_validates_and_defaults_to_published() {
         .times(1)
         .returning(|_| Ok(()));
     let created = post_of(&p.owner, true);
-    let m = m.with_post(&created);
+    let mut m = m.with_post(&created);
+    m.events.expect_publish().times(1).return_const(());
     let input = PostInput {
         title: Some("T".into()),
         content: Some("C".into()),
         published: None,
     };
     m.service().create_post(&p.owner, input).await.unwrap();
+}
+
+fn added(votes: u64, voter: Uuid) -> VoteAdded {
+    VoteAdded {
+        votes,
+        voter: Author {
+            id: voter,
+            name: "voter".into(),
+        },
+    }
+}
+
+/// Records what the service publishes.
+fn recording(m: &mut Mocks) -> Arc<std::sync::Mutex<Vec<Notification>>> {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    m.events
+        .expect_publish()
+        .returning(move |n| sink.lock().unwrap().push(n));
+    seen
+}
+
+#[tokio::test]
+async fn a_published_post_is_announced_to_everyone_but_its_author() {
+    let p = people();
+    let mut m = Mocks::default();
+    m.posts.expect_create().returning(|_| Ok(()));
+    let created = post_of(&p.owner, true);
+    let mut m = m.with_post(&created);
+    let seen = recording(&mut m);
+    let input = PostInput {
+        title: Some("T".into()),
+        content: Some("C".into()),
+        published: Some(true),
+    };
+    m.service().create_post(&p.owner, input).await.unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].audience, Audience::AllExcept(p.owner.user_id));
+    assert!(matches!(&seen[0].event, Event::PostPublished { post } if post.post.id == created.id));
+}
+
+#[tokio::test]
+async fn drafts_announce_nothing_until_they_are_published() {
+    let p = people();
+    // Created as a draft: no event.
+    let mut m = Mocks::default();
+    m.posts.expect_create().returning(|_| Ok(()));
+    let draft = post_of(&p.owner, false);
+    let m = m.with_post(&draft);
+    let input = PostInput {
+        title: Some("T".into()),
+        content: Some("C".into()),
+        published: Some(false),
+    };
+    m.service().create_post(&p.owner, input).await.unwrap();
+
+    // A draft edited but kept a draft: no event.
+    let mut m = Mocks::default().with_post(&draft);
+    m.posts.expect_update().returning(|_, _| Ok(()));
+    let edit = PostInput {
+        title: Some("New".into()),
+        ..PostInput::default()
+    };
+    m.service()
+        .patch_post(&p.owner, draft.id, edit, None)
+        .await
+        .unwrap();
+
+    // Published by an admin: everyone but the admin hears of it, the owner included.
+    let mut m = Mocks::default().with_post(&draft);
+    m.posts.expect_update().returning(|_, _| Ok(()));
+    let seen = recording(&mut m);
+    let publish = PostInput {
+        published: Some(true),
+        ..PostInput::default()
+    };
+    m.service()
+        .patch_post(&p.admin, draft.id, publish, None)
+        .await
+        .unwrap();
+    let announced = seen.lock().unwrap().clone();
+    assert_eq!(announced.len(), 1);
+    assert_eq!(announced[0].audience, Audience::AllExcept(p.admin.user_id));
+
+    // Already published and edited again: no second announcement.
+    let published = post_of(&p.owner, true);
+    let mut m = Mocks::default().with_post(&published);
+    m.posts.expect_update().returning(|_, _| Ok(()));
+    let edit = PostInput {
+        published: Some(true),
+        ..PostInput::default()
+    };
+    m.service()
+        .patch_post(&p.owner, published.id, edit, None)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn comments_and_votes_notify_the_post_owner_but_never_the_actor() {
+    let p = people();
+    let post = post_of(&p.owner, true);
+
+    // Someone else comments: the owner hears of it, with the comment.
+    let mut m = Mocks::default().with_post(&post);
+    m.comments.expect_create().returning(|_| Ok(()));
+    let stranger = p.stranger.user_id;
+    let post_id = post.id;
+    m.comments.expect_find().returning(move |id| {
+        let mut comment = Comment::new(post_id, stranger, CommentContent::new("hi").unwrap());
+        comment.id = id;
+        Ok(Some(CommentView {
+            comment,
+            author: Author {
+                id: stranger,
+                name: "stranger".into(),
+            },
+        }))
+    });
+    let seen = recording(&mut m);
+    let view = m
+        .service()
+        .add_comment(&p.stranger, post.id, Some("hi".into()))
+        .await
+        .unwrap();
+    {
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].audience, Audience::User(p.owner.user_id));
+        assert!(matches!(
+            &seen[0].event,
+            Event::CommentCreated { post_id, comment } if *post_id == post.id && comment.comment.id == view.comment.id
+        ));
+    }
+
+    // The owner comments on their own post: nothing (an unexpected publish would panic).
+    let mut m = Mocks::default().with_post(&post);
+    m.comments.expect_create().returning(|_| Ok(()));
+    let owner = p.owner.user_id;
+    m.comments.expect_find().returning(move |id| {
+        let mut comment = Comment::new(post_id, owner, CommentContent::new("me").unwrap());
+        comment.id = id;
+        Ok(Some(CommentView {
+            comment,
+            author: Author {
+                id: owner,
+                name: "owner".into(),
+            },
+        }))
+    });
+    m.service()
+        .add_comment(&p.owner, post.id, Some("me".into()))
+        .await
+        .unwrap();
+
+    // Someone else votes: the owner hears the new count and who voted.
+    let mut m = Mocks::default().with_post(&post);
+    m.votes.expect_add().returning(|_, user| Ok(added(7, user)));
+    let seen = recording(&mut m);
+    m.service()
+        .vote(&p.stranger, post.id, Some(1))
+        .await
+        .unwrap();
+    {
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].audience, Audience::User(p.owner.user_id));
+        assert!(matches!(
+            &seen[0].event,
+            Event::VoteCreated { votes: 7, voter, .. } if voter.id == p.stranger.user_id
+        ));
+    }
+
+    // Voting on one's own post, and removing a vote: nothing.
+    let mut m = Mocks::default().with_post(&post);
+    m.votes.expect_add().returning(|_, user| Ok(added(1, user)));
+    m.service().vote(&p.owner, post.id, Some(1)).await.unwrap();
+    let mut m = Mocks::default().with_post(&post);
+    m.votes.expect_remove().returning(|_, _| Ok(true));
+    m.service()
+        .vote(&p.stranger, post.id, Some(0))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -242,7 +430,8 @@ async fn votes_add_remove_and_report_conflicts() {
     m.votes
         .expect_add()
         .with(eq(post.id), eq(p.stranger.user_id))
-        .returning(|_, _| Ok(3));
+        .returning(|_, user| Ok(added(3, user)));
+    m.events.expect_publish().times(1).return_const(());
     assert_eq!(
         m.service()
             .vote(&p.stranger, post.id, Some(1))

@@ -4,6 +4,7 @@
 mod auth;
 mod blog;
 mod employees;
+mod jobs;
 mod products;
 mod users;
 

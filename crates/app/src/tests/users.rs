@@ -3,6 +3,7 @@ use crate::users::{AdminBootstrap, AdminUpdate, NewUserInput, UpdateMe, UserErro
 use domain::RepoError;
 use domain::auth::{MockPasswordHasher, MockSessionRepository};
 use domain::concurrency::{ETag, IfMatch};
+use domain::event::{Audience, Event, MockEventPublisher};
 use domain::pagination::{Page, PageRequest};
 use domain::user::{MockUserRepository, PasswordHash, Role, UserFilter, UserView};
 use mockall::predicate::eq;
@@ -14,6 +15,7 @@ struct Mocks {
     users: MockUserRepository,
     sessions: MockSessionRepository,
     hasher: MockPasswordHasher,
+    events: MockEventPublisher,
 }
 
 impl Mocks {
@@ -22,6 +24,7 @@ impl Mocks {
             Arc::new(self.users),
             Arc::new(self.sessions),
             Arc::new(self.hasher),
+            Arc::new(self.events),
         )
     }
 }
@@ -323,6 +326,15 @@ async fn get_shows_everything_only_to_self_and_admins() {
     ));
 }
 
+/// Expects one `session.ended` for every socket of `user`.
+fn expect_sockets_closed(m: &mut Mocks, user: Uuid) {
+    m.events
+        .expect_publish()
+        .withf(move |n| n.audience == Audience::User(user) && n.event == Event::SessionEnded)
+        .times(1)
+        .return_const(());
+}
+
 #[tokio::test]
 async fn deactivation_ends_every_session_and_reactivation_does_not() {
     let admin = principal_of(&user("root@example.com", Role::Admin));
@@ -341,6 +353,7 @@ async fn deactivation_ends_every_session_and_reactivation_does_not() {
         .with(eq(ann.id))
         .times(1)
         .returning(|_| Ok(()));
+    expect_sockets_closed(&mut m, ann.id);
     let off = AdminUpdate {
         is_active: Some(false),
         ..Default::default()
@@ -418,6 +431,7 @@ async fn update_and_delete_report_missing_users_and_stale_versions() {
         .with(eq(ann.id), eq(Some(version)))
         .times(1)
         .returning(|_, _| Ok(()));
+    expect_sockets_closed(&mut m, ann.id);
     m.service()
         .delete(&admin, ann.id, Some(&IfMatch::Tags(vec![ann.etag()])))
         .await

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use domain::RepoError;
 use domain::blog::{
     Author, Comment, CommentContent, CommentRepository, CommentView, Post, PostContent, PostFilter,
-    PostRepository, PostSort, PostTitle, PostView, VoteRepository,
+    PostRepository, PostSort, PostTitle, PostView, VoteAdded, VoteRepository,
 };
 use domain::pagination::{Page, PageRequest};
 use domain::time::{self, Timestamp};
@@ -377,21 +377,36 @@ impl SeaOrmVoteRepository {
 
 #[async_trait]
 impl VoteRepository for SeaOrmVoteRepository {
-    async fn add(&self, post_id: Uuid, user_id: Uuid) -> Result<u64, RepoError> {
-        let _writing = self.db.write_turn().await;
-        votes::Entity::insert(votes::ActiveModel {
-            post_id: Set(post_id),
-            user_id: Set(user_id),
-            created_at: Set(time::now()),
-        })
-        .exec_without_returning(self.db.conn())
-        .await
-        .map_err(map_db_err)?;
-        votes::Entity::find()
+    async fn add(&self, post_id: Uuid, user_id: Uuid) -> Result<VoteAdded, RepoError> {
+        {
+            let _writing = self.db.write_turn().await;
+            votes::Entity::insert(votes::ActiveModel {
+                post_id: Set(post_id),
+                user_id: Set(user_id),
+                created_at: Set(time::now()),
+            })
+            .exec_without_returning(self.db.conn())
+            .await
+            .map_err(map_db_err)?;
+        }
+        let votes = votes::Entity::find()
             .filter(votes::Column::PostId.eq(post_id))
             .count(self.db.conn())
             .await
-            .map_err(map_db_err)
+            .map_err(map_db_err)?;
+        // The voter's public name, for the post owner's notification.
+        let name = users::Entity::find_by_id(user_id)
+            .select_only()
+            .column(users::Column::Name)
+            .into_tuple::<String>()
+            .one(self.db.conn())
+            .await
+            .map_err(map_db_err)?
+            .ok_or(RepoError::NotFound)?;
+        Ok(VoteAdded {
+            votes,
+            voter: Author { id: user_id, name },
+        })
     }
 
     async fn remove(&self, post_id: Uuid, user_id: Uuid) -> Result<bool, RepoError> {

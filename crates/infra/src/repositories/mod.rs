@@ -2,12 +2,14 @@
 
 mod blog;
 mod employee;
+mod job;
 mod product;
 mod session;
 mod user;
 
 pub use blog::{SeaOrmCommentRepository, SeaOrmPostRepository, SeaOrmVoteRepository};
 pub use employee::SeaOrmEmployeeRepository;
+pub use job::SeaOrmJobQueue;
 pub use product::SeaOrmProductRepository;
 pub use session::SeaOrmSessionRepository;
 pub use user::SeaOrmUserRepository;

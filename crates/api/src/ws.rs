@@ -1,0 +1,341 @@
+//! WebSocket notifications: the hub that turns events into frames, and one task per
+//! connection.
+//!
+//! The hub renders each event once and broadcasts the frame; every connection task reads
+//! the broadcast, keeps what is for its user and is the only writer to its socket. A
+//! connection that falls more than the broadcast's capacity behind is closed (a slow
+//! client costs neither memory nor the other clients' latency).
+
+use crate::routes::blog::{AuthorResponse, CommentResponse, PostResponse};
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
+use app::{AuthError, AuthService};
+use domain::auth::Principal;
+use domain::event::{Audience, Event, Notification};
+use domain::time::Timestamp;
+use futures_util::StreamExt;
+use infra::events::{BROADCAST_CAPACITY, EventSource};
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+/// How often the server pings; a peer that misses two pongs in a row is dropped.
+pub const PING_EVERY: Duration = Duration::from_secs(30);
+/// How often a connection re-checks its session (a backstop for a missed
+/// `session.ended` event; logout and deactivation close sockets at once).
+pub const RECHECK_EVERY: Duration = Duration::from_secs(30);
+/// The largest frame a client may send.
+const MAX_FRAME: usize = 64 * 1024;
+
+/// A rendered event and who it is for.
+#[derive(Debug)]
+pub struct Frame {
+    audience: Audience,
+    body: FrameBody,
+}
+
+#[derive(Debug)]
+enum FrameBody {
+    Text(String),
+    /// The recipient's session ended: close the socket.
+    Close,
+}
+
+#[derive(Serialize)]
+struct Envelope<'a, T: Serialize> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    data: T,
+    at: Timestamp,
+}
+
+#[derive(Serialize)]
+struct CommentCreated {
+    post_id: Uuid,
+    comment: CommentResponse,
+}
+
+#[derive(Serialize)]
+struct VoteCreated {
+    post_id: Uuid,
+    voter: AuthorResponse,
+    votes: u64,
+}
+
+#[derive(Serialize)]
+struct PostPublished {
+    post: PostResponse,
+}
+
+/// The JSON text clients receive for an event (`None` for those they never see).
+pub fn render(n: &Notification) -> Option<String> {
+    let kind = n.event.name();
+    let text = match n.event.clone() {
+        Event::CommentCreated { post_id, comment } => serde_json::to_string(&Envelope {
+            kind,
+            data: CommentCreated {
+                post_id,
+                comment: comment.into(),
+            },
+            at: n.at,
+        }),
+        Event::VoteCreated {
+            post_id,
+            voter,
+            votes,
+        } => serde_json::to_string(&Envelope {
+            kind,
+            data: VoteCreated {
+                post_id,
+                voter: voter.into(),
+                votes,
+            },
+            at: n.at,
+        }),
+        Event::PostPublished { post } => serde_json::to_string(&Envelope {
+            kind,
+            data: PostPublished { post: post.into() },
+            at: n.at,
+        }),
+        Event::SessionEnded => return None,
+    };
+    text.map_err(|e| tracing::error!("event not renderable: {e}"))
+        .ok()
+}
+
+/// Fans rendered events out to this instance's connections.
+pub struct Hub {
+    frames: broadcast::Sender<Arc<Frame>>,
+    shutdown: CancellationToken,
+}
+
+impl Hub {
+    /// Starts the task that renders what `source` delivers; it ends with `shutdown`.
+    pub fn start(source: &dyn EventSource, shutdown: CancellationToken) -> Arc<Self> {
+        let frames = broadcast::channel(BROADCAST_CAPACITY).0;
+        let hub = Arc::new(Self {
+            frames: frames.clone(),
+            shutdown: shutdown.clone(),
+        });
+        let mut events = source.subscribe();
+        tokio::spawn(async move {
+            loop {
+                let n = tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    n = events.recv() => n,
+                };
+                match n {
+                    Ok(n) => {
+                        let body = match &n.event {
+                            Event::SessionEnded => Some(FrameBody::Close),
+                            _ => render(&n).map(FrameBody::Text),
+                        };
+                        if let Some(body) = body {
+                            let _ = frames.send(Arc::new(Frame {
+                                audience: n.audience,
+                                body,
+                            }));
+                        }
+                    }
+                    Err(RecvError::Lagged(missed)) => {
+                        metrics::counter!("events_dropped_total", "reason" => "hub_lagged")
+                            .increment(missed);
+                        tracing::warn!("notification hub fell behind; {missed} events dropped");
+                    }
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        });
+        hub
+    }
+}
+
+/// Keeps the open-sockets gauge right however a connection ends.
+struct OpenSocket;
+
+impl OpenSocket {
+    fn new() -> Self {
+        metrics::gauge!("websocket_connections").increment(1.0);
+        Self
+    }
+}
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        metrics::gauge!("websocket_connections").decrement(1.0);
+    }
+}
+
+/// The heartbeat rule: ping on every tick; a peer that let two pings go unanswered is gone.
+#[derive(Debug, Default)]
+pub struct Heartbeat {
+    unanswered: u32,
+}
+
+impl Heartbeat {
+    /// On a tick: `true` to ping again, `false` to drop the peer.
+    pub fn tick(&mut self) -> bool {
+        if self.unanswered >= 2 {
+            return false;
+        }
+        self.unanswered += 1;
+        true
+    }
+
+    pub fn pong(&mut self) {
+        self.unanswered = 0;
+    }
+}
+
+/// What a client frame gets back.
+pub fn reply_to(text: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Typed<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: &'a str,
+    }
+    match serde_json::from_str::<Typed>(text) {
+        Ok(t) if t.kind == "ping" => r#"{"type":"pong"}"#.to_owned(),
+        _ => serde_json::json!({"type": "echo", "data": text}).to_string(),
+    }
+}
+
+/// Everything one connection needs.
+pub struct Connection {
+    pub session: Session,
+    pub messages: actix_ws::MessageStream,
+    pub principal: Principal,
+    pub token: String,
+    pub expires_at: Timestamp,
+    pub auth: Arc<AuthService>,
+}
+
+fn reason(code: CloseCode, text: &str) -> Option<CloseReason> {
+    Some(CloseReason {
+        code,
+        description: Some(text.to_owned()),
+    })
+}
+
+impl Hub {
+    /// Serves one connection until either side ends it.
+    pub async fn serve(self: Arc<Self>, conn: Connection) {
+        let _open = OpenSocket::new();
+        let Connection {
+            mut session,
+            messages,
+            principal,
+            token,
+            expires_at,
+            auth,
+        } = conn;
+        let mut messages = messages
+            .max_frame_size(MAX_FRAME)
+            .aggregate_continuations()
+            .max_continuation_size(MAX_FRAME);
+        let mut frames = self.frames.subscribe();
+        let mut heartbeat = Heartbeat::default();
+        let mut ping = tokio::time::interval(PING_EVERY);
+        ping.tick().await;
+        let mut recheck = tokio::time::interval(RECHECK_EVERY);
+        recheck.tick().await;
+        let left = (expires_at - domain::time::now())
+            .to_std()
+            .unwrap_or_default();
+        let expiry = tokio::time::sleep(left);
+        tokio::pin!(expiry);
+
+        let close = loop {
+            tokio::select! {
+                _ = self.shutdown.cancelled() => break reason(CloseCode::Away, "server shutting down"),
+                _ = &mut expiry => break reason(CloseCode::Policy, "token expired"),
+                frame = frames.recv() => match frame {
+                    Ok(frame) if frame.audience.includes(principal.user_id, principal.session_id) => {
+                        match &frame.body {
+                            FrameBody::Text(text) => {
+                                if session.text(text.clone()).await.is_err() {
+                                    break None;
+                                }
+                                metrics::counter!("events_delivered_total").increment(1);
+                            }
+                            FrameBody::Close => break reason(CloseCode::Policy, "session ended"),
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(missed)) => {
+                        metrics::counter!("events_dropped_total", "reason" => "slow_client").increment(missed);
+                        break reason(CloseCode::Again, "too slow: events were dropped");
+                    }
+                    Err(RecvError::Closed) => break reason(CloseCode::Away, "server shutting down"),
+                },
+                msg = messages.next() => match msg {
+                    Some(Ok(AggregatedMessage::Text(text))) => {
+                        if session.text(reply_to(&text)).await.is_err() {
+                            break None;
+                        }
+                    }
+                    Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                        if session.pong(&bytes).await.is_err() {
+                            break None;
+                        }
+                    }
+                    Some(Ok(AggregatedMessage::Pong(_))) => heartbeat.pong(),
+                    Some(Ok(AggregatedMessage::Binary(_))) => {
+                        break reason(CloseCode::Unsupported, "only text frames are understood");
+                    }
+                    Some(Ok(AggregatedMessage::Close(_))) | None => break None,
+                    Some(Err(e)) => {
+                        tracing::debug!("websocket protocol error: {e}");
+                        break reason(CloseCode::Protocol, "protocol error");
+                    }
+                },
+                _ = ping.tick() => {
+                    if !heartbeat.tick() {
+                        break reason(CloseCode::Away, "missed two pongs");
+                    }
+                    if session.ping(b"").await.is_err() {
+                        break None;
+                    }
+                }
+                _ = recheck.tick() => match auth.authenticate(&token).await {
+                    Ok(_) => {}
+                    Err(AuthError::InvalidToken) => break reason(CloseCode::Policy, "session ended"),
+                    // The database being away says nothing about the session: keep serving.
+                    Err(e) => tracing::debug!("websocket session re-check skipped: {e}"),
+                },
+            }
+        };
+        let _ = session.close(close).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_that_misses_two_pongs_is_dropped() {
+        let mut hb = Heartbeat::default();
+        assert!(hb.tick());
+        assert!(hb.tick());
+        assert!(!hb.tick());
+        let mut hb = Heartbeat::default();
+        for _ in 0..10 {
+            assert!(hb.tick());
+            hb.pong();
+        }
+    }
+
+    #[test]
+    fn ping_gets_pong_and_anything_else_is_echoed() {
+        assert_eq!(reply_to(r#"{"type": "ping"}"#), r#"{"type":"pong"}"#);
+        let echo: serde_json::Value = serde_json::from_str(&reply_to("hello")).unwrap();
+        assert_eq!(echo, serde_json::json!({"type": "echo", "data": "hello"}));
+        let echo: serde_json::Value =
+            serde_json::from_str(&reply_to(r#"{"type": "other"}"#)).unwrap();
+        assert_eq!(echo["type"], "echo");
+        assert_eq!(echo["data"], r#"{"type": "other"}"#);
+    }
+}

@@ -1,0 +1,134 @@
+//! Background jobs: claiming due jobs from the shared queue, running them, and settling
+//! each attempt (done, retried with backoff, or parked as failed).
+//!
+//! The loop that calls these lives with the runtime (the `api` binary); everything that
+//! decides what happens to a job is here, testable against mocks.
+
+use domain::BoxError;
+use domain::error::RepoError;
+use domain::job::{
+    ClaimedJob, JobKind, JobOutcome, JobQueue, Mailer, OutgoingMail, jitter_for, retry_delay,
+};
+use domain::time;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("the job queue is unavailable")]
+    Unavailable(#[source] BoxError),
+    #[error("unexpected job queue failure")]
+    Unexpected(#[source] BoxError),
+}
+
+impl From<RepoError> for JobError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::Unavailable(source) => Self::Unavailable(source),
+            other => Self::Unexpected(other.into()),
+        }
+    }
+}
+
+/// Stored errors are for operators; a remote server's essay is cut short.
+const MAX_ERROR_LEN: usize = 1000;
+
+pub struct JobService {
+    queue: Arc<dyn JobQueue>,
+    mailer: Arc<dyn Mailer>,
+    max_attempts: u32,
+}
+
+impl JobService {
+    pub fn new(queue: Arc<dyn JobQueue>, mailer: Arc<dyn Mailer>, max_attempts: u32) -> Self {
+        Self {
+            queue,
+            mailer,
+            max_attempts: max_attempts.max(1),
+        }
+    }
+
+    /// Claims up to `limit` due jobs for `lease`. Jobs that cannot be read are parked as
+    /// failed at once (retrying cannot fix them) and not returned.
+    pub async fn claim(&self, limit: u32, lease: Duration) -> Result<Vec<ClaimedJob>, JobError> {
+        let mut runnable = Vec::new();
+        for claimed in self.queue.claim(limit, lease).await? {
+            match claimed {
+                Ok(job) => runnable.push(job),
+                Err(bad) => {
+                    let error = format!("unreadable job: {}", bad.reason);
+                    self.queue.fail(bad.id, bad.attempt, &error).await?;
+                }
+            }
+        }
+        Ok(runnable)
+    }
+
+    /// Runs one claimed job and settles the attempt.
+    pub async fn run(&self, job: &ClaimedJob) -> Result<JobOutcome, JobError> {
+        let result = match &job.kind {
+            JobKind::WelcomeEmail { email, name, .. } => {
+                self.mailer.send(&welcome_mail(email, name)).await
+            }
+        };
+        let error = match result {
+            Ok(()) => {
+                self.queue.complete(job.id, job.attempt).await?;
+                return Ok(JobOutcome::Done);
+            }
+            Err(e) => truncate(&error_chain(e.as_ref()), MAX_ERROR_LEN),
+        };
+        if job.attempt >= self.max_attempts {
+            self.queue.fail(job.id, job.attempt, &error).await?;
+            return Ok(JobOutcome::Failed);
+        }
+        let after = retry_delay(job.attempt, jitter_for(job.id, job.attempt));
+        let run_at = time::now() + chrono::TimeDelta::from_std(after).unwrap_or_default();
+        self.queue
+            .retry(job.id, job.attempt, run_at, &error)
+            .await?;
+        Ok(JobOutcome::Retrying { after })
+    }
+
+    /// Hands a claimed job back without counting the attempt (the worker is stopping).
+    pub async fn release(&self, job: &ClaimedJob) -> Result<(), JobError> {
+        Ok(self.queue.release(job.id, job.attempt).await?)
+    }
+
+    /// Jobs waiting or running, for the metrics.
+    pub async fn depth(&self) -> Result<u64, JobError> {
+        Ok(self.queue.depth().await?)
+    }
+}
+
+/// The welcome e-mail: to the new user, by name.
+pub fn welcome_mail(email: &str, name: &str) -> OutgoingMail {
+    OutgoingMail {
+        to: email.to_owned(),
+        to_name: name.to_owned(),
+        subject: format!("Welcome, {name}!"),
+        body: format!(
+            "Hello {name},\n\n\
+             your account {email} is ready. Sign in with this address and the password you chose.\n\n\
+             If you did not register, you can ignore this message.\n"
+        ),
+    }
+}
+
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}

@@ -1,0 +1,172 @@
+use crate::jobs::{JobError, JobService, welcome_mail};
+use domain::RepoError;
+use domain::job::{
+    ClaimedJob, JobKind, JobOutcome, MockJobQueue, MockMailer, UnreadableJob, retry_delay,
+};
+use domain::time;
+use mockall::predicate::eq;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+fn welcome(attempt: u32) -> ClaimedJob {
+    ClaimedJob {
+        id: Uuid::now_v7(),
+        kind: JobKind::WelcomeEmail {
+            user_id: Uuid::now_v7(),
+            email: "ann@example.com".into(),
+            name: "Ann".into(),
+        },
+        attempt,
+    }
+}
+
+fn service(queue: MockJobQueue, mailer: MockMailer, max_attempts: u32) -> JobService {
+    JobService::new(Arc::new(queue), Arc::new(mailer), max_attempts)
+}
+
+#[test]
+fn the_welcome_mail_is_addressed_to_the_new_user_by_name() {
+    let mail = welcome_mail("ann@example.com", "Ann");
+    assert_eq!(mail.to, "ann@example.com");
+    assert_eq!(mail.to_name, "Ann");
+    assert!(mail.subject.contains("Ann"));
+    assert!(mail.body.contains("Hello Ann") && mail.body.contains("ann@example.com"));
+}
+
+#[tokio::test]
+async fn a_sent_welcome_mail_completes_the_job() {
+    let job = welcome(1);
+    let mut queue = MockJobQueue::new();
+    queue
+        .expect_complete()
+        .with(eq(job.id), eq(1))
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let mut mailer = MockMailer::new();
+    mailer
+        .expect_send()
+        .withf(|m| m.to == "ann@example.com" && m.to_name == "Ann")
+        .times(1)
+        .returning(|_| Ok(()));
+    let outcome = service(queue, mailer, 8).run(&job).await.unwrap();
+    assert_eq!(outcome, JobOutcome::Done);
+}
+
+#[tokio::test]
+async fn a_failed_send_is_retried_later_with_backoff_and_its_error() {
+    for attempt in [1, 2, 5] {
+        let job = welcome(attempt);
+        let mut queue = MockJobQueue::new();
+        let earliest = time::now();
+        queue
+            .expect_retry()
+            .withf(move |id, a, run_at, error| {
+                let delay = (*run_at - earliest).to_std().unwrap_or_default();
+                let base = retry_delay(*a, 0.0).as_secs_f64();
+                *id == job.id
+                    && *a == attempt
+                    && delay.as_secs_f64() >= base * 0.75 - 0.01
+                    && delay.as_secs_f64() <= base * 1.25 + 0.05
+                    && error.contains("connection refused")
+            })
+            .times(1)
+            .returning(|_, _, _, _| Ok(()));
+        let mut mailer = MockMailer::new();
+        mailer
+            .expect_send()
+            .returning(|_| Err("connection refused".into()));
+        let outcome = service(queue, mailer, 8).run(&job).await.unwrap();
+        let JobOutcome::Retrying { after } = outcome else {
+            panic!("expected a retry, got {outcome:?}");
+        };
+        let base = retry_delay(attempt, 0.0);
+        assert!(after >= base.mul_f64(0.75) && after <= base.mul_f64(1.25));
+    }
+}
+
+#[tokio::test]
+async fn the_last_allowed_attempt_parks_the_job_as_failed() {
+    let job = welcome(3);
+    let mut queue = MockJobQueue::new();
+    queue
+        .expect_fail()
+        .withf(move |id, a, error| *id == job.id && *a == 3 && error.contains("mailbox full"))
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    let mut mailer = MockMailer::new();
+    mailer
+        .expect_send()
+        .returning(|_| Err("mailbox full".into()));
+    let outcome = service(queue, mailer, 3).run(&job).await.unwrap();
+    assert_eq!(outcome, JobOutcome::Failed);
+}
+
+#[tokio::test]
+async fn a_very_long_error_is_stored_shortened() {
+    let job = welcome(1);
+    let mut queue = MockJobQueue::new();
+    queue
+        .expect_retry()
+        .withf(|_, _, _, error| error.chars().count() <= 1001)
+        .times(1)
+        .returning(|_, _, _, _| Ok(()));
+    let mut mailer = MockMailer::new();
+    mailer
+        .expect_send()
+        .returning(|_| Err("é".repeat(5000).into()));
+    service(queue, mailer, 8).run(&job).await.unwrap();
+}
+
+#[tokio::test]
+async fn claim_parks_unreadable_jobs_and_returns_the_rest() {
+    let good = welcome(1);
+    let bad = UnreadableJob {
+        id: Uuid::now_v7(),
+        attempt: 1,
+        reason: "unknown variant `sms`".into(),
+    };
+    let mut queue = MockJobQueue::new();
+    let (claimed, bad_id) = (vec![Ok(good.clone()), Err(bad.clone())], bad.id);
+    queue
+        .expect_claim()
+        .with(eq(4), eq(Duration::from_secs(30)))
+        .times(1)
+        .returning(move |_, _| Ok(claimed.clone()));
+    queue
+        .expect_fail()
+        .withf(move |id, a, error| *id == bad_id && *a == 1 && error.contains("unknown variant"))
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    let jobs = service(queue, MockMailer::new(), 8)
+        .claim(4, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(jobs, vec![good]);
+}
+
+#[tokio::test]
+async fn release_gives_the_job_back_and_a_queue_outage_is_unavailable() {
+    let job = welcome(2);
+    let mut queue = MockJobQueue::new();
+    queue
+        .expect_release()
+        .with(eq(job.id), eq(2))
+        .times(1)
+        .returning(|_, _| Ok(()));
+    service(queue, MockMailer::new(), 8)
+        .release(&job)
+        .await
+        .unwrap();
+
+    let mut queue = MockJobQueue::new();
+    queue
+        .expect_claim()
+        .returning(|_, _| Err(RepoError::Unavailable("down".into())));
+    assert!(matches!(
+        service(queue, MockMailer::new(), 8)
+            .claim(1, Duration::from_secs(1))
+            .await,
+        Err(JobError::Unavailable(_))
+    ));
+}

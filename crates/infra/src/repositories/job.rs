@@ -1,0 +1,175 @@
+//! The job queue on the `jobs` table, shared by every worker of every instance.
+//!
+//! A claim is one statement, so two workers never take the same job: on PostgreSQL an
+//! `UPDATE` over a `FOR UPDATE SKIP LOCKED` subquery (claimers skip each other's rows
+//! instead of queueing on them), on SQLite a plain `UPDATE ... RETURNING`, which SQLite
+//! runs under its single writer lock (sea-query would drop the lock clause silently, so
+//! the statement is written out). Settling an attempt is fenced by the attempt number: a
+//! worker whose lease ran out can no longer touch a job that another worker took over.
+
+use super::map_db_err;
+use crate::db::Db;
+use crate::entities::jobs;
+use async_trait::async_trait;
+use domain::RepoError;
+use domain::job::{ClaimedJob, JobKind, JobQueue, UnreadableJob};
+use domain::time::{self, Timestamp};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Statement,
+    UpdateMany, Value,
+};
+use std::time::Duration;
+use uuid::Uuid;
+
+pub const PENDING: &str = "pending";
+pub const RUNNING: &str = "running";
+pub const DONE: &str = "done";
+pub const FAILED: &str = "failed";
+
+pub struct SeaOrmJobQueue {
+    db: Db,
+}
+
+impl SeaOrmJobQueue {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// Settles the attempt `attempt` of a running job; `Stale` when the lease was lost.
+    async fn settle(
+        &self,
+        job: Uuid,
+        attempt: u32,
+        update: UpdateMany<jobs::Entity>,
+    ) -> Result<(), RepoError> {
+        let update = update
+            .col_expr(jobs::Column::LockedUntil, Expr::value(None::<Timestamp>))
+            .col_expr(jobs::Column::UpdatedAt, Expr::value(time::now()))
+            .filter(jobs::Column::Id.eq(job))
+            .filter(jobs::Column::Status.eq(RUNNING))
+            .filter(jobs::Column::Attempts.eq(attempt as i32));
+        let _writing = self.db.write_turn().await;
+        let changed = update
+            .exec(self.db.conn())
+            .await
+            .map_err(map_db_err)?
+            .rows_affected;
+        if changed == 0 {
+            return Err(RepoError::Stale);
+        }
+        Ok(())
+    }
+}
+
+fn claim_sql(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => {
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = $1, updated_at = $2 \
+             WHERE id IN (SELECT id FROM jobs \
+                 WHERE (status = 'pending' AND run_at <= $2) OR (status = 'running' AND locked_until < $2) \
+                 ORDER BY run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, kind, payload, attempts"
+        }
+        _ => {
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = ?1, updated_at = ?2 \
+             WHERE id IN (SELECT id FROM jobs \
+                 WHERE (status = 'pending' AND run_at <= ?2) OR (status = 'running' AND locked_until < ?2) \
+                 ORDER BY run_at, id LIMIT ?3) \
+             RETURNING id, kind, payload, attempts"
+        }
+    }
+}
+
+#[async_trait]
+impl JobQueue for SeaOrmJobQueue {
+    async fn claim(
+        &self,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<Result<ClaimedJob, UnreadableJob>>, RepoError> {
+        let now = time::now();
+        let until = now + chrono::TimeDelta::from_std(lease).map_err(RepoError::unexpected)?;
+        let backend = self.db.conn().get_database_backend();
+        let statement = Statement::from_sql_and_values(
+            backend,
+            claim_sql(backend),
+            [
+                Value::from(until),
+                Value::from(now),
+                Value::from(i64::from(limit)),
+            ],
+        );
+        let rows = {
+            let _writing = self.db.write_turn().await;
+            self.db
+                .conn()
+                .query_all_raw(statement)
+                .await
+                .map_err(map_db_err)?
+        };
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: Uuid = row.try_get("", "id").map_err(map_db_err)?;
+            let attempts: i32 = row.try_get("", "attempts").map_err(map_db_err)?;
+            let payload: String = row.try_get("", "payload").map_err(map_db_err)?;
+            let attempt = u32::try_from(attempts).unwrap_or(0);
+            claimed.push(match serde_json::from_str::<JobKind>(&payload) {
+                Ok(kind) => Ok(ClaimedJob { id, kind, attempt }),
+                Err(e) => Err(UnreadableJob {
+                    id,
+                    attempt,
+                    reason: e.to_string(),
+                }),
+            });
+        }
+        Ok(claimed)
+    }
+
+    async fn complete(&self, job: Uuid, attempt: u32) -> Result<(), RepoError> {
+        let update = jobs::Entity::update_many()
+            .col_expr(jobs::Column::Status, Expr::value(DONE))
+            .col_expr(jobs::Column::LastError, Expr::value(None::<String>));
+        self.settle(job, attempt, update).await
+    }
+
+    async fn retry(
+        &self,
+        job: Uuid,
+        attempt: u32,
+        run_at: Timestamp,
+        error: &str,
+    ) -> Result<(), RepoError> {
+        let update = jobs::Entity::update_many()
+            .col_expr(jobs::Column::Status, Expr::value(PENDING))
+            .col_expr(jobs::Column::RunAt, Expr::value(run_at))
+            .col_expr(jobs::Column::LastError, Expr::value(error));
+        self.settle(job, attempt, update).await
+    }
+
+    async fn fail(&self, job: Uuid, attempt: u32, error: &str) -> Result<(), RepoError> {
+        let update = jobs::Entity::update_many()
+            .col_expr(jobs::Column::Status, Expr::value(FAILED))
+            .col_expr(jobs::Column::LastError, Expr::value(error));
+        self.settle(job, attempt, update).await
+    }
+
+    async fn release(&self, job: Uuid, attempt: u32) -> Result<(), RepoError> {
+        let update = jobs::Entity::update_many()
+            .col_expr(jobs::Column::Status, Expr::value(PENDING))
+            .col_expr(
+                jobs::Column::Attempts,
+                Expr::col(jobs::Column::Attempts).sub(1),
+            )
+            .col_expr(jobs::Column::RunAt, Expr::value(time::now()));
+        self.settle(job, attempt, update).await
+    }
+
+    async fn depth(&self) -> Result<u64, RepoError> {
+        jobs::Entity::find()
+            .filter(jobs::Column::Status.is_in([PENDING, RUNNING]))
+            .count(self.db.conn())
+            .await
+            .map_err(map_db_err)
+    }
+}
