@@ -1,0 +1,197 @@
+//! The job queue against real databases: SQLite always, PostgreSQL when
+//! `TEST_DATABASE_URL` is set. Claims are exclusive, retries wait for their time, failures
+//! park, leases expire, and a worker that lost its lease can no longer settle the job.
+
+use domain::RepoError;
+use domain::job::{JobKind, JobQueue};
+use domain::time;
+use infra::db::Db;
+use infra::entities::jobs;
+use infra::repositories::SeaOrmJobQueue;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Database, EntityTrait, Set};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+const LEASE: Duration = Duration::from_secs(60);
+
+async fn enqueue(db: &Db, payload: Option<&str>, run_at: time::Timestamp) -> Uuid {
+    let id = Uuid::now_v7();
+    let kind = JobKind::WelcomeEmail {
+        user_id: Uuid::now_v7(),
+        email: format!("{id}@example.com"),
+        name: "New".into(),
+    };
+    let payload = payload.map_or_else(|| serde_json::to_string(&kind).unwrap(), str::to_owned);
+    let now = time::now();
+    jobs::ActiveModel {
+        id: Set(id),
+        kind: Set(kind.name().into()),
+        payload: Set(payload),
+        status: Set("pending".into()),
+        attempts: Set(0),
+        run_at: Set(run_at),
+        locked_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db.conn())
+    .await
+    .unwrap();
+    id
+}
+
+async fn row(db: &Db, id: Uuid) -> jobs::Model {
+    jobs::Entity::find_by_id(id)
+        .one(db.conn())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn claim_ids(queue: &SeaOrmJobQueue, limit: u32, lease: Duration) -> Vec<(Uuid, u32)> {
+    queue
+        .claim(limit, lease)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| {
+            let c = c.expect("readable");
+            (c.id, c.attempt)
+        })
+        .collect()
+}
+
+async fn check(url: &str) {
+    let conn = infra::db::connect(url, 5).await.expect("connect");
+    Migrator::up(&conn, None).await.expect("migrate");
+    let db = Db::new(conn);
+    let queue = SeaOrmJobQueue::new(db.clone());
+
+    // A due job is claimed once, with its first attempt; a future one waits.
+    let due = enqueue(&db, None, time::now()).await;
+    let later = enqueue(&db, None, time::now() + chrono::TimeDelta::hours(1)).await;
+    assert_eq!(queue.depth().await.unwrap(), 2);
+    assert_eq!(claim_ids(&queue, 10, LEASE).await, vec![(due, 1)]);
+    assert!(claim_ids(&queue, 10, LEASE).await.is_empty(), "leased");
+    assert_eq!(row(&db, due).await.status, "running");
+
+    // Retried: pending with its error, due again only at run_at.
+    queue
+        .retry(due, 1, time::now() + chrono::TimeDelta::milliseconds(300), "refused")
+        .await
+        .unwrap();
+    let r = row(&db, due).await;
+    assert_eq!(
+        (r.status.as_str(), r.last_error.as_deref()),
+        ("pending", Some("refused"))
+    );
+    assert!(claim_ids(&queue, 10, LEASE).await.is_empty(), "not yet due");
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert_eq!(claim_ids(&queue, 10, LEASE).await, vec![(due, 2)]);
+
+    // Parked as failed: never claimed again, and no longer in the queue's depth.
+    queue.fail(due, 2, "gave up").await.unwrap();
+    let r = row(&db, due).await;
+    assert_eq!(
+        (r.status.as_str(), r.last_error.as_deref(), r.attempts),
+        ("failed", Some("gave up"), 2)
+    );
+    assert_eq!(queue.depth().await.unwrap(), 1);
+
+    // A lease that runs out returns the job; the old holder can no longer settle it.
+    let leased = enqueue(&db, None, time::now()).await;
+    assert_eq!(
+        claim_ids(&queue, 10, Duration::from_millis(50)).await,
+        vec![(leased, 1)]
+    );
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    assert_eq!(claim_ids(&queue, 10, LEASE).await, vec![(leased, 2)]);
+    assert!(matches!(
+        queue.complete(leased, 1).await,
+        Err(RepoError::Stale)
+    ));
+    queue.complete(leased, 2).await.unwrap();
+    let r = row(&db, leased).await;
+    assert_eq!((r.status.as_str(), r.locked_until), ("done", None));
+
+    // Released on shutdown: due now, the attempt not counted.
+    let released = enqueue(&db, None, time::now()).await;
+    assert_eq!(claim_ids(&queue, 10, LEASE).await, vec![(released, 1)]);
+    queue.release(released, 1).await.unwrap();
+    assert_eq!(row(&db, released).await.attempts, 0);
+    assert_eq!(claim_ids(&queue, 10, LEASE).await, vec![(released, 1)]);
+    queue.complete(released, 1).await.unwrap();
+
+    // A payload we cannot read comes back as such, so it can be parked.
+    let unreadable = enqueue(&db, Some(r#"{"kind":"carrier_pigeon"}"#), time::now()).await;
+    let claimed = queue.claim(10, LEASE).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let bad = claimed[0].as_ref().expect_err("unreadable");
+    assert_eq!((bad.id, bad.attempt), (unreadable, 1));
+    queue.fail(unreadable, 1, "unreadable").await.unwrap();
+
+    // Four workers racing over 120 jobs: each job is claimed exactly once.
+    for _ in 0..120 {
+        enqueue(&db, None, time::now()).await;
+    }
+    let queue = Arc::new(queue);
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let queue = queue.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let batch = claim_ids(&queue, 7, LEASE).await;
+                    if batch.is_empty() {
+                        break mine;
+                    }
+                    for (id, attempt) in batch {
+                        queue.complete(id, attempt).await.unwrap();
+                        mine.push(id);
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.unwrap());
+    }
+    let distinct: HashSet<_> = all.iter().collect();
+    assert_eq!(all.len(), 120, "every job claimed");
+    assert_eq!(distinct.len(), 120, "no job claimed twice");
+    // `later` is the only job left waiting.
+    assert_eq!(queue.depth().await.unwrap(), 1);
+    let _ = later;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_job_queue_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    check(&format!("sqlite://{}/jobs.db?mode=rwc", dir.path().display())).await;
+}
+
+/// Runs when `TEST_DATABASE_URL` names a PostgreSQL server (CI sets it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_job_queue_on_postgres() {
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("skipped: TEST_DATABASE_URL is not set");
+        return;
+    };
+    let name = format!("j_{}", Uuid::now_v7().simple());
+    let admin = Database::connect(&admin_url).await.unwrap();
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .unwrap();
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    check(&format!("{base}/{name}")).await;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+        .await
+        .unwrap();
+}
