@@ -1,4 +1,8 @@
-//! Prometheus metrics: requests by route template and status, latency histogram, pool use.
+//! Prometheus metrics: requests by route template and status, latency histogram, pool use,
+//! queue depth. Sockets, events and jobs are counted where they happen (`ws`, `worker`,
+//! `infra::events`): `websocket_connections`, `events_published_total`,
+//! `events_delivered_total`, `events_dropped_total{reason}`, `jobs_done_total`,
+//! `jobs_retried_total`, `jobs_failed_total`.
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
@@ -48,4 +52,9 @@ pub fn record_pool(open: u32, idle: usize, max: u32) {
     metrics::gauge!("db_pool_idle_connections").set(idle as f64);
     metrics::gauge!("db_pool_in_use_connections").set(f64::from(open) - idle as f64);
     metrics::gauge!("db_pool_max_connections").set(f64::from(max));
+}
+
+/// Jobs waiting or running.
+pub fn record_job_queue(depth: u64) {
+    metrics::gauge!("job_queue_depth").set(depth as f64);
 }

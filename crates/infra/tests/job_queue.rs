@@ -81,7 +81,12 @@ async fn check(url: &str) {
 
     // Retried: pending with its error, due again only at run_at.
     queue
-        .retry(due, 1, time::now() + chrono::TimeDelta::milliseconds(300), "refused")
+        .retry(
+            due,
+            1,
+            time::now() + chrono::TimeDelta::milliseconds(300),
+            "refused",
+        )
         .await
         .unwrap();
     let r = row(&db, due).await;
@@ -172,7 +177,11 @@ async fn check(url: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_job_queue_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    check(&format!("sqlite://{}/jobs.db?mode=rwc", dir.path().display())).await;
+    check(&format!(
+        "sqlite://{}/jobs.db?mode=rwc",
+        dir.path().display()
+    ))
+    .await;
 }
 
 /// Runs when `TEST_DATABASE_URL` names a PostgreSQL server (CI sets it).

@@ -6,7 +6,7 @@ use crate::extract::{ApiJson, AuthUser, ClientIp, JsonOrForm};
 use crate::routes::users::UserResponse;
 use crate::state::AppState;
 use actix_web::http::header;
-use actix_web::{HttpResponse, post, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, post, web};
 use domain::auth::TokenPair;
 use domain::rate_limit::RateDecision;
 use serde::{Deserialize, Serialize};
@@ -128,10 +128,14 @@ async fn rate_limit(state: &AppState, ip: ClientIp, action: &str) -> Result<(), 
 pub async fn register(
     state: web::Data<AppState>,
     ip: ClientIp,
-    body: ApiJson<RegisterRequest>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    // Counted before the body is read: a malformed attempt spends the budget too.
     rate_limit(&state, ip, "register").await?;
-    let body = body.0;
+    let body = ApiJson::<RegisterRequest>::from_request(&req, &mut payload.into_inner())
+        .await?
+        .0;
     let registered = state
         .auth
         .register(&body.email, &body.password, body.name.as_deref())
@@ -166,9 +170,13 @@ pub async fn register(
 pub async fn login(
     state: web::Data<AppState>,
     ip: ClientIp,
-    body: JsonOrForm<LoginRequest, LoginForm>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
+    // Counted before the body is read: a malformed attempt spends the budget too.
     rate_limit(&state, ip, "login").await?;
+    let body = JsonOrForm::<LoginRequest, LoginForm>::from_request(&req, &mut payload.into_inner())
+        .await?;
     let (email, password) = match body {
         JsonOrForm::Json(b) => (b.email, b.password),
         JsonOrForm::Form(f) => (f.username, f.password),

@@ -3,7 +3,7 @@
 use crate::helpers::{
     ADMIN_EMAIL, ADMIN_PASSWORD, assert_problem, fields, spawn_app, spawn_app_with, start,
 };
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -41,7 +41,7 @@ async fn register_creates_a_member_with_a_session_and_a_welcome_job() {
         .unwrap();
     assert_eq!(me["id"], user["id"]);
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'welcome_email' AND status = 'pending'")
+        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'welcome_email'")
             .await,
         1,
         "registration enqueues exactly one welcome e-mail"
@@ -295,7 +295,7 @@ async fn logout_revokes_everywhere_and_survives_a_restart() {
     assert_problem(res, 401).await;
 
     // A second instance on the same database (or this one restarted) agrees.
-    let (other, _) = start(&app.config).await;
+    let (other, _, _) = start(&app.config).await;
     let res = app
         .client
         .get(format!("{other}/api/v1/users/me"))
@@ -338,6 +338,31 @@ async fn login_and_register_are_rate_limited_per_ip_with_separate_budgets() {
     assert_problem(res, 429).await;
     assert_eq!(
         app.count("SELECT COUNT(*) FROM users WHERE email = 'rl4@example.com'")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn malformed_bodies_spend_the_rate_limit_budget_too() {
+    let app = spawn_app_with(|c| c.auth_rate_limit_per_minute = 2).await;
+    for path in ["/api/v1/auth/register", "/api/v1/auth/login"] {
+        for _ in 0..2 {
+            let res = app
+                .request(Method::POST, path, None)
+                .header("content-type", "application/json")
+                .body("{not json")
+                .send()
+                .await
+                .unwrap();
+            assert_problem(res, 400).await;
+        }
+        // The budget is spent: even a well-formed attempt is now refused.
+        let body = json!({"email": "late@example.com", "password": "password-123"});
+        assert_problem(app.post_json(path, &body, None).await, 429).await;
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE email = 'late@example.com'")
             .await,
         0
     );
@@ -408,7 +433,7 @@ async fn with_redis_the_rate_limit_budget_is_shared_by_all_instances() {
         c.redis_url = Some(redis_url);
     })
     .await;
-    let (other, _) = start(&app.config).await;
+    let (other, _, _) = start(&app.config).await;
     // A client address of this run's own, so counters left in Redis by earlier runs don't apply.
     let [_, a, b, c, ..] = *uuid::Uuid::new_v4().as_bytes();
     let ip = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, a, b, c.max(2)));

@@ -6,6 +6,7 @@ use infra::Config;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
 
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret!";
 pub const ADMIN_EMAIL: &str = "admin@example.com";
@@ -28,7 +29,12 @@ pub fn backend() -> Backend {
 pub enum TestDb {
     // Held so the folder (and its database file) lives as long as the test.
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Another instance's view of a database that a first `TestApp` owns.
+    Shared,
 }
 
 impl Drop for TestDb {
@@ -110,6 +116,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub config: Config,
     pub db: DatabaseConnection,
+    /// Cancelling it shuts the instance down as SIGTERM does.
+    pub shutdown: CancellationToken,
     // Dropped last: the database outlives the connections above.
     pub _db_guard: TestDb,
 }
@@ -122,9 +130,10 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
     let (guard, url) = fresh_database().await;
     let mut config = test_config(&url);
     customise(&mut config);
-    let (address, db) = start(&config).await;
+    let (address, db, shutdown) = start(&config).await;
     TestApp {
         address,
+        shutdown,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -136,7 +145,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 /// Starts a server on `config` (another instance, or the same one after a restart).
-pub async fn start(config: &Config) -> (String, DatabaseConnection) {
+pub async fn start(config: &Config) -> (String, DatabaseConnection, CancellationToken) {
     let app = Application::build(
         config.clone(),
         config.jwt_secret.as_deref().unwrap_or(JWT_SECRET),
@@ -144,11 +153,27 @@ pub async fn start(config: &Config) -> (String, DatabaseConnection) {
     .await
     .expect("application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let shutdown = app.shutdown_token();
     tokio::spawn(app.run_until_stopped());
     let db = infra::db::connect(&config.database_url, 2)
         .await
         .expect("test connection");
-    (address, db)
+    (address, db, shutdown)
+}
+
+/// A Redis key prefix of the test's own, so tests sharing one Redis never hear each
+/// other's events.
+pub fn redis_prefix() -> String {
+    format!("test:{}:", uuid::Uuid::now_v7().simple())
+}
+
+/// `TEST_REDIS_URL`, or `None` (and a note) when the test should be skipped.
+pub fn redis_url() -> Option<String> {
+    let url = std::env::var("TEST_REDIS_URL").ok();
+    if url.is_none() {
+        eprintln!("skipped: TEST_REDIS_URL is not set");
+    }
+    url
 }
 
 /// A registered user with its tokens.
@@ -162,6 +187,19 @@ pub struct TestUser {
 }
 
 impl TestApp {
+    /// A second instance started with `start(&first.config)`, on the same database.
+    pub fn on(first: &TestApp, started: (String, DatabaseConnection, CancellationToken)) -> Self {
+        let (address, db, shutdown) = started;
+        TestApp {
+            address,
+            shutdown,
+            client: first.client.clone(),
+            config: first.config.clone(),
+            db,
+            _db_guard: TestDb::Shared,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -1,0 +1,358 @@
+//! SPEC section 6, real time: `/ws/notify` end to end with a real WebSocket client.
+
+use crate::helpers::{
+    JWT_SECRET, TestApp, assert_problem, redis_prefix, redis_url, spawn_app, spawn_app_with, start,
+};
+use crate::jwt_attacks::{claims_of, sign};
+use crate::ws_client::{WAIT, assert_nothing_pending, closed_with, next_event, next_json};
+use futures_util::SinkExt;
+use jsonwebtoken::Algorithm;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+async fn create_post(app: &TestApp, token: &str, published: bool) -> Value {
+    let res = app
+        .post_json(
+            "/api/v1/posts",
+            &json!({"title": "News", "content": "Body", "published": published}),
+            Some(token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json().await.unwrap()
+}
+
+/// The status of a refused handshake.
+fn refused_status(result: Result<crate::ws_client::Socket, WsError>) -> u16 {
+    match result {
+        Err(WsError::Http(res)) => res.status().as_u16(),
+        Err(e) => panic!("expected an HTTP refusal, got {e}"),
+        Ok(_) => panic!("the handshake was accepted"),
+    }
+}
+
+#[tokio::test]
+async fn the_handshake_needs_a_valid_live_token() {
+    let app = spawn_app().await;
+    let ann = app.register("ann@example.com").await;
+
+    assert_eq!(refused_status(app.try_ws(None, None).await), 401);
+    assert_eq!(
+        refused_status(app.try_ws(Some("not-a-jwt"), None).await),
+        401
+    );
+    assert_eq!(
+        refused_status(app.try_ws(None, Some("not-a-jwt")).await),
+        401
+    );
+    let mut expired = claims_of(&ann.access);
+    let now = chrono::Utc::now().timestamp();
+    expired["iat"] = json!(now - 7200);
+    expired["exp"] = json!(now - 3600);
+    let expired = sign(&expired, Algorithm::HS256, JWT_SECRET);
+    assert_eq!(refused_status(app.try_ws(Some(&expired), None).await), 401);
+
+    // The refusal is a problem+json 401 with the bearer challenge, before any upgrade.
+    let res = app
+        .request(Method::GET, "/ws/notify", None)
+        .header("connection", "Upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["www-authenticate"], "Bearer");
+    assert_problem(res, 401).await;
+
+    // A valid token without a WebSocket handshake.
+    assert_problem(app.get("/ws/notify", Some(&ann.access)).await, 426).await;
+
+    // Both ways of presenting a token work; after logout neither does.
+    app.try_ws(None, Some(&ann.access)).await.expect("?token=");
+    app.try_ws(Some(&ann.access), None).await.expect("header");
+    let res = app
+        .request(Method::POST, "/api/v1/auth/logout", Some(&ann.access))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        refused_status(app.try_ws(Some(&ann.access), None).await),
+        401
+    );
+    assert_eq!(
+        refused_status(app.try_ws(None, Some(&ann.access)).await),
+        401
+    );
+}
+
+#[tokio::test]
+async fn ping_gets_pong_and_other_text_is_echoed() {
+    let app = spawn_app().await;
+    let ann = app.register("ann@example.com").await;
+    let mut socket = app.ws(&ann.access).await;
+    socket
+        .send(Message::Text(r#"{"type": "ping"}"#.into()))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut socket).await, json!({"type": "pong"}));
+    for text in ["hello", r#"{"type": "other"}"#, "{broken"] {
+        socket.send(Message::Text(text.into())).await.unwrap();
+        assert_eq!(
+            next_json(&mut socket).await,
+            json!({"type": "echo", "data": text})
+        );
+    }
+    // A protocol-level ping is answered too.
+    socket
+        .send(Message::Ping(b"hi".to_vec().into()))
+        .await
+        .unwrap();
+    loop {
+        let msg = tokio::time::timeout(WAIT, futures_util::StreamExt::next(&mut socket))
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        if let Message::Pong(payload) = msg {
+            assert_eq!(&payload[..], b"hi");
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn events_reach_the_right_people_and_never_the_actor() {
+    let app = spawn_app().await;
+    let owner = app.register("owner@example.com").await;
+    let bob = app.register("bob@example.com").await;
+    let carol = app.register("carol@example.com").await;
+    // The owner has two tabs open: both hear every event for the owner.
+    let mut tabs = [app.ws(&owner.access).await, app.ws(&owner.access).await];
+    let mut bob_ws = app.ws(&bob.access).await;
+    let mut carol_ws = app.ws(&carol.access).await;
+
+    // A post created published goes to everyone else.
+    let post = create_post(&app, &owner.access, true).await;
+    let post_id = post["id"].as_str().unwrap().to_owned();
+    for socket in [&mut bob_ws, &mut carol_ws] {
+        let data = next_event(socket, "post.published").await;
+        assert_eq!(data["post"]["id"], post["id"]);
+        assert_eq!(data["post"]["title"], "News");
+        assert_eq!(data["post"]["owner"]["id"], owner.id.as_str());
+        assert_eq!(data["post"]["voted"], false);
+    }
+
+    // Bob comments: the owner's tabs get the comment, nobody else.
+    let res = app
+        .post_json(
+            &format!("/api/v1/posts/{post_id}/comments"),
+            &json!({"content": "Great read"}),
+            Some(&bob.access),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let comment: Value = res.json().await.unwrap();
+    for tab in &mut tabs {
+        let data = next_event(tab, "comment.created").await;
+        assert_eq!(data["post_id"], post_id.as_str());
+        assert_eq!(data["comment"], comment);
+    }
+
+    // Bob votes: the owner hears the new count and who voted.
+    let res = app
+        .post_json(
+            "/api/v1/votes",
+            &json!({"post_id": post_id, "dir": 1}),
+            Some(&bob.access),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    for tab in &mut tabs {
+        let data = next_event(tab, "vote.created").await;
+        assert_eq!(
+            data,
+            json!({"post_id": post_id, "voter": {"id": bob.id, "name": "bob"}, "votes": 1})
+        );
+    }
+
+    // The owner's own comment and vote notify nobody.
+    let res = app
+        .post_json(
+            &format!("/api/v1/posts/{post_id}/comments"),
+            &json!({"content": "Thanks"}),
+            Some(&owner.access),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app
+        .post_json(
+            "/api/v1/votes",
+            &json!({"post_id": post_id, "dir": 1}),
+            Some(&owner.access),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    // A draft is announced only when it is published.
+    let draft = create_post(&app, &carol.access, false).await;
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("/api/v1/posts/{}", draft["id"].as_str().unwrap()),
+            &json!({"published": true}),
+            Some(&carol.access),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let [tab0, tab1] = &mut tabs;
+    for socket in [tab0, tab1, &mut bob_ws] {
+        let data = next_event(socket, "post.published").await;
+        assert_eq!(data["post"]["id"], draft["id"]);
+        assert_eq!(data["post"]["published"], true);
+    }
+
+    // Nothing else was sent to anyone: not the actor's own events, not others'.
+    for socket in tabs.iter_mut().chain([&mut bob_ws, &mut carol_ws]) {
+        assert_nothing_pending(socket).await;
+    }
+}
+
+#[tokio::test]
+async fn logout_and_deactivation_close_the_socket_at_once() {
+    let app = spawn_app().await;
+    let ann = app.register("ann@example.com").await;
+    let bob = app.register("bob@example.com").await;
+    let mut ann_ws = app.ws(&ann.access).await;
+    let mut bob_ws = app.ws(&bob.access).await;
+    // A second session of Ann's stays open when the first logs out.
+    let res = app.login(&ann.email, &ann.password).await;
+    let other: Value = res.json().await.unwrap();
+    let mut ann_other = app.ws(other["access_token"].as_str().unwrap()).await;
+
+    let res = app
+        .request(Method::POST, "/api/v1/auth/logout", Some(&ann.access))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let frame = closed_with(&mut ann_ws, WAIT).await.expect("a close frame");
+    assert_eq!(frame.code, CloseCode::Policy);
+    assert_nothing_pending(&mut ann_other).await;
+
+    // Deactivating Bob closes his sockets.
+    let admin = app.admin_token().await;
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", bob.id),
+            &json!({"is_active": false}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let frame = closed_with(&mut bob_ws, WAIT).await.expect("a close frame");
+    assert_eq!(frame.code, CloseCode::Policy);
+}
+
+#[tokio::test]
+async fn a_socket_closes_when_its_token_expires() {
+    let app = spawn_app().await;
+    let ann = app.register("ann@example.com").await;
+    let mut claims = claims_of(&ann.access);
+    claims["exp"] = json!(chrono::Utc::now().timestamp() + 2);
+    let short = sign(&claims, Algorithm::HS256, JWT_SECRET);
+    let mut socket = app.ws(&short).await;
+    let frame = closed_with(&mut socket, Duration::from_secs(6))
+        .await
+        .expect("a close frame");
+    assert_eq!(frame.code, CloseCode::Policy);
+    assert_eq!(frame.reason, "token expired");
+}
+
+#[tokio::test]
+async fn shutdown_closes_sockets_with_going_away() {
+    let app = spawn_app().await;
+    let ann = app.register("ann@example.com").await;
+    let mut socket = app.ws(&ann.access).await;
+    app.shutdown.cancel();
+    let frame = closed_with(&mut socket, WAIT).await.expect("a close frame");
+    assert_eq!(frame.code, CloseCode::Away);
+}
+
+#[tokio::test]
+async fn open_sockets_and_delivered_events_are_in_the_metrics() {
+    let app = spawn_app().await;
+    let ann = app.register("ann@example.com").await;
+    let _socket = app.ws(&ann.access).await;
+    let text = app.get("/metrics", None).await.text().await.unwrap();
+    for metric in [
+        "websocket_connections",
+        "job_queue_depth",
+        "events_published_total",
+    ] {
+        assert!(
+            text.lines().any(|l| l.starts_with(metric)),
+            "{metric} missing from:\n{text}"
+        );
+    }
+}
+
+/// Two instances on one database and one Redis: an event caused on A reaches a socket
+/// on B.
+#[tokio::test]
+async fn with_redis_events_cross_instances() {
+    let Some(url) = redis_url() else { return };
+    let prefix = redis_prefix();
+    let a = spawn_app_with(|c| {
+        c.redis_url = Some(url.clone());
+        c.redis_prefix = prefix.clone();
+    })
+    .await;
+    let b = TestApp::on(&a, start(&a.config).await);
+    let ann = a.register("ann@example.com").await;
+    let bob = a.register("bob@example.com").await;
+    let mut on_b = b.ws(&ann.access).await;
+    let mut on_a = a.ws(&ann.access).await;
+    wait_for_subscribers(&url, &format!("{prefix}events"), 2).await;
+
+    let post = create_post(&a, &bob.access, true).await;
+    for socket in [&mut on_b, &mut on_a] {
+        let data = next_event(socket, "post.published").await;
+        assert_eq!(data["post"]["id"], post["id"]);
+        // Delivered once per socket, though both instances heard it.
+        assert_nothing_pending(socket).await;
+    }
+
+    // A logout on B closes Ann's socket on A.
+    let res = b
+        .request(Method::POST, "/api/v1/auth/logout", Some(&ann.access))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let frame = closed_with(&mut on_a, WAIT).await.expect("a close frame");
+    assert_eq!(frame.code, CloseCode::Policy);
+}
+
+/// Waits until `n` instances listen on the event channel.
+pub async fn wait_for_subscribers(url: &str, channel: &str, n: i64) {
+    let mut conn = infra::redis::connect(url).await.unwrap();
+    for _ in 0..100 {
+        let (_, count): (String, i64) = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(channel)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        if count >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{channel} never had {n} subscribers");
+}
