@@ -288,7 +288,10 @@ async fn shutdown_closes_sockets_with_going_away() {
 async fn open_sockets_and_delivered_events_are_in_the_metrics() {
     let app = spawn_app().await;
     let ann = app.register("ann@example.com").await;
-    let _socket = app.ws(&ann.access).await;
+    let bob = app.register("bob@example.com").await;
+    let mut socket = app.ws(&ann.access).await;
+    create_post(&app, &bob.access, true).await;
+    next_event(&mut socket, "post.published").await;
     let text = app.get("/metrics", None).await.text().await.unwrap();
     for metric in [
         "websocket_connections",
