@@ -28,6 +28,17 @@ pub const PING_EVERY: Duration = Duration::from_secs(30);
 pub const RECHECK_EVERY: Duration = Duration::from_secs(30);
 /// The largest frame a client may send.
 const MAX_FRAME: usize = 64 * 1024;
+/// A socket whose client does not take a frame within this long is dropped, so a stalled
+/// reader cannot pin its task (or shutdown) on a full send buffer.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Sends a text frame; `false` when the socket is gone or the client stopped reading.
+async fn send_text(session: &mut Session, text: String) -> bool {
+    matches!(
+        tokio::time::timeout(SEND_TIMEOUT, session.text(text)).await,
+        Ok(Ok(()))
+    )
+}
 
 /// A rendered event and who it is for.
 #[derive(Debug)]
@@ -255,7 +266,7 @@ impl Hub {
                     Ok(frame) if frame.audience.includes(principal.user_id, principal.session_id) => {
                         match &frame.body {
                             FrameBody::Text(text) => {
-                                if session.text(text.clone()).await.is_err() {
+                                if !send_text(&mut session, text.clone()).await {
                                     break None;
                                 }
                                 metrics::counter!("events_delivered_total").increment(1);
@@ -272,7 +283,7 @@ impl Hub {
                 },
                 msg = messages.next() => match msg {
                     Some(Ok(AggregatedMessage::Text(text))) => {
-                        if session.text(reply_to(&text)).await.is_err() {
+                        if !send_text(&mut session, reply_to(&text)).await {
                             break None;
                         }
                     }
