@@ -1,5 +1,5 @@
 # Every target is plain cargo underneath; `make help` lists them.
-.PHONY: help run test lint fmt build release migrate bench clean-data
+.PHONY: help run test lint fmt build release migrate bench soak clean-data
 
 help:
 	@echo "make run       - run the API on its embedded default (SQLite under ./data)"
@@ -8,6 +8,7 @@ help:
 	@echo "make release   - optimised binary at target/release/api"
 	@echo "make migrate   - apply pending migrations (DATABASE_URL)"
 	@echo "make bench     - throughput, latency and memory against their targets (release build)"
+	@echo "make soak      - WebSockets across two instances while events flow (needs REDIS_URL)"
 
 run:
 	cargo run --bin api
@@ -39,6 +40,10 @@ migrate:
 # Speed and memory targets live here, never in timed tests.
 bench:
 	cargo run --release -p api --example bench
+
+# Every event sent is counted against every event received; memory sampled (REDIS_URL).
+soak:
+	bash scripts/soak.sh
 
 clean-data:
 	rm -rf data

@@ -216,14 +216,7 @@ impl fmt::Display for ApiError {
 
 /// Writes an error and every `source()` below it, one per line.
 pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut current = e.source();
-    while let Some(cause) = current {
-        out.push_str("\n  caused by: ");
-        out.push_str(&cause.to_string());
-        current = cause.source();
-    }
-    out
+    domain::error::error_chain(e, "\n  caused by: ")
 }
 
 impl ResponseError for ApiError {

@@ -32,12 +32,10 @@ const MAX_FRAME: usize = 64 * 1024;
 /// reader cannot pin its task (or shutdown) on a full send buffer.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Sends a text frame; `false` when the socket is gone or the client stopped reading.
-async fn send_text(session: &mut Session, text: String) -> bool {
-    matches!(
-        tokio::time::timeout(SEND_TIMEOUT, session.text(text)).await,
-        Ok(Ok(()))
-    )
+/// Waits for a write to the socket; `false` when the socket is gone or the client stopped
+/// reading.
+async fn sent<F: std::future::Future<Output = Result<(), actix_ws::Closed>>>(write: F) -> bool {
+    matches!(tokio::time::timeout(SEND_TIMEOUT, write).await, Ok(Ok(())))
 }
 
 /// A rendered event and who it is for.
@@ -266,7 +264,7 @@ impl Hub {
                     Ok(frame) if frame.audience.includes(principal.user_id, principal.session_id) => {
                         match &frame.body {
                             FrameBody::Text(text) => {
-                                if !send_text(&mut session, text.clone()).await {
+                                if !sent(session.text(text.clone())).await {
                                     break None;
                                 }
                                 metrics::counter!("events_delivered_total").increment(1);
@@ -283,12 +281,12 @@ impl Hub {
                 },
                 msg = messages.next() => match msg {
                     Some(Ok(AggregatedMessage::Text(text))) => {
-                        if !send_text(&mut session, reply_to(&text)).await {
+                        if !sent(session.text(reply_to(&text))).await {
                             break None;
                         }
                     }
                     Some(Ok(AggregatedMessage::Ping(bytes))) => {
-                        if session.pong(&bytes).await.is_err() {
+                        if !sent(session.pong(&bytes)).await {
                             break None;
                         }
                     }
@@ -306,7 +304,7 @@ impl Hub {
                     if !heartbeat.tick() {
                         break reason(CloseCode::Away, "missed two pongs");
                     }
-                    if session.ping(b"").await.is_err() {
+                    if !sent(session.ping(b"")).await {
                         break None;
                     }
                 }

@@ -5,7 +5,7 @@
 //! decides what happens to a job is here, testable against mocks.
 
 use domain::BoxError;
-use domain::error::RepoError;
+use domain::error::{RepoError, error_chain};
 use domain::job::{
     ClaimedJob, JobKind, JobOutcome, JobQueue, Mailer, OutgoingMail, jitter_for, retry_delay,
 };
@@ -76,7 +76,7 @@ impl JobService {
                 self.queue.complete(job.id, job.attempt).await?;
                 return Ok(JobOutcome::Done);
             }
-            Err(e) => truncate(&error_chain(e.as_ref()), MAX_ERROR_LEN),
+            Err(e) => truncate(&error_chain(e.as_ref(), ": "), MAX_ERROR_LEN),
         };
         if job.attempt >= self.max_attempts {
             self.queue.fail(job.id, job.attempt, &error).await?;
@@ -113,17 +113,6 @@ pub fn welcome_mail(email: &str, name: &str) -> OutgoingMail {
              If you did not register, you can ignore this message.\n"
         ),
     }
-}
-
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn truncate(text: &str, max: usize) -> String {

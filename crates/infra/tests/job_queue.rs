@@ -2,6 +2,8 @@
 //! `TEST_DATABASE_URL` is set. Claims are exclusive, retries wait for their time, failures
 //! park, leases expire, and a worker that lost its lease can no longer settle the job.
 
+mod common;
+
 use domain::RepoError;
 use domain::job::{JobKind, JobQueue};
 use domain::time;
@@ -9,7 +11,7 @@ use infra::db::Db;
 use infra::entities::jobs;
 use infra::repositories::SeaOrmJobQueue;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Database, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -177,30 +179,11 @@ async fn check(url: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_job_queue_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    check(&format!(
-        "sqlite://{}/jobs.db?mode=rwc",
-        dir.path().display()
-    ))
-    .await;
+    check(&common::sqlite_url(&dir, "jobs")).await;
 }
 
 /// Runs when `TEST_DATABASE_URL` names a PostgreSQL server (CI sets it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_job_queue_on_postgres() {
-    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
-        eprintln!("skipped: TEST_DATABASE_URL is not set");
-        return;
-    };
-    let name = format!("j_{}", Uuid::now_v7().simple());
-    let admin = Database::connect(&admin_url).await.unwrap();
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .unwrap();
-    let (base, _) = admin_url.rsplit_once('/').unwrap();
-    check(&format!("{base}/{name}")).await;
-    admin
-        .execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
-        .await
-        .unwrap();
+    common::on_postgres(|url| async move { check(&url).await }).await;
 }

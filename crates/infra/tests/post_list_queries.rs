@@ -2,6 +2,8 @@
 //! its counts and `voted` flags are right. On SQLite, and on PostgreSQL when
 //! `TEST_DATABASE_URL` is set.
 
+mod common;
+
 use domain::blog::{
     Comment, CommentContent, CommentRepository, Post, PostContent, PostFilter, PostRepository,
     PostTitle, VoteRepository,
@@ -12,7 +14,6 @@ use infra::repositories::{
     SeaOrmCommentRepository, SeaOrmPostRepository, SeaOrmUserRepository, SeaOrmVoteRepository,
 };
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -96,26 +97,11 @@ async fn check(url: &str) {
 #[tokio::test]
 async fn post_list_statements_do_not_grow_with_the_page_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    check(&format!("sqlite://{}/q.db?mode=rwc", dir.path().display())).await;
+    check(&common::sqlite_url(&dir, "q")).await;
 }
 
 /// Runs when `TEST_DATABASE_URL` names a PostgreSQL server (CI sets it).
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn post_list_statements_do_not_grow_with_the_page_on_postgres() {
-    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
-        eprintln!("skipped: TEST_DATABASE_URL is not set");
-        return;
-    };
-    let name = format!("q_{}", uuid::Uuid::now_v7().simple());
-    let admin: DatabaseConnection = Database::connect(&admin_url).await.unwrap();
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .unwrap();
-    let (base, _) = admin_url.rsplit_once('/').unwrap();
-    check(&format!("{base}/{name}")).await;
-    admin
-        .execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
-        .await
-        .unwrap();
+    common::on_postgres(|url| async move { check(&url).await }).await;
 }

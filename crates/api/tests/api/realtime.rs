@@ -25,6 +25,29 @@ async fn create_post(app: &TestApp, token: &str, published: bool) -> Value {
     res.json().await.unwrap()
 }
 
+async fn comment(app: &TestApp, token: &str, post_id: &str, content: &str) -> Value {
+    let res = app
+        .post_json(
+            &format!("/api/v1/posts/{post_id}/comments"),
+            &json!({"content": content}),
+            Some(token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json().await.unwrap()
+}
+
+async fn vote(app: &TestApp, token: &str, post_id: &str) {
+    let res = app
+        .post_json(
+            "/api/v1/votes",
+            &json!({"post_id": post_id, "dir": 1}),
+            Some(token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
 /// The status of a refused handshake.
 fn refused_status(result: Result<crate::ws_client::Socket, WsError>) -> u16 {
     match result {
@@ -148,30 +171,15 @@ async fn events_reach_the_right_people_and_never_the_actor() {
     }
 
     // Bob comments: the owner's tabs get the comment, nobody else.
-    let res = app
-        .post_json(
-            &format!("/api/v1/posts/{post_id}/comments"),
-            &json!({"content": "Great read"}),
-            Some(&bob.access),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let comment: Value = res.json().await.unwrap();
+    let posted = comment(&app, &bob.access, &post_id, "Great read").await;
     for tab in &mut tabs {
         let data = next_event(tab, "comment.created").await;
         assert_eq!(data["post_id"], post_id.as_str());
-        assert_eq!(data["comment"], comment);
+        assert_eq!(data["comment"], posted);
     }
 
     // Bob votes: the owner hears the new count and who voted.
-    let res = app
-        .post_json(
-            "/api/v1/votes",
-            &json!({"post_id": post_id, "dir": 1}),
-            Some(&bob.access),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    vote(&app, &bob.access, &post_id).await;
     for tab in &mut tabs {
         let data = next_event(tab, "vote.created").await;
         assert_eq!(
@@ -181,22 +189,8 @@ async fn events_reach_the_right_people_and_never_the_actor() {
     }
 
     // The owner's own comment and vote notify nobody.
-    let res = app
-        .post_json(
-            &format!("/api/v1/posts/{post_id}/comments"),
-            &json!({"content": "Thanks"}),
-            Some(&owner.access),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let res = app
-        .post_json(
-            "/api/v1/votes",
-            &json!({"post_id": post_id, "dir": 1}),
-            Some(&owner.access),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    comment(&app, &owner.access, &post_id, "Thanks").await;
+    vote(&app, &owner.access, &post_id).await;
 
     // A draft is announced only when it is published.
     let draft = create_post(&app, &carol.access, false).await;

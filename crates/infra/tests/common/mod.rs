@@ -1,0 +1,30 @@
+//! Databases for the adapter tests: a SQLite file, or a PostgreSQL database of the test's
+//! own when `TEST_DATABASE_URL` names a server (CI sets it).
+
+use sea_orm::{ConnectionTrait, Database};
+
+/// A fresh SQLite database in `dir`.
+pub fn sqlite_url(dir: &tempfile::TempDir, name: &str) -> String {
+    format!("sqlite://{}/{name}.db?mode=rwc", dir.path().display())
+}
+
+/// Runs `check` on a new PostgreSQL database and drops it after; skips without
+/// `TEST_DATABASE_URL`.
+pub async fn on_postgres<F: std::future::Future<Output = ()>>(check: impl FnOnce(String) -> F) {
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("skipped: TEST_DATABASE_URL is not set");
+        return;
+    };
+    let name = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let admin = Database::connect(&admin_url).await.unwrap();
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .unwrap();
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    check(format!("{base}/{name}")).await;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+        .await
+        .unwrap();
+}
