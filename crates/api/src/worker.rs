@@ -69,13 +69,13 @@ pub async fn run(jobs: Arc<JobService>, settings: WorkerSettings, shutdown: Canc
                         metrics::counter!("jobs_done_total", "kind" => kind).increment(1);
                         tracing::info!(job = %job.id, kind, attempt = job.attempt, "job done");
                     }
-                    Ok(JobOutcome::Retrying { after }) => {
+                    Ok(JobOutcome::Retrying { after, error }) => {
                         metrics::counter!("jobs_retried_total", "kind" => kind).increment(1);
-                        tracing::warn!(job = %job.id, kind, attempt = job.attempt, "job failed; retrying in {after:?}");
+                        tracing::warn!(job = %job.id, kind, attempt = job.attempt, "job failed ({error}); retrying in {after:.1?}");
                     }
-                    Ok(JobOutcome::Failed) => {
+                    Ok(JobOutcome::Failed { error }) => {
                         metrics::counter!("jobs_failed_total", "kind" => kind).increment(1);
-                        tracing::error!(job = %job.id, kind, attempt = job.attempt, "job parked as failed");
+                        tracing::error!(job = %job.id, kind, attempt = job.attempt, "job parked as failed: {error}");
                     }
                     // The lease ran out meanwhile (another worker has the job) or the
                     // database went away; the job comes back when its lease expires.

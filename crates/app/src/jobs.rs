@@ -80,14 +80,14 @@ impl JobService {
         };
         if job.attempt >= self.max_attempts {
             self.queue.fail(job.id, job.attempt, &error).await?;
-            return Ok(JobOutcome::Failed);
+            return Ok(JobOutcome::Failed { error });
         }
         let after = retry_delay(job.attempt, jitter_for(job.id, job.attempt));
         let run_at = time::now() + chrono::TimeDelta::from_std(after).unwrap_or_default();
         self.queue
             .retry(job.id, job.attempt, run_at, &error)
             .await?;
-        Ok(JobOutcome::Retrying { after })
+        Ok(JobOutcome::Retrying { after, error })
     }
 
     /// Hands a claimed job back without counting the attempt (the worker is stopping).

@@ -55,16 +55,19 @@ pub struct ClaimedJob {
     pub attempt: u32,
 }
 
-/// What happened to a job after an attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What happened to a job after an attempt; failures carry the error as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobOutcome {
     Done,
     /// Back in the queue, due again after the delay.
     Retrying {
         after: Duration,
+        error: String,
     },
     /// Parked as failed after its last allowed attempt.
-    Failed,
+    Failed {
+        error: String,
+    },
 }
 
 /// The shared queue. Claims are exclusive across every worker of every instance.

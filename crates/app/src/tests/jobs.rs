@@ -77,11 +77,12 @@ async fn a_failed_send_is_retried_later_with_backoff_and_its_error() {
             .expect_send()
             .returning(|_| Err("connection refused".into()));
         let outcome = service(queue, mailer, 8).run(&job).await.unwrap();
-        let JobOutcome::Retrying { after } = outcome else {
+        let JobOutcome::Retrying { after, error } = outcome else {
             panic!("expected a retry, got {outcome:?}");
         };
         let base = retry_delay(attempt, 0.0);
         assert!(after >= base.mul_f64(0.75) && after <= base.mul_f64(1.25));
+        assert_eq!(error, "connection refused");
     }
 }
 
@@ -99,7 +100,12 @@ async fn the_last_allowed_attempt_parks_the_job_as_failed() {
         .expect_send()
         .returning(|_| Err("mailbox full".into()));
     let outcome = service(queue, mailer, 3).run(&job).await.unwrap();
-    assert_eq!(outcome, JobOutcome::Failed);
+    assert_eq!(
+        outcome,
+        JobOutcome::Failed {
+            error: "mailbox full".into()
+        }
+    );
 }
 
 #[tokio::test]
