@@ -20,7 +20,8 @@ use tokio::sync::{broadcast, mpsc};
 const OUTBOX_CAPACITY: usize = 4096;
 const PING_EVERY: Duration = Duration::from_secs(10);
 const PING_TIMEOUT: Duration = Duration::from_secs(3);
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+// Short: once Redis is back, every second of waiting is a second of lost events.
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 pub struct RedisEvents {
     outbox: mpsc::Sender<Notification>,
