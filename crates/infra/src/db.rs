@@ -4,12 +4,18 @@
 use async_trait::async_trait;
 use domain::health::{DependencyProbe, ProbeResult};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, EntityTrait, PaginatorTrait,
+    QueryTrait, Select,
+};
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, MutexGuard};
 
-/// The connection pool the repositories share, with SQLite's writers queued in-process.
+/// The connection pool the repositories share, with SQLite's writers queued in-process and
+/// the list totals it has counted.
 ///
 /// SQLite admits one writer at a time and makes the others sleep-poll for the lock (in
 /// steps of up to 100 ms), which under a burst of writes turns into long tails. Writers
@@ -19,24 +25,117 @@ use tokio::sync::{Mutex, MutexGuard};
 pub struct Db {
     conn: DatabaseConnection,
     writers: Option<Arc<Mutex<()>>>,
+    counts: Arc<CountCache>,
+}
+
+/// Held for the whole of a write (statement or transaction); never nest two. Dropping it
+/// (after the write) marks every cached count as outdated.
+pub struct WriteTurn<'a> {
+    _gate: Option<MutexGuard<'a, ()>>,
+    counts: Option<&'a CountCache>,
+}
+
+impl Drop for WriteTurn<'_> {
+    fn drop(&mut self) {
+        if let Some(counts) = self.counts {
+            counts.writes.fetch_add(1, Ordering::Release);
+        }
+    }
 }
 
 impl Db {
     pub fn new(conn: DatabaseConnection) -> Self {
         let writers =
             (conn.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Self { conn, writers }
+        Self {
+            conn,
+            writers,
+            counts: Arc::new(CountCache::default()),
+        }
     }
 
     pub fn conn(&self) -> &DatabaseConnection {
         &self.conn
     }
 
-    /// Held for the whole of a write (statement or transaction); never nest two.
-    pub async fn write_turn(&self) -> Option<MutexGuard<'_, ()>> {
+    /// Taken by every write through the repositories.
+    pub async fn write_turn(&self) -> WriteTurn<'_> {
+        WriteTurn {
+            _gate: self.gate().await,
+            counts: Some(&self.counts),
+        }
+    }
+
+    /// For writes to tables no list counts (sessions, jobs), which therefore leave the
+    /// cached totals alone: logins and the job worker's polling would outdate them all.
+    pub async fn write_turn_unlisted(&self) -> WriteTurn<'_> {
+        WriteTurn {
+            _gate: self.gate().await,
+            counts: None,
+        }
+    }
+
+    async fn gate(&self) -> Option<MutexGuard<'_, ()>> {
         match &self.writers {
             Some(gate) => Some(gate.lock().await),
             None => None,
+        }
+    }
+
+    /// How many rows `select` matches: the total of a list page.
+    ///
+    /// Counting is most of what a list page costs the database (every matching row, against
+    /// the page's twenty), so a large total (at least [`CountCache::EXACT_BELOW`]) is kept
+    /// for up to [`CountCache::TTL`]. Any write through this instance outdates every kept
+    /// total at once, so this instance's own writes show immediately; another instance's
+    /// writes show within the TTL. Small totals are always counted exactly.
+    pub async fn count<E>(&self, select: Select<E>) -> Result<u64, DbErr>
+    where
+        E: EntityTrait,
+        E::Model: Send + Sync,
+    {
+        let key = select.build(self.conn.get_database_backend()).to_string();
+        let writes = self.counts.writes.load(Ordering::Acquire);
+        if let Some(total) = self.counts.get(&key, writes) {
+            return Ok(total);
+        }
+        let total = select.count(&self.conn).await?;
+        if total >= CountCache::EXACT_BELOW {
+            // Stored against the writes seen before counting: a write that completed
+            // meanwhile has already outdated it.
+            self.counts.put(key, total, writes);
+        }
+        Ok(total)
+    }
+}
+
+/// List totals by the SQL that counts them.
+#[derive(Default)]
+pub struct CountCache {
+    /// Writes completed through this instance; a total counted before the latest is stale.
+    writes: AtomicU64,
+    entries: std::sync::Mutex<HashMap<String, (u64, u64, Instant)>>,
+}
+
+impl CountCache {
+    pub const TTL: Duration = Duration::from_secs(1);
+    /// Totals below this are cheap to count and always exact.
+    pub const EXACT_BELOW: u64 = 1000;
+    /// Distinct filters kept at most; past that the cache starts again.
+    const MAX_ENTRIES: usize = 1024;
+
+    fn get(&self, key: &str, writes: u64) -> Option<u64> {
+        let entries = self.entries.lock().ok()?;
+        let &(total, seen, at) = entries.get(key)?;
+        (seen == writes && at.elapsed() < Self::TTL).then_some(total)
+    }
+
+    fn put(&self, key: String, total: u64, writes: u64) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= Self::MAX_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(key, (total, writes, Instant::now()));
         }
     }
 }
@@ -53,6 +152,11 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .min_connections(0)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
+        // sqlx pings every connection before handing it out unless told otherwise: a round
+        // trip per query. Only a connection idle for a while (more likely dropped by the
+        // server or a proxy) is pinged; a busy one that died fails its query (503) and the
+        // pool replaces it.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)

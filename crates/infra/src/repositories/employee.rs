@@ -8,9 +8,7 @@ use domain::pagination::{Page, PageRequest};
 use domain::time::Timestamp;
 use domain::user::Email;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
 pub struct SeaOrmEmployeeRepository {
@@ -84,11 +82,7 @@ impl EmployeeRepository for SeaOrmEmployeeRepository {
         if let Some(active) = filter.is_active {
             query = query.filter(C::IsActive.eq(active));
         }
-        let total = query
-            .clone()
-            .count(self.db.conn())
-            .await
-            .map_err(map_db_err)?;
+        let total = self.db.count(query.clone()).await.map_err(map_db_err)?;
         let rows = query
             .order_by_desc(C::CreatedAt)
             .order_by_desc(C::Id)

@@ -49,7 +49,7 @@ impl SeaOrmJobQueue {
             .filter(jobs::Column::Id.eq(job))
             .filter(jobs::Column::Status.eq(RUNNING))
             .filter(jobs::Column::Attempts.eq(attempt as i32));
-        let _writing = self.db.write_turn().await;
+        let _writing = self.db.write_turn_unlisted().await;
         let changed = update
             .exec(self.db.conn())
             .await
@@ -101,7 +101,7 @@ impl JobQueue for SeaOrmJobQueue {
             ],
         );
         let rows = {
-            let _writing = self.db.write_turn().await;
+            let _writing = self.db.write_turn_unlisted().await;
             self.db
                 .conn()
                 .query_all_raw(statement)

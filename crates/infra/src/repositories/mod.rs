@@ -97,9 +97,39 @@ pub(crate) fn map_db_err(e: DbErr) -> RepoError {
         Some(SqlErr::ForeignKeyConstraintViolation(_)) => return RepoError::NotFound,
         _ => {}
     }
-    match e {
-        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => RepoError::Unavailable(e.into()),
-        _ => RepoError::unexpected(e),
+    if is_unavailable(&e) {
+        RepoError::Unavailable(e.into())
+    } else {
+        RepoError::unexpected(e)
+    }
+}
+
+/// Whether the database, not the statement, is the problem: no connection could be had,
+/// or the one in use broke (the server went away or was shut down mid-query).
+fn is_unavailable(e: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    let runtime = match e {
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Exec(r) | DbErr::Query(r) => r,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(sqlx) = runtime else {
+        return false;
+    };
+    match sqlx.as_ref() {
+        Sqlx::Io(_)
+        | Sqlx::Tls(_)
+        | Sqlx::Protocol(_)
+        | Sqlx::PoolTimedOut
+        | Sqlx::PoolClosed
+        | Sqlx::WorkerCrashed => true,
+        // SQLSTATE classes 08 (connection exception) and 57 (operator intervention: the
+        // server is shutting down or terminated the session).
+        Sqlx::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57")),
+        _ => false,
     }
 }
 

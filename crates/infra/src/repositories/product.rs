@@ -12,10 +12,31 @@ use domain::product::{
 use domain::time::{self, Timestamp};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, Order, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select, Set, TransactionTrait,
 };
 use uuid::Uuid;
+
+/// Orders a product query by `sort`; every order ends with the id, so pages are stable
+/// under ties.
+fn order_products(query: Select<products::Entity>, sort: ProductSort) -> Select<products::Entity> {
+    use products::Column as C;
+    let lower_name = || Expr::expr(Func::lower(Expr::col(C::Name)));
+    let query = match sort {
+        ProductSort::Name => query.order_by(lower_name(), Order::Asc),
+        ProductSort::NameDesc => query.order_by(lower_name(), Order::Desc),
+        ProductSort::Price => query.order_by_asc(C::PriceCents),
+        ProductSort::PriceDesc => query.order_by_desc(C::PriceCents),
+        ProductSort::CreatedAt => query.order_by_asc(C::CreatedAt),
+        ProductSort::CreatedAtDesc => query.order_by_desc(C::CreatedAt),
+    };
+    match sort {
+        ProductSort::NameDesc | ProductSort::PriceDesc | ProductSort::CreatedAtDesc => {
+            query.order_by_desc(C::Id)
+        }
+        _ => query.order_by_asc(C::Id),
+    }
+}
 
 pub struct SeaOrmProductRepository {
     db: Db,
@@ -169,36 +190,20 @@ impl ProductRepository for SeaOrmProductRepository {
         if let Some(max) = filter.max_price {
             query = query.filter(C::PriceCents.lte(max.cents()));
         }
-        let total = query
-            .clone()
-            .count(self.db.conn())
-            .await
-            .map_err(map_db_err)?;
-        // Every order ends with the id, so pages are stable under ties.
-        query = match filter.sort {
-            ProductSort::Name => {
-                query.order_by(Expr::expr(Func::lower(Expr::col(C::Name))), Order::Asc)
-            }
-            ProductSort::NameDesc => {
-                query.order_by(Expr::expr(Func::lower(Expr::col(C::Name))), Order::Desc)
-            }
-            ProductSort::Price => query.order_by_asc(C::PriceCents),
-            ProductSort::PriceDesc => query.order_by_desc(C::PriceCents),
-            ProductSort::CreatedAt => query.order_by_asc(C::CreatedAt),
-            ProductSort::CreatedAtDesc => query.order_by_desc(C::CreatedAt),
-        };
-        query = match filter.sort {
-            ProductSort::NameDesc | ProductSort::PriceDesc | ProductSort::CreatedAtDesc => {
-                query.order_by_desc(C::Id)
-            }
-            _ => query.order_by_asc(C::Id),
-        };
-        let rows = query
+        let total = self.db.count(query.clone()).await.map_err(map_db_err)?;
+        // The page's ids first (through an index alone where one covers the order), then
+        // only those rows: a deep offset skips index entries instead of whole rows.
+        let page_ids = order_products(query.clone().select_only().column(C::Id), filter.sort)
             .offset(page.offset())
             .limit(page.limit())
-            .all(self.db.conn())
-            .await
-            .map_err(map_db_err)?;
+            .into_query();
+        let rows = order_products(
+            products::Entity::find().filter(C::Id.in_subquery(page_ids)),
+            filter.sort,
+        )
+        .all(self.db.conn())
+        .await
+        .map_err(map_db_err)?;
         Ok(Page {
             items: rows.into_iter().map(to_domain).collect::<Result<_, _>>()?,
             total,
@@ -290,11 +295,7 @@ impl ProductRepository for SeaOrmProductRepository {
     ) -> Result<Page<StockMovement>, RepoError> {
         use stock_movements::Column as C;
         let query = stock_movements::Entity::find().filter(C::ProductId.eq(product_id));
-        let total = query
-            .clone()
-            .count(self.db.conn())
-            .await
-            .map_err(map_db_err)?;
+        let total = self.db.count(query.clone()).await.map_err(map_db_err)?;
         let rows = query
             .order_by_desc(C::CreatedAt)
             .order_by_desc(C::Id)

@@ -37,7 +37,7 @@ impl SessionRepository for SeaOrmSessionRepository {
         session: &Session,
         first_token: &RefreshTokenRecord,
     ) -> Result<(), RepoError> {
-        let _writing = self.db.write_turn().await;
+        let _writing = self.db.write_turn_unlisted().await;
         let txn = self.db.conn().begin().await.map_err(map_db_err)?;
         sessions::Entity::insert(sessions::ActiveModel {
             id: Set(session.id),
@@ -105,7 +105,7 @@ impl SessionRepository for SeaOrmSessionRepository {
         used_id: Uuid,
         next: &RefreshTokenRecord,
     ) -> Result<bool, RepoError> {
-        let _writing = self.db.write_turn().await;
+        let _writing = self.db.write_turn_unlisted().await;
         let txn = self.db.conn().begin().await.map_err(map_db_err)?;
         // The conditional update is the lock: of two concurrent exchanges only one sees a row.
         let spent = refresh_tokens::Entity::update_many()
@@ -128,7 +128,7 @@ impl SessionRepository for SeaOrmSessionRepository {
     }
 
     async fn revoke(&self, session_id: Uuid) -> Result<(), RepoError> {
-        let _writing = self.db.write_turn().await;
+        let _writing = self.db.write_turn_unlisted().await;
         sessions::Entity::update_many()
             .col_expr(sessions::Column::RevokedAt, Expr::value(time::now()))
             .filter(sessions::Column::Id.eq(session_id))
@@ -140,7 +140,7 @@ impl SessionRepository for SeaOrmSessionRepository {
     }
 
     async fn revoke_all_for_user(&self, user_id: Uuid) -> Result<(), RepoError> {
-        let _writing = self.db.write_turn().await;
+        let _writing = self.db.write_turn_unlisted().await;
         sessions::Entity::update_many()
             .col_expr(sessions::Column::RevokedAt, Expr::value(time::now()))
             .filter(sessions::Column::UserId.eq(user_id))

@@ -9,8 +9,8 @@ use domain::time::{self, Timestamp};
 use domain::user::{Email, PasswordHash, User, UserFilter, UserName, UserRepository};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -119,11 +119,7 @@ impl UserRepository for SeaOrmUserRepository {
                     .add(like(users::Column::Name)),
             );
         }
-        let total = query
-            .clone()
-            .count(self.db.conn())
-            .await
-            .map_err(map_db_err)?;
+        let total = self.db.count(query.clone()).await.map_err(map_db_err)?;
         let rows = query
             .order_by_desc(users::Column::CreatedAt)
             .order_by_desc(users::Column::Id)

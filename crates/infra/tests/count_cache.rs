@@ -1,0 +1,74 @@
+//! List totals: exact while small; a large one is kept for up to a second, outdated at
+//! once by any write through this instance, and by other writers within the second.
+
+mod common;
+
+use infra::db::{CountCache, Db};
+use infra::entities::employees;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, EntityTrait};
+use std::time::Duration;
+
+/// Inserts `n` employees behind the service's back (as another instance would).
+async fn insert_elsewhere(db: &Db, from: u64, n: u64) {
+    let now = "2026-12-01T00:00:00Z";
+    let values: Vec<String> = (from..from + n)
+        .map(|i| {
+            let id = uuid::Uuid::now_v7();
+            let id = match db.conn().get_database_backend() {
+                sea_orm::DbBackend::Postgres => format!("'{id}'"),
+                _ => format!("X'{}'", id.simple()),
+            };
+            format!("({id}, 'E {i}', 'e{i}@example.com', true, '{now}', '{now}')")
+        })
+        .collect();
+    db.conn()
+        .execute_unprepared(&format!(
+            "INSERT INTO employees (id, full_name, email, is_active, created_at, updated_at) VALUES {}",
+            values.join(", ")
+        ))
+        .await
+        .unwrap();
+}
+
+async fn check(url: &str) {
+    let conn = infra::db::connect(url, 2).await.unwrap();
+    Migrator::up(&conn, None).await.unwrap();
+    let db = Db::new(conn);
+    let count = || db.count(employees::Entity::find());
+
+    // Small totals are always exact.
+    insert_elsewhere(&db, 0, 10).await;
+    assert_eq!(count().await.unwrap(), 10);
+    insert_elsewhere(&db, 10, 1).await;
+    assert_eq!(count().await.unwrap(), 11);
+
+    // A large one is kept: a write elsewhere shows only once the TTL has passed.
+    insert_elsewhere(&db, 11, CountCache::EXACT_BELOW).await;
+    let large = 11 + CountCache::EXACT_BELOW;
+    assert_eq!(count().await.unwrap(), large);
+    insert_elsewhere(&db, large, 1).await;
+    assert_eq!(count().await.unwrap(), large, "kept within the TTL");
+    tokio::time::sleep(CountCache::TTL + Duration::from_millis(50)).await;
+    assert_eq!(count().await.unwrap(), large + 1, "recounted after the TTL");
+
+    // A write through this instance outdates it at once.
+    insert_elsewhere(&db, large + 1, 1).await;
+    drop(db.write_turn().await);
+    assert_eq!(count().await.unwrap(), large + 2);
+    // A write to a table no list counts leaves it alone.
+    insert_elsewhere(&db, large + 2, 1).await;
+    drop(db.write_turn_unlisted().await);
+    assert_eq!(count().await.unwrap(), large + 2);
+}
+
+#[tokio::test]
+async fn list_totals_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    check(&common::sqlite_url(&dir, "counts")).await;
+}
+
+#[tokio::test]
+async fn list_totals_on_postgres() {
+    common::on_postgres(|url| async move { check(&url).await }).await;
+}
