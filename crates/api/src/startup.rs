@@ -42,8 +42,9 @@ use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
-/// Wires the adapters into the use cases. Starts the event tasks (the Redis subscriber,
-/// the socket hub), which end with `shutdown`.
+/// Wires the adapters into the use cases. Starts the event tasks: the socket hub, which
+/// ends with `shutdown`, and with Redis its publisher and subscriber, which end with the
+/// runtime.
 pub async fn build_state(
     config: &Config,
     db: DatabaseConnection,
