@@ -266,6 +266,16 @@ impl TestApp {
         .await
     }
 
+    /// Logs the session of `token` out (`204`).
+    pub async fn logout(&self, token: &str) {
+        let res = self
+            .request(Method::POST, "/api/v1/auth/logout", Some(token))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::NO_CONTENT, "logout");
+    }
+
     /// The bootstrap admin's access token.
     pub async fn admin_token(&self) -> String {
         let res = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;

@@ -97,12 +97,7 @@ async fn the_handshake_needs_a_valid_live_token() {
     // Both ways of presenting a token work; after logout neither does.
     app.try_ws(None, Some(&ann.access)).await.expect("?token=");
     app.try_ws(Some(&ann.access), None).await.expect("header");
-    let res = app
-        .request(Method::POST, "/api/v1/auth/logout", Some(&ann.access))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    app.logout(&ann.access).await;
     assert_eq!(
         refused_status(app.try_ws(Some(&ann.access), None).await),
         401
@@ -228,12 +223,7 @@ async fn logout_and_deactivation_close_the_socket_at_once() {
     let other: Value = res.json().await.unwrap();
     let mut ann_other = app.ws(other["access_token"].as_str().unwrap()).await;
 
-    let res = app
-        .request(Method::POST, "/api/v1/auth/logout", Some(&ann.access))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    app.logout(&ann.access).await;
     let frame = closed_with(&mut ann_ws, WAIT).await.expect("a close frame");
     assert_eq!(frame.code, CloseCode::Policy);
     assert_nothing_pending(&mut ann_other).await;
@@ -326,12 +316,7 @@ async fn with_redis_events_cross_instances() {
     }
 
     // A logout on B closes Ann's socket on A.
-    let res = b
-        .request(Method::POST, "/api/v1/auth/logout", Some(&ann.access))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    b.logout(&ann.access).await;
     let frame = closed_with(&mut on_a, WAIT).await.expect("a close frame");
     assert_eq!(frame.code, CloseCode::Policy);
 }
