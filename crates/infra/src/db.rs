@@ -88,7 +88,7 @@ impl Db {
     /// the page's twenty), so a large total (at least [`CountCache::EXACT_BELOW`]) is kept
     /// for up to [`CountCache::TTL`]. Any write through this instance outdates every kept
     /// total at once, so this instance's own writes show immediately; another instance's
-    /// writes show within the TTL. Small totals are always counted exactly.
+    /// writes show within the TTL (plus one count). Small totals are always counted exactly.
     pub async fn count<E>(&self, select: Select<E>) -> Result<u64, DbErr>
     where
         E: EntityTrait,
@@ -96,17 +96,37 @@ impl Db {
     {
         let key = select.build(self.conn.get_database_backend()).to_string();
         let writes = self.counts.writes.load(Ordering::Acquire);
-        if let Some(total) = self.counts.get(&key, writes) {
-            return Ok(total);
+        match self.counts.lookup(&key, writes) {
+            Lookup::Fresh(total) | Lookup::Refreshing(total) => return Ok(total),
+            Lookup::Miss => {}
         }
-        let total = select.count(&self.conn).await?;
-        if total >= CountCache::EXACT_BELOW {
+        let counted = select.count(&self.conn).await;
+        match counted {
             // Stored against the writes seen before counting: a write that completed
             // meanwhile has already outdated it.
-            self.counts.put(key, total, writes);
+            Ok(total) if total >= CountCache::EXACT_BELOW => self.counts.put(key, total, writes),
+            _ => self.counts.forget(&key),
         }
-        Ok(total)
+        counted
     }
+}
+
+/// What the cache has for a count.
+enum Lookup {
+    Fresh(u64),
+    /// Past its TTL, and another request is counting again: this one may use the old total
+    /// rather than count too (a thousand requests a second would otherwise all count at
+    /// once each time it ages out).
+    Refreshing(u64),
+    /// Count it (and, when it aged out, this request is the one refreshing it).
+    Miss,
+}
+
+struct Entry {
+    total: u64,
+    writes: u64,
+    at: Instant,
+    refreshing_since: Option<Instant>,
 }
 
 /// List totals by the SQL that counts them.
@@ -114,7 +134,7 @@ impl Db {
 pub struct CountCache {
     /// Writes completed through this instance; a total counted before the latest is stale.
     writes: AtomicU64,
-    entries: std::sync::Mutex<HashMap<String, (u64, u64, Instant)>>,
+    entries: std::sync::Mutex<HashMap<String, Entry>>,
 }
 
 impl CountCache {
@@ -123,11 +143,32 @@ impl CountCache {
     pub const EXACT_BELOW: u64 = 1000;
     /// Distinct filters kept at most; past that the cache starts again.
     const MAX_ENTRIES: usize = 1024;
+    /// A refresh that has not finished by then (its request went away) is someone else's.
+    const REFRESH_GIVEN_UP: Duration = Duration::from_secs(5);
 
-    fn get(&self, key: &str, writes: u64) -> Option<u64> {
-        let entries = self.entries.lock().ok()?;
-        let &(total, seen, at) = entries.get(key)?;
-        (seen == writes && at.elapsed() < Self::TTL).then_some(total)
+    fn lookup(&self, key: &str, writes: u64) -> Lookup {
+        let Ok(mut entries) = self.entries.lock() else {
+            return Lookup::Miss;
+        };
+        let Some(entry) = entries.get_mut(key) else {
+            return Lookup::Miss;
+        };
+        if entry.writes != writes {
+            // Outdated by a write here: everyone counts, so nobody sees the old total.
+            return Lookup::Miss;
+        }
+        if entry.at.elapsed() < Self::TTL {
+            return Lookup::Fresh(entry.total);
+        }
+        match entry.refreshing_since {
+            Some(since) if since.elapsed() < Self::REFRESH_GIVEN_UP => {
+                Lookup::Refreshing(entry.total)
+            }
+            _ => {
+                entry.refreshing_since = Some(Instant::now());
+                Lookup::Miss
+            }
+        }
     }
 
     fn put(&self, key: String, total: u64, writes: u64) {
@@ -135,7 +176,20 @@ impl CountCache {
             if entries.len() >= Self::MAX_ENTRIES {
                 entries.clear();
             }
-            entries.insert(key, (total, writes, Instant::now()));
+            let entry = Entry {
+                total,
+                writes,
+                at: Instant::now(),
+                refreshing_since: None,
+            };
+            entries.insert(key, entry);
+        }
+    }
+
+    /// The total fell below the threshold, or counting failed: nothing kept for it.
+    fn forget(&self, key: &str) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(key);
         }
     }
 }
@@ -238,6 +292,25 @@ impl DependencyProbe for DatabaseProbe {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_aged_total_is_refreshed_by_one_request_while_the_others_use_it() {
+        let cache = CountCache::default();
+        cache.put("k".into(), 5000, 0);
+        assert!(matches!(cache.lookup("k", 0), Lookup::Fresh(5000)));
+        // A write here outdates it for everyone at once.
+        assert!(matches!(cache.lookup("k", 1), Lookup::Miss));
+        std::thread::sleep(CountCache::TTL + Duration::from_millis(20));
+        // The first to see it aged counts again; meanwhile the others keep the old total.
+        assert!(matches!(cache.lookup("k", 0), Lookup::Miss));
+        assert!(matches!(cache.lookup("k", 0), Lookup::Refreshing(5000)));
+        assert!(matches!(cache.lookup("k", 0), Lookup::Refreshing(5000)));
+        assert!(matches!(cache.lookup("k", 1), Lookup::Miss));
+        cache.put("k".into(), 5001, 0);
+        assert!(matches!(cache.lookup("k", 0), Lookup::Fresh(5001)));
+        cache.forget("k");
+        assert!(matches!(cache.lookup("k", 0), Lookup::Miss));
+    }
 
     #[tokio::test]
     async fn sqlite_folder_is_created_and_probe_answers() {
