@@ -88,7 +88,8 @@ impl Db {
     /// the page's twenty), so a large total (at least [`CountCache::EXACT_BELOW`]) is kept
     /// for up to [`CountCache::TTL`]. Any write through this instance outdates every kept
     /// total at once, so this instance's own writes show immediately; another instance's
-    /// writes show within the TTL (plus one count). Small totals are always counted exactly.
+    /// writes show within the TTL plus one count (an aged total answers while a background
+    /// task counts again). Small totals are always counted exactly.
     pub async fn count<E>(&self, select: Select<E>) -> Result<u64, DbErr>
     where
         E: EntityTrait,
@@ -97,28 +98,35 @@ impl Db {
         let key = select.build(self.conn.get_database_backend()).to_string();
         let writes = self.counts.writes.load(Ordering::Acquire);
         match self.counts.lookup(&key, writes) {
-            Lookup::Fresh(total) | Lookup::Refreshing(total) => return Ok(total),
-            Lookup::Miss => {}
+            Lookup::Fresh(total) | Lookup::Refreshing(total) => Ok(total),
+            Lookup::Aged(total) => {
+                // Recounted in the background: no request waits for a large count.
+                let (conn, counts) = (self.conn.clone(), self.counts.clone());
+                tokio::spawn(async move {
+                    let counted = select.count(&conn).await;
+                    counts.settle(key, counted.ok(), writes);
+                });
+                Ok(total)
+            }
+            Lookup::Miss => {
+                let counted = select.count(&self.conn).await;
+                self.counts
+                    .settle(key, counted.as_ref().ok().copied(), writes);
+                counted
+            }
         }
-        let counted = select.count(&self.conn).await;
-        match counted {
-            // Stored against the writes seen before counting: a write that completed
-            // meanwhile has already outdated it.
-            Ok(total) if total >= CountCache::EXACT_BELOW => self.counts.put(key, total, writes),
-            _ => self.counts.forget(&key),
-        }
-        counted
     }
 }
 
 /// What the cache has for a count.
 enum Lookup {
     Fresh(u64),
-    /// Past its TTL, and another request is counting again: this one may use the old total
-    /// rather than count too (a thousand requests a second would otherwise all count at
-    /// once each time it ages out).
+    /// Past its TTL, and being counted again: the old total serves meanwhile (a thousand
+    /// requests a second would otherwise all count at once each time it ages out).
     Refreshing(u64),
-    /// Count it (and, when it aged out, this request is the one refreshing it).
+    /// Past its TTL: the caller starts the recount, and the old total serves meanwhile.
+    Aged(u64),
+    /// Nothing usable: count it now.
     Miss,
 }
 
@@ -166,8 +174,17 @@ impl CountCache {
             }
             _ => {
                 entry.refreshing_since = Some(Instant::now());
-                Lookup::Miss
+                Lookup::Aged(entry.total)
             }
+        }
+    }
+
+    /// Keeps a fresh count (stored against the writes seen before counting, so a write that
+    /// completed meanwhile has already outdated it); a small or failed one is not kept.
+    fn settle(&self, key: String, counted: Option<u64>, writes: u64) {
+        match counted {
+            Some(total) if total >= Self::EXACT_BELOW => self.put(key, total, writes),
+            _ => self.forget(&key),
         }
     }
 
@@ -301,15 +318,18 @@ mod tests {
         // A write here outdates it for everyone at once.
         assert!(matches!(cache.lookup("k", 1), Lookup::Miss));
         std::thread::sleep(CountCache::TTL + Duration::from_millis(20));
-        // The first to see it aged counts again; meanwhile the others keep the old total.
-        assert!(matches!(cache.lookup("k", 0), Lookup::Miss));
+        // The first to see it aged starts the recount; meanwhile everyone keeps the old total.
+        assert!(matches!(cache.lookup("k", 0), Lookup::Aged(5000)));
         assert!(matches!(cache.lookup("k", 0), Lookup::Refreshing(5000)));
         assert!(matches!(cache.lookup("k", 0), Lookup::Refreshing(5000)));
         assert!(matches!(cache.lookup("k", 1), Lookup::Miss));
         cache.put("k".into(), 5001, 0);
         assert!(matches!(cache.lookup("k", 0), Lookup::Fresh(5001)));
-        cache.forget("k");
-        assert!(matches!(cache.lookup("k", 0), Lookup::Miss));
+        cache.settle("k".into(), Some(10), 0);
+        assert!(
+            matches!(cache.lookup("k", 0), Lookup::Miss),
+            "small totals are not kept"
+        );
     }
 
     #[tokio::test]
