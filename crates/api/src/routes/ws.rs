@@ -11,6 +11,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NotifyQuery {
     /// The access token, for clients that cannot set headers on a WebSocket (browsers).
     /// The `Authorization` header wins when both are sent.

@@ -36,6 +36,7 @@ async fn openapi_describes_every_route_and_the_bearer_scheme() {
         ("/health", "get"),
         ("/health/ready", "get"),
         ("/metrics", "get"),
+        ("/ws/notify", "get"),
         ("/api/v1/auth/register", "post"),
         ("/api/v1/auth/login", "post"),
         ("/api/v1/auth/refresh", "post"),

@@ -109,6 +109,33 @@ async fn the_handshake_needs_a_valid_live_token() {
 }
 
 #[tokio::test]
+async fn an_unparsable_query_is_422_and_the_document_says_where_the_token_goes() {
+    let app = spawn_app().await;
+    let ann = app.register("ann@example.com").await;
+    let res = app
+        .get(&format!("/ws/notify?token={0}&token={0}", ann.access), None)
+        .await;
+    assert_problem(res, 422).await;
+
+    let doc: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    let op = &doc["paths"]["/ws/notify"]["get"];
+    let params = op["parameters"].as_array().expect("parameters");
+    assert_eq!(params.len(), 1, "{params:?}");
+    assert_eq!(params[0]["name"], "token");
+    assert_eq!(
+        params[0]["in"], "query",
+        "a query parameter, not a path one"
+    );
+    assert_eq!(params[0]["required"], false);
+    for status in ["101", "401", "422", "426", "503"] {
+        assert!(
+            op["responses"][status]["description"].is_string(),
+            "{status} documented"
+        );
+    }
+}
+
+#[tokio::test]
 async fn ping_gets_pong_and_other_text_is_echoed() {
     let app = spawn_app().await;
     let ann = app.register("ann@example.com").await;
