@@ -148,7 +148,7 @@ pub struct CountCache {
 impl CountCache {
     pub const TTL: Duration = Duration::from_secs(1);
     /// Totals below this are cheap to count and always exact.
-    pub const EXACT_BELOW: u64 = 1000;
+    pub const EXACT_BELOW: u64 = 200;
     /// Distinct filters kept at most; past that the cache starts again.
     const MAX_ENTRIES: usize = 1024;
     /// A refresh that has not finished by then (its request went away) is someone else's.
