@@ -1,4 +1,5 @@
-//! Schema migrations, one table per migration, the same on SQLite and PostgreSQL.
+//! Schema migrations, the same on SQLite and PostgreSQL: one table per migration, then
+//! changes for speed.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -12,6 +13,7 @@ mod m20261123_000007_create_employees;
 mod m20261123_000008_create_posts;
 mod m20261123_000009_create_comments;
 mod m20261123_000010_create_votes;
+mod m20261202_000011_post_counts;
 
 pub struct Migrator;
 
@@ -29,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_create_posts::Migration),
             Box::new(m20261123_000009_create_comments::Migration),
             Box::new(m20261123_000010_create_votes::Migration),
+            Box::new(m20261202_000011_post_counts::Migration),
         ]
     }
 }

@@ -11,6 +11,9 @@ pub struct Model {
     pub published: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Kept by triggers on `votes` and `comments`; never written here.
+    pub votes_count: i64,
+    pub comments_count: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,5 +1,6 @@
-//! Posts, comments and votes on SeaORM. A post list is one SELECT (owner joined, counts and
-//! the viewer's vote as correlated subqueries) plus one COUNT, whatever the page size.
+//! Posts, comments and votes on SeaORM. A post list is one SELECT (owner joined, the stored
+//! counts read, the viewer's vote as a correlated subquery) plus one COUNT, whatever the page
+//! size. The counts are kept by triggers on `votes` and `comments` (see the migration).
 
 use super::{contains_pattern, delete_versioned, map_db_err, update_versioned};
 use crate::db::Db;
@@ -12,10 +13,10 @@ use domain::blog::{
 };
 use domain::pagination::{Page, PageRequest};
 use domain::time::{self, Timestamp};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, Set,
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, RelationTrait, Select, Set,
 };
 use uuid::Uuid;
 
@@ -61,15 +62,6 @@ impl PostRow {
     }
 }
 
-/// `SELECT COUNT(*) FROM <table> WHERE <table>.post_id = posts.id`
-fn count_per_post<T: EntityTrait, C: ColumnTrait>(table: T, post_id: C) -> SelectStatement {
-    Query::select()
-        .expr(Func::count(Expr::col(post_id)))
-        .from(table)
-        .and_where(Expr::col((table, post_id)).equals((posts::Entity, posts::Column::Id)))
-        .to_owned()
-}
-
 /// Posts with their owner's name, counts and whether `viewer` voted, in one statement.
 fn post_views(viewer: Option<Uuid>) -> Select<posts::Entity> {
     use posts::Column as C;
@@ -99,26 +91,20 @@ fn post_views(viewer: Option<Uuid>) -> Select<posts::Entity> {
             C::UpdatedAt,
         ])
         .column_as(users::Column::Name, "owner_name")
-        .expr_as(
-            Expr::from(count_per_post(votes::Entity, votes::Column::PostId)),
-            "vote_count",
-        )
-        .expr_as(
-            Expr::from(count_per_post(comments::Entity, comments::Column::PostId)),
-            "comments_count",
-        )
+        .column_as(C::VotesCount, "vote_count")
+        .column(C::CommentsCount)
         .expr_as(voted, "voted")
         .join(JoinType::InnerJoin, posts::Relation::Owner.def())
 }
 
-/// Orders a post query by `sort`, ties by id; `votes` is how this query sees the vote count.
-fn order_posts(query: Select<posts::Entity>, sort: PostSort, votes: Expr) -> Select<posts::Entity> {
+/// Orders a post query by `sort`, ties by id.
+fn order_posts(query: Select<posts::Entity>, sort: PostSort) -> Select<posts::Entity> {
     use posts::Column as C;
     match sort {
         PostSort::Newest => query.order_by_desc(C::CreatedAt).order_by_desc(C::Id),
         PostSort::Oldest => query.order_by_asc(C::CreatedAt).order_by_asc(C::Id),
         PostSort::MostVoted => query
-            .order_by(votes, Order::Desc)
+            .order_by_desc(C::VotesCount)
             .order_by_desc(C::CreatedAt)
             .order_by_desc(C::Id),
     }
@@ -174,6 +160,7 @@ fn post_model(p: &Post) -> posts::ActiveModel {
         published: Set(p.published),
         created_at: Set(p.created_at),
         updated_at: Set(p.updated_at),
+        ..Default::default()
     }
 }
 
@@ -210,15 +197,14 @@ impl PostRepository for SeaOrmPostRepository {
             .count(posts::Entity::find().filter(filtered(filter, viewer)))
             .await
             .map_err(map_db_err)?;
-        // The page's ids first, through the index alone; only those twenty rows then get
-        // their owner and counts (else the counts run for every row the offset skips).
+        // The page's ids first, through an index; only those twenty rows then get their
+        // owner and the viewer's vote (else the joins run for every row the offset skips).
         let page_ids = order_posts(
             posts::Entity::find()
                 .select_only()
                 .column(C::Id)
                 .filter(filtered(filter, viewer)),
             filter.sort,
-            Expr::from(count_per_post(votes::Entity, votes::Column::PostId)),
         )
         .offset(page.offset())
         .limit(page.limit())
@@ -226,7 +212,6 @@ impl PostRepository for SeaOrmPostRepository {
         let rows = order_posts(
             post_views(viewer).filter(C::Id.in_subquery(page_ids)),
             filter.sort,
-            Expr::col(Alias::new("vote_count")),
         )
         .into_model::<PostRow>()
         .all(self.db.conn())
@@ -408,11 +393,15 @@ impl VoteRepository for SeaOrmVoteRepository {
             .await
             .map_err(map_db_err)?;
         }
-        let votes = votes::Entity::find()
-            .filter(votes::Column::PostId.eq(post_id))
-            .count(self.db.conn())
+        let votes = posts::Entity::find_by_id(post_id)
+            .select_only()
+            .column(posts::Column::VotesCount)
+            .into_tuple::<i64>()
+            .one(self.db.conn())
             .await
-            .map_err(map_db_err)?;
+            .map_err(map_db_err)?
+            .ok_or(RepoError::NotFound)?;
+        let votes = u64::try_from(votes).unwrap_or(0);
         // The voter's public name, for the post owner's notification.
         let name = users::Entity::find_by_id(user_id)
             .select_only()
