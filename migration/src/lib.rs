@@ -14,6 +14,7 @@ mod m20261123_000008_create_posts;
 mod m20261123_000009_create_comments;
 mod m20261123_000010_create_votes;
 mod m20261202_000011_post_counts;
+mod m20261202_000012_products_name_order;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_create_comments::Migration),
             Box::new(m20261123_000010_create_votes::Migration),
             Box::new(m20261202_000011_post_counts::Migration),
+            Box::new(m20261202_000012_products_name_order::Migration),
         ]
     }
 }
