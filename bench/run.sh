@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# make bench: the release binary on PostgreSQL and on SQLite, seeded through its own API,
+# every scenario driven by wrk over loopback, the database's own limits measured in the same
+# run (pgbench -S, and pgbench -f on the very SQL each list endpoint issued), resident memory
+# sampled, and a report written to bench/results/ (report.md, results.json, chart.svg).
+# It stops by itself and never fails on a timing: targets are reported, not enforced.
+#
+# Env: DUR (5s per scenario), CONC (32), BACKENDS ("postgres sqlite"),
+#      PG (postgres://postgres@127.0.0.1:5432), SCALES (product rows for the cost-growth run
+#      on PostgreSQL, "100000 1000000"; empty skips it), PORT (8300), OUT (bench/results).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+DUR=${DUR:-5s}; CONC=${CONC:-32}; PORT=${PORT:-8300}
+BACKENDS=${BACKENDS:-postgres sqlite}; PG=${PG:-postgres://postgres@127.0.0.1:5432}
+SCALES=${SCALES-100000 1000000}
+OUT=${OUT:-bench/results}; WORK=$(mktemp -d -t api-bench.XXXX)
+BASE=http://127.0.0.1:$PORT; DB_NAME=api_bench
+RAW=$WORK/raw.jsonl; : >"$RAW"; mkdir -p "$OUT"
+export JWT_SECRET=bench-secret-bench-secret-bench-secret-0123 BCRYPT_COST=${BCRYPT_COST:-12}
+
+log() { printf '== %s\n' "$*" >&2; }
+if ! command -v wrk >/dev/null; then
+  log "installing wrk"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } >/dev/null 2>&1 ||
+    { echo "wrk is missing and could not be installed (apt-get install wrk)"; exit 0; }
+fi
+log "building the release binary"
+cargo build --release --bin api -q && cargo build --release -p infra --example bcrypt_bound -q || exit 1
+BIN=target/release/api
+
+rss_mb() { awk '/VmRSS/{printf "%.1f", $2/1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
+emit() { echo "$1" >>"$RAW"; }  # one JSON object per line; report.py reads them
+
+# run_wrk BACKEND NAME KIND URL_OR_BASE [wrk args...]; LUA_ENV holds the script's environment.
+run_wrk() {
+  local backend=$1 name=$2 kind=$3 url=$4; shift 4
+  local c=${WRK_C:-$CONC}
+  env "${LUA_ENV[@]}" wrk -t2 -c"$c" -d2s --timeout 10s "$@" "$url" >/dev/null 2>&1  # warm-up
+  local text; text=$(env "${LUA_ENV[@]}" wrk -t2 -c"$c" -d"$DUR" --timeout 10s --latency "$@" "$url")
+  echo "$text" >>"$WORK/wrk-$backend.txt"
+  echo "$text" | python3 bench/wrk_json.py "$backend" "$name" "$kind" "$c" "$(rss_mb "$SERVER")" >>"$RAW"
+  tail -n1 "$RAW" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(f"   {r[\"backend\"]:8} {r[\"name\"]:48} {r[\"rps\"]:>10.1f} req/s  p99 {r[\"p99_ms\"]:8.2f} ms  non-2xx {r[\"non2xx\"]}")' >&2
+}
+
+start_server() { # DATABASE_URL
+  DATABASE_URL=$1 PORT=$PORT AUTH_RATE_LIMIT_PER_MINUTE=0 RUST_LOG=warn LOG_FORMAT=json \
+    "$BIN" >>"$WORK/server.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 300); do curl -sf "$BASE/health" >/dev/null && return 0; sleep 0.1; done
+  echo "the server did not come up; see $WORK/server.log"; exit 1
+}
+stop_server() { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; }
+trap 'stop_server; rm -rf "$WORK"' EXIT
+
+# The scenarios every backend runs: name | kind | lua env | url path part
+read_scenarios() {
+  local ids=$WORK/product_ids.txt posts=$WORK/post_ids.txt tok=$WORK/token.txt
+  local first_post; first_post=$(head -n1 "$posts")
+  cat <<EOF
+product by id|read|PREFIX=/api/v1/products/ IDS_FILE=$ids
+products, first page|list|PREFIX=/api/v1/products?limit=20&offset= MAX_N=0
+products, random offset|list|PREFIX=/api/v1/products?limit=20&offset= MAX_N=9980
+products, grocery by price, first page|list|PREFIX=/api/v1/products?category=grocery&sort=price&limit=20&offset= MAX_N=0
+products, by name, random offset|list|PREFIX=/api/v1/products?sort=name&limit=20&offset= MAX_N=9980
+products, q=00 in stock, first page|list|PREFIX=/api/v1/products?q=00&in_stock=true&limit=20&offset= MAX_N=0
+posts, first page, anonymous|list|PREFIX=/api/v1/posts?limit=20&offset= MAX_N=0
+posts, first page, signed in|list|PREFIX=/api/v1/posts?limit=20&offset= MAX_N=0 TOKEN_FILE=$tok
+posts, random offset, signed in|list|PREFIX=/api/v1/posts?limit=20&offset= MAX_N=840 TOKEN_FILE=$tok
+posts, most voted, first page|list|PREFIX=/api/v1/posts?sort=-votes&limit=20&offset= MAX_N=0
+comments of a post, random offset|list|PREFIX=/api/v1/posts/$first_post/comments?limit=20&offset= MAX_N=980
+stock movements, first page|list|PREFIX=/api/v1/products/$(head -n1 "$ids")/stock-movements?limit=20&offset= MAX_N=0 TOKEN_FILE=$tok
+EOF
+}
+
+capture_sql() { # PostgreSQL only: the statements one request of each list scenario issues
+  local logfile; logfile=$(ls -t /var/log/postgresql/postgresql-*-main.log 2>/dev/null | head -n1)
+  if [[ -z $logfile || ! -r $logfile ]]; then log "no PostgreSQL log to read: pgbench -f skipped"; return 1; fi
+  local start; start=$(wc -l <"$logfile")
+  psql -qX "$PG/postgres" -c "alter system set log_min_duration_statement = 0" -c "select pg_reload_conf()" >/dev/null
+  sleep 0.5
+  while IFS='|' read -r name kind envs; do
+    [[ $kind == list ]] || continue
+    local prefix token_file path
+    prefix=$(sed -n 's/.*PREFIX=\([^ ]*\).*/\1/p' <<<"$envs"); token_file=$(sed -n 's/.*TOKEN_FILE=\([^ ]*\).*/\1/p' <<<"$envs")
+    path="${prefix}$(sed -n 's/.*MAX_N=\([0-9]*\).*/\1/p' <<<"$envs")"
+    local auth=(); [[ -n $token_file ]] && auth=(-H "Authorization: Bearer $(cat "$token_file")")
+    curl -s "${auth[@]}" "$BASE$path" >/dev/null              # primes the count cache
+    psql -qX "$PG/$DB_NAME" -c "select 'bench-marker|$name'" >/dev/null
+    curl -s "${auth[@]}" "$BASE$path" >/dev/null              # the steady-state request
+    psql -qX "$PG/$DB_NAME" -c "select 'bench-marker|end'" >/dev/null
+  done < <(read_scenarios)
+  psql -qX "$PG/postgres" -c "alter system reset log_min_duration_statement" -c "select pg_reload_conf()" >/dev/null
+  tail -n +"$((start + 1))" "$logfile" | python3 bench/sql_from_log.py "$DB_NAME" "$WORK/sql"
+}
+
+pgbench_limits() { # pgbench -f on each captured statement set, at the same concurrency
+  while IFS='|' read -r name kind envs; do
+    [[ $kind == list ]] || continue
+    local file="$WORK/sql/$(tr -c 'a-zA-Z0-9\n' '_' <<<"$name").sql"
+    [[ -s $file ]] || continue
+    local max; max=$(sed -n 's/.*MAX_N=\([0-9]*\).*/\1/p' <<<"$envs")
+    local script="$WORK/pgbench.sql"
+    { echo "\\set off random(0, ${max:-0})"; sed -E 's/OFFSET [0-9]+/OFFSET :off/g' "$file"; } >"$script"
+    local tps; tps=$(pgbench -n -M prepared -c "$CONC" -j 2 -T "${DUR%s}" -f "$script" "$PG/$DB_NAME" 2>/dev/null |
+      awk '/^tps/{printf "%.1f", $3}')
+    emit "{\"backend\":\"postgres\",\"name\":\"$name\",\"kind\":\"pgbench\",\"tps\":${tps:-0}}"
+    { echo "### $name"; echo; echo '```sql'; cat "$file"; echo '```'; echo; echo '```';
+      sed -E "s/OFFSET [0-9]+/OFFSET ${max:-0}/g" "$file" | sed '/^$/d' | while IFS= read -r stmt; do
+        psql -qXAt "$PG/$DB_NAME" -c "explain (analyze, buffers, costs off) $stmt" 2>&1; echo; done
+      echo '```'; echo; } >>"$WORK/explain.md"
+    log "pgbench -f $name: ${tps:-?} tps"
+  done < <(read_scenarios)
+}
+
+write_scenarios() { # BACKEND
+  local tok="$WORK/tokens.txt" ids="$WORK/product_ids.txt" posts="$WORK/post_ids.txt"
+  LUA_ENV=(MODE=stock IDS_FILE=$ids TOKENS_FILE=$tok HOT=10); run_wrk "$1" "stock change, 10 hot products" write "$BASE" -s bench/lua/write.lua
+  LUA_ENV=(MODE=vote IDS_FILE=$posts TOKENS_FILE=$tok); run_wrk "$1" "vote and unvote" write "$BASE" -s bench/lua/write.lua
+  LUA_ENV=(MODE=post TOKENS_FILE=$tok); run_wrk "$1" "post create" write "$BASE" -s bench/lua/write.lua
+  python3 bench/invariants.py "$1" "$2" "$ids" >>"$RAW"
+}
+
+bench_backend() { # BACKEND DATABASE_URL
+  local backend=$1 url=$2
+  log "$backend: starting and seeding"
+  start_server "$url"; sleep 0.5
+  emit "{\"backend\":\"$backend\",\"name\":\"idle\",\"kind\":\"rss\",\"rss_mb\":$(rss_mb "$SERVER")}"
+  python3 bench/seed.py "$BASE" "$WORK" >&2 || exit 1
+  [[ $backend == postgres ]] && psql -qX "$url" -c "vacuum analyze" >/dev/null
+  LUA_ENV=(); run_wrk "$backend" "health" read "$BASE/health"
+  while IFS='|' read -r name kind envs; do
+    read -r -a LUA_ENV <<<"$envs"; run_wrk "$backend" "$name" "$kind" "$BASE" -s bench/lua/get.lua
+  done < <(read_scenarios)
+  write_scenarios "$backend" "$url"
+  # Login at bcrypt cost 12 with 4 in flight, while /health is measured at the same time at
+  # a paced ~400 req/s (a saturating health load would take the cores the hashes need).
+  LUA_ENV=(PREFIX=/health DELAY_MS=10); WRK_C=4 run_wrk "$backend" "health, during logins" read "$BASE" -s bench/lua/get.lua &
+  local health=$!
+  LUA_ENV=(MODE=login); WRK_C=4 run_wrk "$backend" "login (bcrypt $BCRYPT_COST), c=4" login "$BASE" -s bench/lua/write.lua
+  wait $health
+  LUA_ENV=(PREFIX="/api/v1/products?limit=20&offset=" MAX_N=9980); WRK_C=256 run_wrk "$backend" "products, random offset, c=256" list "$BASE" -s bench/lua/get.lua
+  if [[ $backend == postgres ]] && capture_sql; then pgbench_limits; fi
+  stop_server
+}
+
+for backend in $BACKENDS; do
+  case $backend in
+    postgres)
+      psql -qX "$PG/postgres" -c "drop database if exists $DB_NAME" -c "create database $DB_NAME" >/dev/null || exit 1
+      psql -qX "$PG/postgres" -c "drop database if exists api_bench_pgb" -c "create database api_bench_pgb" >/dev/null
+      pgbench -q -i -s 10 "$PG/api_bench_pgb" >/dev/null 2>&1
+      tps=$(pgbench -n -S -M prepared -c "$CONC" -j 2 -T "${DUR%s}" "$PG/api_bench_pgb" 2>/dev/null | awk '/^tps/{printf "%.1f", $3}')
+      emit "{\"backend\":\"postgres\",\"name\":\"pgbench -S -M prepared\",\"kind\":\"pgbench\",\"tps\":${tps:-0}}"
+      psql -qX "$PG/postgres" -c "drop database if exists api_bench_pgb" >/dev/null
+      bench_backend postgres "$PG/$DB_NAME" ;;
+    sqlite) bench_backend sqlite "sqlite://$WORK/bench.db?mode=rwc" ;;
+  esac
+done
+emit "{\"backend\":\"-\",\"name\":\"bcrypt bound\",\"kind\":\"bound\",\"per_s\":$(target/release/examples/bcrypt_bound)}"
+
+# Cost growth: the product lists at larger sizes (rows added in SQL, then VACUUM ANALYZE).
+if [[ $BACKENDS == *postgres* && -n $SCALES ]]; then
+  start_server "$PG/$DB_NAME"
+  for rows in $SCALES; do
+    log "postgres: growing products to $rows rows"
+    psql -qX "$PG/$DB_NAME" -c "insert into products (id, name, description, category, price_cents, quantity, is_active, created_by, created_at, updated_at)
+      select gen_random_uuid(), 'Grown ' || lpad(g::text, 8, '0'), null, (array['grocery','household','electronics','stationery','other'])[1 + g % 5],
+             100 + (g * 7919) % 999900, g % 500, g % 10 <> 0, null, now() - (g || ' seconds')::interval, now()
+      from generate_series((select count(*) from products) + 1, $rows) g" -c "vacuum analyze products" >/dev/null
+    stop_server; start_server "$PG/$DB_NAME"
+    for spec in "products, first page|MAX_N=0|" "products, random offset|MAX_N=9980|" "products, grocery by price, first page|MAX_N=0|category=grocery&sort=price&"; do
+      IFS='|' read -r name maxn extra <<<"$spec"
+      LUA_ENV=("PREFIX=/api/v1/products?${extra}limit=20&offset=" "$maxn"); run_wrk "postgres@$rows" "$name" list "$BASE" -s bench/lua/get.lua
+    done
+    psql -qXAt "$PG/$DB_NAME" -c "explain (analyze, buffers, costs off) select id from products order by created_at desc, id desc limit 20" \
+      >"$WORK/explain-$rows.txt" 2>&1
+  done
+  stop_server
+fi
+[[ $BACKENDS == *postgres* ]] && psql -qX "$PG/postgres" -c "drop database if exists $DB_NAME" >/dev/null
+
+python3 bench/report.py "$RAW" "$WORK" "$OUT" && log "report: $OUT/report.md"
