@@ -70,7 +70,7 @@ for backend in dict.fromkeys(r["backend"] for r in runs):
         conc = "" if r["conc"] == CONC or "c=" in r["name"] else f" (c={r['conc']})"
         ratio = f"{r['rps'] / limit:.2f}" if limit else ""
         lines.append(
-            f"| {r['name']}{conc} | {r['rps']:.0f} | {r['p50_ms'] or 0:.2f} | {r['p99_ms'] or 0:.2f} "
+            f"| {r['name']}{conc} | {r['rps']:.{1 if r['rps'] < 100 else 0}f} | {r['p50_ms'] or 0:.2f} | {r['p99_ms'] or 0:.2f} "
             f"| {r['non2xx']} | {r['rss_mb']:.1f} | {f'{limit:.0f}' if limit else ''} | {ratio} "
             f"| {text or ''} | {verdict(ok) if ok is not None else ''} |")
     idle = next((x["rss_mb"] for x in rows if x["kind"] == "rss" and x["backend"] == backend), None)

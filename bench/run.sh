@@ -39,7 +39,7 @@ run_wrk() {
   local text; text=$(env "${LUA_ENV[@]}" wrk -t2 -c"$c" -d"$DUR" --timeout 10s --latency "$@" "$url")
   echo "$text" >>"$WORK/wrk-$backend.txt"
   echo "$text" | python3 bench/wrk_json.py "$backend" "$name" "$kind" "$c" "$(rss_mb "$SERVER")" >>"$RAW"
-  tail -n1 "$RAW" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(f"   {r[\"backend\"]:8} {r[\"name\"]:48} {r[\"rps\"]:>10.1f} req/s  p99 {r[\"p99_ms\"]:8.2f} ms  non-2xx {r[\"non2xx\"]}")' >&2
+  tail -n1 "$RAW" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("   %-8s %-48s %10.1f req/s  p99 %8.2f ms  non-2xx %s" % (r["backend"], r["name"], r["rps"], r["p99_ms"] or 0, r["non2xx"]))' >&2
 }
 
 start_server() { # DATABASE_URL
