@@ -9,7 +9,7 @@ use domain::blog::{
     Comment, CommentContent, CommentRepository, Post, PostContent, PostRepository, PostTitle,
     VoteRepository,
 };
-use domain::user::{Email, PasswordHash, Role, User, UserRepository};
+use domain::user::UserRepository;
 use infra::entities::votes;
 use infra::repositories::{
     SeaOrmCommentRepository, SeaOrmPostRepository, SeaOrmUserRepository, SeaOrmVoteRepository,
@@ -35,17 +35,7 @@ async fn check(url: &str) {
     let posts = SeaOrmPostRepository::new(db.clone());
     let comments = SeaOrmCommentRepository::new(db.clone());
     let vote_repo = SeaOrmVoteRepository::new(db.clone());
-    let mut people = Vec::new();
-    for i in 0..3 {
-        let u = User::new(
-            Email::parse(&format!("c{i}@example.com")).unwrap(),
-            None,
-            Role::Member,
-            PasswordHash::new("x"),
-        );
-        users.create(&u, None).await.unwrap();
-        people.push(u);
-    }
+    let people = common::members(&users, "c", 3).await;
     let post = Post::new(
         people[0].id,
         PostTitle::new("Counted").unwrap(),

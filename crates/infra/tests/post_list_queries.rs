@@ -9,7 +9,6 @@ use domain::blog::{
     PostTitle, VoteRepository,
 };
 use domain::pagination::PageRequest;
-use domain::user::{Email, PasswordHash, Role, User, UserRepository};
 use infra::repositories::{
     SeaOrmCommentRepository, SeaOrmPostRepository, SeaOrmUserRepository, SeaOrmVoteRepository,
 };
@@ -31,17 +30,7 @@ async fn check(url: &str) {
     let posts = SeaOrmPostRepository::new(db.clone());
     let comments = SeaOrmCommentRepository::new(db.clone());
     let votes = SeaOrmVoteRepository::new(db.clone());
-    let mut people = Vec::new();
-    for i in 0..3 {
-        let u = User::new(
-            Email::parse(&format!("u{i}@example.com")).unwrap(),
-            None,
-            Role::Member,
-            PasswordHash::new("x"),
-        );
-        users.create(&u, None).await.unwrap();
-        people.push(u);
-    }
+    let people = common::members(&users, "u", 3).await;
     for i in 0..60 {
         let owner = &people[i % 3];
         let post = Post::new(

@@ -28,3 +28,25 @@ pub async fn on_postgres<F: std::future::Future<Output = ()>>(check: impl FnOnce
         .await
         .unwrap();
 }
+
+/// `n` members stored through `users`, with e-mails `{prefix}{i}@example.com`.
+#[allow(dead_code)] // not every test binary seeds users
+pub async fn members(
+    users: &infra::repositories::SeaOrmUserRepository,
+    prefix: &str,
+    n: usize,
+) -> Vec<domain::user::User> {
+    use domain::user::{Email, PasswordHash, Role, User, UserRepository};
+    let mut people = Vec::new();
+    for i in 0..n {
+        let u = User::new(
+            Email::parse(&format!("{prefix}{i}@example.com")).unwrap(),
+            None,
+            Role::Member,
+            PasswordHash::new("x"),
+        );
+        users.create(&u, None).await.unwrap();
+        people.push(u);
+    }
+    people
+}
