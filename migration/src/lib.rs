@@ -15,6 +15,7 @@ mod m20261123_000009_create_comments;
 mod m20261123_000010_create_votes;
 mod m20261202_000011_post_counts;
 mod m20261202_000012_products_name_order;
+mod m20261202_000013_products_category_price;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_create_votes::Migration),
             Box::new(m20261202_000011_post_counts::Migration),
             Box::new(m20261202_000012_products_name_order::Migration),
+            Box::new(m20261202_000013_products_category_price::Migration),
         ]
     }
 }
