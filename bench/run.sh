@@ -7,7 +7,8 @@
 #
 # Env: DUR (5s per scenario), CONC (32), BACKENDS ("postgres sqlite"),
 #      PG (postgres://postgres@127.0.0.1:5432), SCALES (product rows for the cost-growth run
-#      on PostgreSQL, "100000 1000000"; empty skips it), PORT (8300), OUT (bench/results).
+#      on PostgreSQL, "100000 1000000"; empty skips it), PORT (8300), OUT (bench/results),
+#      PG_LOG (the server's log file, read to capture each list's SQL; Debian's by default).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 DUR=${DUR:-5s}; CONC=${CONC:-32}; PORT=${PORT:-8300}
@@ -73,7 +74,8 @@ EOF
 }
 
 capture_sql() { # PostgreSQL only: the statements one request of each list scenario issues
-  local logfile; logfile=$(ls -t /var/log/postgresql/postgresql-*-main.log 2>/dev/null | head -n1)
+  local logfile=${PG_LOG:-}  # default: the newest Debian-style cluster log
+  [[ -n $logfile ]] || logfile=$(ls -t /var/log/postgresql/postgresql-*-main.log 2>/dev/null | head -n1)
   if [[ -z $logfile || ! -r $logfile ]]; then log "no PostgreSQL log to read: pgbench -f skipped"; return 1; fi
   local start; start=$(wc -l <"$logfile")
   psql -qX "$PG/postgres" -c "alter system set log_min_duration_statement = 0" -c "select pg_reload_conf()" >/dev/null
