@@ -63,10 +63,13 @@ products, first page|list|PREFIX=/api/v1/products?limit=20&offset= MAX_N=0
 products, random offset|list|PREFIX=/api/v1/products?limit=20&offset= MAX_N=9980
 products, grocery by price, first page|list|PREFIX=/api/v1/products?category=grocery&sort=price&limit=20&offset= MAX_N=0
 products, by name, random offset|list|PREFIX=/api/v1/products?sort=name&limit=20&offset= MAX_N=9980
+products, random cursor|list|PREFIX=/api/v1/products?limit=20&cursor= IDS_FILE=$WORK/cursors-products.txt
+products, by name, random cursor|list|PREFIX=/api/v1/products?sort=name&limit=20&cursor= IDS_FILE=$WORK/cursors-names.txt
 products, q=00 in stock, first page|list|PREFIX=/api/v1/products?q=00&in_stock=true&limit=20&offset= MAX_N=0
 posts, first page, anonymous|list|PREFIX=/api/v1/posts?limit=20&offset= MAX_N=0
 posts, first page, signed in|list|PREFIX=/api/v1/posts?limit=20&offset= MAX_N=0 TOKEN_FILE=$tok
 posts, random offset, signed in|list|PREFIX=/api/v1/posts?limit=20&offset= MAX_N=840 TOKEN_FILE=$tok
+posts, random cursor, signed in|list|PREFIX=/api/v1/posts?limit=20&cursor= IDS_FILE=$WORK/cursors-posts.txt TOKEN_FILE=$tok
 posts, most voted, first page|list|PREFIX=/api/v1/posts?sort=-votes&limit=20&offset= MAX_N=0
 comments of a post, random offset|list|PREFIX=/api/v1/posts/$first_post/comments?limit=20&offset= MAX_N=980
 stock movements, first page|list|PREFIX=/api/v1/products/$(head -n1 "$ids")/stock-movements?limit=20&offset= MAX_N=0 TOKEN_FILE=$tok
@@ -82,9 +85,11 @@ capture_sql() { # PostgreSQL only: the statements one request of each list scena
   sleep 0.5
   while IFS='|' read -r name kind envs; do
     [[ $kind == list ]] || continue
-    local prefix token_file path
+    local prefix token_file ids_file path
     prefix=$(sed -n 's/.*PREFIX=\([^ ]*\).*/\1/p' <<<"$envs"); token_file=$(sed -n 's/.*TOKEN_FILE=\([^ ]*\).*/\1/p' <<<"$envs")
-    path="${prefix}$(sed -n 's/.*MAX_N=\([0-9]*\).*/\1/p' <<<"$envs")"
+    ids_file=$(sed -n 's/.*IDS_FILE=\([^ ]*\).*/\1/p' <<<"$envs")
+    if [[ -n $ids_file ]]; then path="${prefix}$(head -n1 "$ids_file")"
+    else path="${prefix}$(sed -n 's/.*MAX_N=\([0-9]*\).*/\1/p' <<<"$envs")"; fi
     local auth=(); [[ -n $token_file ]] && auth=(-H "Authorization: Bearer $(cat "$token_file")")
     curl -s "${auth[@]}" "$BASE$path" >/dev/null              # primes the count cache
     psql -qX "$PG/$DB_NAME" -c "select 'bench-marker|$name'" >/dev/null
@@ -114,6 +119,13 @@ pgbench_limits() { # pgbench -f on each captured statement set, at the same conc
   done < <(read_scenarios)
 }
 
+make_cursors() { # MAX_PRODUCT_OFFSET MAX_POST_OFFSET: cursors at random depths for the cursor scenarios
+  python3 bench/cursors.py "$BASE" "/api/v1/products?limit=20&offset=" "$1" 100 "$WORK/cursors-products.txt"
+  python3 bench/cursors.py "$BASE" "/api/v1/products?sort=name&limit=20&offset=" "$1" 100 "$WORK/cursors-names.txt"
+  [[ -n ${2:-} ]] && python3 bench/cursors.py "$BASE" "/api/v1/posts?limit=20&offset=" "$2" 100 "$WORK/cursors-posts.txt" "$WORK/token.txt"
+  return 0
+}
+
 write_scenarios() { # BACKEND
   local tok="$WORK/tokens.txt" ids="$WORK/product_ids.txt" posts="$WORK/post_ids.txt"
   LUA_ENV=(MODE=stock IDS_FILE=$ids TOKENS_FILE=$tok HOT=10); run_wrk "$1" "stock change, 10 hot products" write "$BASE" -s bench/lua/write.lua
@@ -129,6 +141,7 @@ bench_backend() { # BACKEND DATABASE_URL
   emit "{\"backend\":\"$backend\",\"name\":\"idle\",\"kind\":\"rss\",\"rss_mb\":$(rss_mb "$SERVER")}"
   python3 bench/seed.py "$BASE" "$WORK" >&2 || exit 1
   [[ $backend == postgres ]] && psql -qX "$url" -c "vacuum analyze" >/dev/null
+  make_cursors 9960 820
   LUA_ENV=(); run_wrk "$backend" "health" read "$BASE/health"
   while IFS='|' read -r name kind envs; do
     read -r -a LUA_ENV <<<"$envs"; run_wrk "$backend" "$name" "$kind" "$BASE" -s bench/lua/get.lua
@@ -174,6 +187,10 @@ if [[ $BACKENDS == *postgres* && -n $SCALES ]]; then
       IFS='|' read -r name maxn extra <<<"$spec"
       LUA_ENV=("PREFIX=/api/v1/products?${extra}limit=20&offset=" "$maxn"); run_wrk "postgres@$rows" "$name" list "$BASE" -s bench/lua/get.lua
     done
+    # Cursors anywhere in the whole list: their cost should not grow with depth or size.
+    make_cursors $((rows - 20))
+    LUA_ENV=("PREFIX=/api/v1/products?limit=20&cursor=" "IDS_FILE=$WORK/cursors-products.txt"); run_wrk "postgres@$rows" "products, random cursor" list "$BASE" -s bench/lua/get.lua
+    LUA_ENV=("PREFIX=/api/v1/products?sort=name&limit=20&cursor=" "IDS_FILE=$WORK/cursors-names.txt"); run_wrk "postgres@$rows" "products, by name, random cursor" list "$BASE" -s bench/lua/get.lua
     psql -qXAt "$PG/$DB_NAME" -c "explain (analyze, buffers, costs off) select id from products order by created_at desc, id desc limit 20" \
       >"$WORK/explain-$rows.txt" 2>&1
   done

@@ -10,7 +10,7 @@ use domain::blog::{
 use domain::concurrency::{IfMatch, precondition_holds};
 use domain::error::RepoError;
 use domain::event::{Audience, Event, EventPublisher, Notification};
-use domain::pagination::{Page, PageRequest};
+use domain::pagination::{BY_TIME_THEN_ID, Page, PageRequest};
 use domain::validation::{ValidationError, Validator, required};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -107,6 +107,7 @@ impl BlogService {
             .transpose()
             .map_err(|e| ValidationError::from(e.at("sort")))?
             .unwrap_or_default();
+        page.check_key(sort.key()).map_err(ValidationError::from)?;
         let filter = PostFilter {
             q: query
                 .q
@@ -225,6 +226,8 @@ impl BlogService {
         post_id: Uuid,
         page: PageRequest,
     ) -> Result<Page<CommentView>, BlogError> {
+        page.check_key(BY_TIME_THEN_ID)
+            .map_err(ValidationError::from)?;
         self.get_post(viewer, post_id).await?;
         Ok(self.comments.list(post_id, page).await?)
     }

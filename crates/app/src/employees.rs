@@ -5,7 +5,7 @@ use domain::auth::Principal;
 use domain::concurrency::{IfMatch, precondition_holds};
 use domain::employee::{Employee, EmployeeFields, EmployeeFilter, EmployeeRepository, FullName};
 use domain::error::RepoError;
-use domain::pagination::{Page, PageRequest};
+use domain::pagination::{BY_TIME_THEN_ID, Page, PageRequest};
 use domain::user::Email;
 use domain::validation::{ValidationError, Validator, required};
 use std::sync::Arc;
@@ -71,6 +71,8 @@ impl EmployeeService {
         filter: EmployeeFilter,
         page: PageRequest,
     ) -> Result<Page<Employee>, EmployeeError> {
+        page.check_key(BY_TIME_THEN_ID)
+            .map_err(ValidationError::from)?;
         let filter = EmployeeFilter {
             q: filter
                 .q

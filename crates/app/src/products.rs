@@ -5,7 +5,7 @@ use domain::auth::Principal;
 use domain::concurrency::{IfMatch, precondition_holds};
 use domain::error::RepoError;
 use domain::money::Money;
-use domain::pagination::{Page, PageRequest};
+use domain::pagination::{BY_TIME_THEN_ID, Page, PageRequest};
 use domain::product::{
     Category, Description, Product, ProductFields, ProductFilter, ProductName, ProductRepository,
     ProductSort, Quantity, StockDelta, StockMovement, StockOutcome, StockReason,
@@ -112,6 +112,11 @@ impl ProductService {
             && min > max
         {
             v.push("min_price", "must not exceed max_price");
+        }
+        if let Some(sort) = sort
+            && let Err(e) = page.check_key(sort.unwrap_or_default().key())
+        {
+            v.push(&e.field, e.message);
         }
         v.finish()?;
         let filter = ProductFilter {
@@ -270,6 +275,8 @@ impl ProductService {
         id: Uuid,
         page: PageRequest,
     ) -> Result<Page<StockMovement>, ProductError> {
+        page.check_key(BY_TIME_THEN_ID)
+            .map_err(ValidationError::from)?;
         self.get(id).await?;
         Ok(self.products.list_movements(id, page).await?)
     }

@@ -5,7 +5,7 @@ use domain::auth::{PasswordHasher, Principal, SessionRepository};
 use domain::concurrency::{IfMatch, precondition_holds};
 use domain::error::RepoError;
 use domain::event::{Audience, Event, EventPublisher, Notification};
-use domain::pagination::{Page, PageRequest};
+use domain::pagination::{BY_TIME_THEN_ID, Page, PageRequest};
 use domain::user::{Email, Password, Role, User, UserFilter, UserName, UserRepository, UserView};
 use domain::validation::{ValidationError, Validator, required};
 use std::sync::Arc;
@@ -155,6 +155,8 @@ impl UserService {
         page: PageRequest,
     ) -> Result<Page<User>, UserError> {
         require_admin(caller)?;
+        page.check_key(BY_TIME_THEN_ID)
+            .map_err(ValidationError::from)?;
         let filter = UserFilter {
             q: filter
                 .q

@@ -3,7 +3,7 @@
 use crate::auth::Principal;
 use crate::concurrency::ETag;
 use crate::error::RepoError;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{BY_TIME_THEN_ID, KeyKind, Page, PageRequest};
 use crate::time::{self, Timestamp};
 use crate::validation::Invalid;
 use async_trait::async_trait;
@@ -149,6 +149,16 @@ impl FromStr for PostSort {
             _ => Err(Invalid::new(
                 "must be one of: -created_at, created_at, -votes",
             )),
+        }
+    }
+}
+
+impl PostSort {
+    /// The order's key, which a cursor into it carries.
+    pub fn key(self) -> &'static [KeyKind] {
+        match self {
+            Self::Newest | Self::Oldest => BY_TIME_THEN_ID,
+            Self::MostVoted => &[KeyKind::Int, KeyKind::Time, KeyKind::Id],
         }
     }
 }

@@ -3,7 +3,7 @@
 use crate::concurrency::ETag;
 use crate::error::RepoError;
 use crate::money::Money;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{BY_TIME_THEN_ID, KeyKind, Page, PageRequest};
 use crate::time::{self, Timestamp};
 use crate::validation::Invalid;
 use async_trait::async_trait;
@@ -314,6 +314,17 @@ impl FromStr for ProductSort {
                 ));
             }
         })
+    }
+}
+
+impl ProductSort {
+    /// The order's key, which a cursor into it carries: the sorted value, then the id.
+    pub fn key(self) -> &'static [KeyKind] {
+        match self {
+            Self::Name | Self::NameDesc => &[KeyKind::Text, KeyKind::Id],
+            Self::Price | Self::PriceDesc => &[KeyKind::Int, KeyKind::Id],
+            Self::CreatedAt | Self::CreatedAtDesc => BY_TIME_THEN_ID,
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod helpers;
 mod jobs;
 mod jwt_attacks;
 mod operations;
+mod pagination;
 mod process;
 mod products;
 mod realtime;

@@ -136,6 +136,7 @@ async fn list_passes_the_viewer_and_parses_the_sort() {
                 items: vec![],
                 total: 0,
                 request: page,
+                next: None,
             })
         });
     let query = PostQuery {

@@ -174,6 +174,7 @@ async fn list_trims_the_search() {
                 items: vec![],
                 total: 0,
                 request: page,
+                next: None,
             })
         });
     let filter = EmployeeFilter {

@@ -3,7 +3,7 @@ use crate::products::{ProductError, ProductInput, ProductPatch, ProductQuery, Pr
 use domain::RepoError;
 use domain::concurrency::IfMatch;
 use domain::money::Money;
-use domain::pagination::{Page, PageRequest};
+use domain::pagination::{Cursor, KeyValue, Page, PageRequest};
 use domain::product::{
     Category, MockProductRepository, Product, ProductFields, ProductName, ProductSort, Quantity,
     StockChange, StockMovement, StockOutcome,
@@ -124,6 +124,7 @@ async fn list_parses_filters_and_refuses_bad_ones() {
                 items: vec![],
                 total: 0,
                 request: page,
+                next: None,
             })
         });
     let query = ProductQuery {
@@ -154,6 +155,48 @@ async fn list_parses_filters_and_refuses_bad_ones() {
         matches!(&err, ProductError::Invalid(v) if v.0.len() == 2),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn a_cursor_goes_to_the_repository_only_for_the_order_it_was_made_for() {
+    let price_cursor = || Cursor {
+        position: 20,
+        key: vec![KeyValue::Int(450), KeyValue::Id(Uuid::nil())],
+    };
+    let page = || PageRequest::with_cursor(None, None, Some(price_cursor())).unwrap();
+    let mut repo = MockProductRepository::new();
+    repo.expect_list()
+        .withf(move |f, page| f.sort == ProductSort::Price && page.after() == Some(&price_cursor()))
+        .times(1)
+        .returning(|_, page| {
+            Ok(Page {
+                items: vec![],
+                total: 0,
+                request: page,
+                next: None,
+            })
+        });
+    let by_price = ProductQuery {
+        sort: Some("price".into()),
+        ..Default::default()
+    };
+    let listed = service(repo).list(by_price, page()).await.unwrap();
+    assert_eq!(listed.request.offset(), 20, "the cursor's position");
+
+    for sort in [None, Some("name"), Some("-created_at")] {
+        let query = ProductQuery {
+            sort: sort.map(Into::into),
+            ..Default::default()
+        };
+        let err = service(MockProductRepository::new())
+            .list(query, page())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, ProductError::Invalid(v) if v.0[0].field == "cursor"),
+            "{sort:?}: {err:?}"
+        );
+    }
 }
 
 #[tokio::test]

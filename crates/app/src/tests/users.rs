@@ -219,6 +219,7 @@ async fn list_trims_the_search_and_drops_an_empty_one() {
                 items: vec![],
                 total: 0,
                 request: page,
+                next: None,
             })
         });
     m.users
@@ -230,6 +231,7 @@ async fn list_trims_the_search_and_drops_an_empty_one() {
                 items: vec![],
                 total: 0,
                 request: page,
+                next: None,
             })
         });
     let svc = m.service();

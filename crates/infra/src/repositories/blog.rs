@@ -2,7 +2,7 @@
 //! counts read, the viewer's vote as a correlated subquery) plus one COUNT, whatever the page
 //! size. The counts are kept by triggers on `votes` and `comments` (see the migration).
 
-use super::{contains_pattern, delete_versioned, map_db_err, update_versioned};
+use super::{Key, Keyset, contains_pattern, delete_versioned, map_db_err, update_versioned};
 use crate::db::Db;
 use crate::entities::{comments, posts, users, votes};
 use async_trait::async_trait;
@@ -11,12 +11,12 @@ use domain::blog::{
     Author, Comment, CommentContent, CommentRepository, CommentView, Post, PostContent, PostFilter,
     PostRepository, PostSort, PostTitle, PostView, VoteAdded, VoteRepository,
 };
-use domain::pagination::{Page, PageRequest};
+use domain::pagination::{KeyValue, Page, PageRequest};
 use domain::time::{self, Timestamp};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, RelationTrait, Select, Set,
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
+    QueryTrait, RelationTrait, Select, Set,
 };
 use uuid::Uuid;
 
@@ -97,17 +97,27 @@ fn post_views(viewer: Option<Uuid>) -> Select<posts::Entity> {
         .join(JoinType::InnerJoin, posts::Relation::Owner.def())
 }
 
-/// Orders a post query by `sort`, ties by id.
-fn order_posts(query: Select<posts::Entity>, sort: PostSort) -> Select<posts::Entity> {
+/// A post list's order by `sort`, ties by id.
+fn post_order(sort: PostSort) -> Keyset {
     use posts::Column as C;
+    let col = Key::col::<posts::Entity>;
     match sort {
-        PostSort::Newest => query.order_by_desc(C::CreatedAt).order_by_desc(C::Id),
-        PostSort::Oldest => query.order_by_asc(C::CreatedAt).order_by_asc(C::Id),
-        PostSort::MostVoted => query
-            .order_by_desc(C::VotesCount)
-            .order_by_desc(C::CreatedAt)
-            .order_by_desc(C::Id),
+        PostSort::Newest => Keyset::newest_first::<posts::Entity>(C::CreatedAt, C::Id),
+        PostSort::Oldest => Keyset::asc(vec![col(C::CreatedAt), col(C::Id)]),
+        PostSort::MostVoted => {
+            Keyset::desc(vec![col(C::VotesCount), col(C::CreatedAt), col(C::Id)])
+        }
     }
+}
+
+/// A post's values of the order key (see [`post_order`]).
+fn post_key(sort: PostSort, row: &PostRow) -> Vec<KeyValue> {
+    let mut key = Vec::with_capacity(3);
+    if sort == PostSort::MostVoted {
+        key.push(KeyValue::Int(row.vote_count));
+    }
+    key.extend([KeyValue::Time(row.created_at), KeyValue::Id(row.id)]);
+    key
 }
 
 /// Published posts, plus the viewer's own drafts.
@@ -199,24 +209,23 @@ impl PostRepository for SeaOrmPostRepository {
             .map_err(map_db_err)?;
         // The page's ids first, through an index; only those twenty rows then get their
         // owner and the viewer's vote (else the joins run for every row the offset skips).
-        let page_ids = order_posts(
-            posts::Entity::find()
-                .select_only()
-                .column(C::Id)
-                .filter(filtered(filter, viewer)),
-            filter.sort,
-        )
-        .offset(page.offset())
-        .limit(page.limit())
-        .into_query();
-        let rows = order_posts(
-            post_views(viewer).filter(C::Id.in_subquery(page_ids)),
-            filter.sort,
-        )
-        .into_model::<PostRow>()
-        .all(self.db.conn())
-        .await
-        .map_err(map_db_err)?;
+        let order = post_order(filter.sort);
+        let page_ids = order
+            .window(
+                posts::Entity::find()
+                    .select_only()
+                    .column(C::Id)
+                    .filter(filtered(filter, viewer)),
+                &page,
+            )
+            .into_query();
+        let rows = order
+            .order(post_views(viewer).filter(C::Id.in_subquery(page_ids)))
+            .into_model::<PostRow>()
+            .all(self.db.conn())
+            .await
+            .map_err(map_db_err)?;
+        let (rows, next) = page.split(rows, |row| post_key(filter.sort, row));
         Ok(Page {
             items: rows
                 .into_iter()
@@ -224,6 +233,7 @@ impl PostRepository for SeaOrmPostRepository {
                 .collect::<Result<_, _>>()?,
             total,
             request: page,
+            next,
         })
     }
 
@@ -326,16 +336,19 @@ impl CommentRepository for SeaOrmCommentRepository {
             .count(comments::Entity::find().filter(C::PostId.eq(post_id)))
             .await
             .map_err(map_db_err)?;
-        let rows = comment_views()
-            .filter(C::PostId.eq(post_id))
-            .order_by_asc(C::CreatedAt)
-            .order_by_asc(C::Id)
-            .offset(page.offset())
-            .limit(page.limit())
+        let oldest_first = Keyset::asc(vec![
+            Key::col::<comments::Entity>(C::CreatedAt),
+            Key::col::<comments::Entity>(C::Id),
+        ]);
+        let rows = oldest_first
+            .window(comment_views().filter(C::PostId.eq(post_id)), &page)
             .into_model::<CommentRow>()
             .all(self.db.conn())
             .await
             .map_err(map_db_err)?;
+        let (rows, next) = page.split(rows, |row| {
+            vec![KeyValue::Time(row.created_at), KeyValue::Id(row.id)]
+        });
         Ok(Page {
             items: rows
                 .into_iter()
@@ -343,6 +356,7 @@ impl CommentRepository for SeaOrmCommentRepository {
                 .collect::<Result<_, _>>()?,
             total,
             request: page,
+            next,
         })
     }
 

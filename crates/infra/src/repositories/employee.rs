@@ -1,14 +1,14 @@
-use super::{contains_pattern, delete_versioned, map_db_err, update_versioned};
+use super::{Keyset, contains_pattern, delete_versioned, map_db_err, update_versioned};
 use crate::db::Db;
 use crate::entities::employees;
 use async_trait::async_trait;
 use domain::RepoError;
 use domain::employee::{Employee, EmployeeFilter, EmployeeRepository, FullName};
-use domain::pagination::{Page, PageRequest};
+use domain::pagination::{KeyValue, Page, PageRequest};
 use domain::time::Timestamp;
 use domain::user::Email;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 pub struct SeaOrmEmployeeRepository {
@@ -83,18 +83,19 @@ impl EmployeeRepository for SeaOrmEmployeeRepository {
             query = query.filter(C::IsActive.eq(active));
         }
         let total = self.db.count(query.clone()).await.map_err(map_db_err)?;
-        let rows = query
-            .order_by_desc(C::CreatedAt)
-            .order_by_desc(C::Id)
-            .offset(page.offset())
-            .limit(page.limit())
+        let rows = Keyset::newest_first::<employees::Entity>(C::CreatedAt, C::Id)
+            .window(query, &page)
             .all(self.db.conn())
             .await
             .map_err(map_db_err)?;
+        let (rows, next) = page.split(rows, |m| {
+            vec![KeyValue::Time(m.created_at), KeyValue::Id(m.id)]
+        });
         Ok(Page {
             items: rows.into_iter().map(to_domain).collect::<Result<_, _>>()?,
             total,
             request: page,
+            next,
         })
     }
 

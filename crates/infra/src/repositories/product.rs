@@ -1,10 +1,10 @@
-use super::{contains_pattern, delete_versioned, map_db_err, update_versioned};
+use super::{Key, Keyset, contains_pattern, delete_versioned, map_db_err, update_versioned};
 use crate::db::Db;
 use crate::entities::{products, stock_movements};
 use async_trait::async_trait;
 use domain::RepoError;
 use domain::money::Money;
-use domain::pagination::{Page, PageRequest};
+use domain::pagination::{KeyValue, Page, PageRequest};
 use domain::product::{
     Description, Product, ProductFilter, ProductName, ProductRepository, ProductSort, Quantity,
     StockChange, StockDelta, StockMovement, StockOutcome, StockReason,
@@ -12,30 +12,36 @@ use domain::product::{
 use domain::time::{self, Timestamp};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, Order, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Select, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QuerySelect, QueryTrait, Set,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
-/// Orders a product query by `sort`; every order ends with the id, so pages are stable
+/// A product list's order by `sort`; every order ends with the id, so pages are stable
 /// under ties.
-fn order_products(query: Select<products::Entity>, sort: ProductSort) -> Select<products::Entity> {
+fn product_order(sort: ProductSort) -> Keyset {
     use products::Column as C;
-    let lower_name = || Expr::expr(Func::lower(Expr::col(C::Name)));
-    let query = match sort {
-        ProductSort::Name => query.order_by(lower_name(), Order::Asc),
-        ProductSort::NameDesc => query.order_by(lower_name(), Order::Desc),
-        ProductSort::Price => query.order_by_asc(C::PriceCents),
-        ProductSort::PriceDesc => query.order_by_desc(C::PriceCents),
-        ProductSort::CreatedAt => query.order_by_asc(C::CreatedAt),
-        ProductSort::CreatedAtDesc => query.order_by_desc(C::CreatedAt),
-    };
+    let col = Key::col::<products::Entity>;
+    let name = || Key::Lower(Expr::col((products::Entity, C::Name)));
+    let id = || col(C::Id);
     match sort {
-        ProductSort::NameDesc | ProductSort::PriceDesc | ProductSort::CreatedAtDesc => {
-            query.order_by_desc(C::Id)
-        }
-        _ => query.order_by_asc(C::Id),
+        ProductSort::Name => Keyset::asc(vec![name(), id()]),
+        ProductSort::NameDesc => Keyset::desc(vec![name(), id()]),
+        ProductSort::Price => Keyset::asc(vec![col(C::PriceCents), id()]),
+        ProductSort::PriceDesc => Keyset::desc(vec![col(C::PriceCents), id()]),
+        ProductSort::CreatedAt => Keyset::asc(vec![col(C::CreatedAt), id()]),
+        ProductSort::CreatedAtDesc => Keyset::newest_first::<products::Entity>(C::CreatedAt, C::Id),
     }
+}
+
+/// A product's values of the order key (see [`product_order`]).
+fn product_key(sort: ProductSort, m: &products::Model) -> Vec<KeyValue> {
+    let sorted = match sort {
+        ProductSort::Name | ProductSort::NameDesc => KeyValue::Text(m.name.clone()),
+        ProductSort::Price | ProductSort::PriceDesc => KeyValue::Int(m.price_cents),
+        ProductSort::CreatedAt | ProductSort::CreatedAtDesc => KeyValue::Time(m.created_at),
+    };
+    vec![sorted, KeyValue::Id(m.id)]
 }
 
 pub struct SeaOrmProductRepository {
@@ -193,21 +199,21 @@ impl ProductRepository for SeaOrmProductRepository {
         let total = self.db.count(query.clone()).await.map_err(map_db_err)?;
         // The page's ids first (through an index alone where one covers the order), then
         // only those rows: a deep offset skips index entries instead of whole rows.
-        let page_ids = order_products(query.clone().select_only().column(C::Id), filter.sort)
-            .offset(page.offset())
-            .limit(page.limit())
+        let order = product_order(filter.sort);
+        let page_ids = order
+            .window(query.select_only().column(C::Id), &page)
             .into_query();
-        let rows = order_products(
-            products::Entity::find().filter(C::Id.in_subquery(page_ids)),
-            filter.sort,
-        )
-        .all(self.db.conn())
-        .await
-        .map_err(map_db_err)?;
+        let rows = order
+            .order(products::Entity::find().filter(C::Id.in_subquery(page_ids)))
+            .all(self.db.conn())
+            .await
+            .map_err(map_db_err)?;
+        let (rows, next) = page.split(rows, |m| product_key(filter.sort, m));
         Ok(Page {
             items: rows.into_iter().map(to_domain).collect::<Result<_, _>>()?,
             total,
             request: page,
+            next,
         })
     }
 
@@ -296,14 +302,14 @@ impl ProductRepository for SeaOrmProductRepository {
         use stock_movements::Column as C;
         let query = stock_movements::Entity::find().filter(C::ProductId.eq(product_id));
         let total = self.db.count(query.clone()).await.map_err(map_db_err)?;
-        let rows = query
-            .order_by_desc(C::CreatedAt)
-            .order_by_desc(C::Id)
-            .offset(page.offset())
-            .limit(page.limit())
+        let rows = Keyset::newest_first::<stock_movements::Entity>(C::CreatedAt, C::Id)
+            .window(query, &page)
             .all(self.db.conn())
             .await
             .map_err(map_db_err)?;
+        let (rows, next) = page.split(rows, |m| {
+            vec![KeyValue::Time(m.created_at), KeyValue::Id(m.id)]
+        });
         Ok(Page {
             items: rows
                 .into_iter()
@@ -311,6 +317,7 @@ impl ProductRepository for SeaOrmProductRepository {
                 .collect::<Result<_, _>>()?,
             total,
             request: page,
+            next,
         })
     }
 }

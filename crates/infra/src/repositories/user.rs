@@ -1,16 +1,15 @@
-use super::{contains_pattern, delete_versioned, map_db_err, update_versioned};
+use super::{Keyset, contains_pattern, delete_versioned, map_db_err, update_versioned};
 use crate::db::Db;
 use crate::entities::{jobs, users};
 use async_trait::async_trait;
 use domain::RepoError;
 use domain::job::Job;
-use domain::pagination::{Page, PageRequest};
+use domain::pagination::{KeyValue, Page, PageRequest};
 use domain::time::{self, Timestamp};
 use domain::user::{Email, PasswordHash, User, UserFilter, UserName, UserRepository};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -120,18 +119,20 @@ impl UserRepository for SeaOrmUserRepository {
             );
         }
         let total = self.db.count(query.clone()).await.map_err(map_db_err)?;
-        let rows = query
-            .order_by_desc(users::Column::CreatedAt)
-            .order_by_desc(users::Column::Id)
-            .offset(page.offset())
-            .limit(page.limit())
-            .all(self.db.conn())
-            .await
-            .map_err(map_db_err)?;
+        let rows =
+            Keyset::newest_first::<users::Entity>(users::Column::CreatedAt, users::Column::Id)
+                .window(query, &page)
+                .all(self.db.conn())
+                .await
+                .map_err(map_db_err)?;
+        let (rows, next) = page.split(rows, |m| {
+            vec![KeyValue::Time(m.created_at), KeyValue::Id(m.id)]
+        });
         Ok(Page {
             items: rows.into_iter().map(to_domain).collect::<Result<_, _>>()?,
             total,
             request: page,
+            next,
         })
     }
 
