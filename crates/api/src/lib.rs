@@ -8,6 +8,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod request_id;
 pub mod routes;
+pub mod schemas;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -1,9 +1,13 @@
 //! The OpenAPI 3.1 document: metadata and security schemes here; paths and schemas are
 //! collected from the handlers as they are registered.
 
+use crate::error::PROBLEM_JSON;
+use crate::schemas::{CategoryName, PostSortKey, ProductSortKey, RoleName, VoteDirection};
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{
     Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
 };
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -14,6 +18,7 @@ use utoipa::{Modify, OpenApi};
             Errors are RFC 9457 problem details (`application/problem+json`).",
     ),
     modifiers(&SecuritySchemes),
+    components(schemas(CategoryName, RoleName, ProductSortKey, PostSortKey, VoteDirection)),
     tags(
         (name = "auth", description = "Registration, login, token refresh and logout"),
         (name = "users", description = "One's own account and user administration"),
@@ -24,6 +29,13 @@ use utoipa::{Modify, OpenApi};
     )
 )]
 pub struct ApiDoc;
+
+/// The document once every route has added its operation: the shared answers are added
+/// to the operations here, since `ApiDoc`'s own modifiers run before the routes register.
+pub fn complete(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    SharedResponses.modify(&mut api);
+    api
+}
 
 /// `bearer` for pasting an access token; `oauth2` (password flow) so the docs UI's
 /// Authorize button can log in with email and password.
@@ -48,5 +60,118 @@ impl Modify for SecuritySchemes {
                 Scopes::new(),
             ))])),
         );
+    }
+}
+
+/// The answers many operations share, declared once under `components.responses` and
+/// referenced from every operation that can give them (unless its handler documents its
+/// own): so the document lists every status a client can meet, as strict tools require.
+struct SharedResponses;
+
+/// Name, description and when an operation can answer it.
+const SHARED: [(&str, &str, &str); 7] = [
+    (
+        "400",
+        "BadRequest",
+        "Malformed JSON or a malformed `If-Match` header",
+    ),
+    ("401", "Unauthorized", "No valid access token"),
+    (
+        "413",
+        "PayloadTooLarge",
+        "The body is over the configured limit",
+    ),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The body is not `application/json`",
+    ),
+    (
+        "422",
+        "UnprocessableEntity",
+        "Invalid path, query or body values; `errors` names each field",
+    ),
+    (
+        "429",
+        "TooManyRequests",
+        "Rate limited; `Retry-After` says when to try again",
+    ),
+    (
+        "503",
+        "ServiceUnavailable",
+        "A dependency (the database, Redis) is unavailable; retry later",
+    ),
+];
+
+/// The shared statuses `op` at `path` can answer.
+fn shared_statuses(path: &str, op: &Operation) -> Vec<&'static str> {
+    if !path.starts_with("/api/") {
+        return Vec::new();
+    }
+    let params = op.parameters.iter().flatten().filter_map(|p| match p {
+        RefOr::T(p) => Some(p),
+        RefOr::Ref(_) => None,
+    });
+    let mut has_input = op.request_body.is_some();
+    let mut has_if_match = false;
+    for p in params {
+        match p.parameter_in {
+            ParameterIn::Header => has_if_match |= p.name.eq_ignore_ascii_case("if-match"),
+            _ => has_input = true,
+        }
+    }
+    let mut statuses = vec!["503"];
+    if op.request_body.is_some() || has_if_match {
+        statuses.push("400");
+    }
+    if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+        statuses.push("401");
+    }
+    if op.request_body.is_some() {
+        statuses.extend(["413", "415"]);
+    }
+    if has_input {
+        statuses.push("422");
+    }
+    statuses
+}
+
+impl Modify for SharedResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (_, name, description) in SHARED {
+            let content = ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build();
+            components.responses.insert(
+                name.to_owned(),
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description(description)
+                        .content(PROBLEM_JSON, content)
+                        .build(),
+                ),
+            );
+        }
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                for status in shared_statuses(path, op) {
+                    let Some((_, name, _)) = SHARED.iter().find(|(s, _, _)| *s == status) else {
+                        continue;
+                    };
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
+                }
+            }
+        }
     }
 }

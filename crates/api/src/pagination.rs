@@ -9,7 +9,12 @@ use domain::pagination::{Cursor, KeyValue, Page, PageRequest};
 use domain::validation::ValidationError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use utoipa::{IntoParams, ToSchema};
+use std::borrow::Cow;
+use utoipa::openapi::schema::{
+    ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
 
 /// Pagination parameters, validated into a [`PageRequest`].
@@ -39,19 +44,71 @@ impl PageParams {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PageResponse<T: ToSchema> {
+#[derive(Debug, Serialize)]
+pub struct PageResponse<T> {
     pub items: Vec<T>,
-    /// Every match of the filters, not just this page.
     pub total: u64,
     pub limit: u64,
-    /// How many matches come before this page.
     pub offset: u64,
-    /// Pass as `cursor` for the page after this one; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 
-impl<T: ToSchema> PageResponse<T> {
+/// Written out rather than derived: a derived generic schema copies the item's whole
+/// schema into every page, where a reference gives generated clients one item type.
+impl<T: ToSchema> PartialSchema for PageResponse<T> {
+    fn schema() -> RefOr<Schema> {
+        let count = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(0))
+                .description(Some(description))
+        };
+        ObjectBuilder::new()
+            .property(
+                "items",
+                ArrayBuilder::new().items(Ref::from_schema_name(T::name())),
+            )
+            .property(
+                "total",
+                count("Every match of the filters, not just this page."),
+            )
+            .property("limit", count("The page size asked for."))
+            .property("offset", count("How many matches come before this page."))
+            .property(
+                "next_cursor",
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                    .description(Some(
+                        "Pass as `cursor` for the page after this one; `null` on the last page.",
+                    )),
+            )
+            .required("items")
+            .required("total")
+            .required("limit")
+            .required("offset")
+            .required("next_cursor")
+            .into()
+    }
+}
+
+impl<T: ToSchema> ToSchema for PageResponse<T> {
+    /// `ProductPage` for `ProductResponse` items, and so on.
+    fn name() -> Cow<'static, str> {
+        let item = T::name();
+        Cow::Owned(format!(
+            "{}Page",
+            item.strip_suffix("Response").unwrap_or(&item)
+        ))
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((T::name().into_owned(), T::schema()));
+        T::schemas(schemas);
+    }
+}
+
+impl<T> PageResponse<T> {
     pub fn from_page<U>(page: Page<U>, f: impl FnMut(U) -> T) -> Self {
         let (limit, offset) = (page.request.limit(), page.request.offset());
         let next_cursor = page.next.as_ref().map(encode_cursor);

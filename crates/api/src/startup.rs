@@ -265,6 +265,7 @@ fn serve(
             )
             .configure(configure_documented)
             .split_for_parts();
+        let api = crate::openapi::complete(api);
         let table = web::Data::new(RouteTable::from_openapi(&api));
         app.app_data(table)
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))

@@ -138,18 +138,27 @@ pub enum PostSort {
     MostVoted,
 }
 
+impl PostSort {
+    pub const ALL: [PostSort; 3] = [Self::Newest, Self::Oldest, Self::MostVoted];
+
+    /// The `sort` value that asks for this order.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Newest => "-created_at",
+            Self::Oldest => "created_at",
+            Self::MostVoted => "-votes",
+        }
+    }
+}
+
 impl FromStr for PostSort {
     type Err = Invalid;
 
     fn from_str(s: &str) -> Result<Self, Invalid> {
-        match s {
-            "-created_at" => Ok(Self::Newest),
-            "created_at" => Ok(Self::Oldest),
-            "-votes" => Ok(Self::MostVoted),
-            _ => Err(Invalid::new(
-                "must be one of: -created_at, created_at, -votes",
-            )),
-        }
+        Self::ALL
+            .into_iter()
+            .find(|sort| sort.as_str() == s)
+            .ok_or_else(|| Invalid::new("must be one of: -created_at, created_at, -votes"))
     }
 }
 

@@ -297,23 +297,39 @@ pub enum ProductSort {
     CreatedAtDesc,
 }
 
+impl ProductSort {
+    pub const ALL: [ProductSort; 6] = [
+        Self::Name,
+        Self::NameDesc,
+        Self::Price,
+        Self::PriceDesc,
+        Self::CreatedAt,
+        Self::CreatedAtDesc,
+    ];
+
+    /// The `sort` value that asks for this order (`-` for descending).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::NameDesc => "-name",
+            Self::Price => "price",
+            Self::PriceDesc => "-price",
+            Self::CreatedAt => "created_at",
+            Self::CreatedAtDesc => "-created_at",
+        }
+    }
+}
+
 impl FromStr for ProductSort {
     type Err = Invalid;
 
     fn from_str(s: &str) -> Result<Self, Invalid> {
-        Ok(match s {
-            "name" => Self::Name,
-            "-name" => Self::NameDesc,
-            "price" => Self::Price,
-            "-price" => Self::PriceDesc,
-            "created_at" => Self::CreatedAt,
-            "-created_at" => Self::CreatedAtDesc,
-            _ => {
-                return Err(Invalid::new(
-                    "must be one of: name, -name, price, -price, created_at, -created_at",
-                ));
-            }
-        })
+        Self::ALL
+            .into_iter()
+            .find(|sort| sort.as_str() == s)
+            .ok_or_else(|| {
+                Invalid::new("must be one of: name, -name, price, -price, created_at, -created_at")
+            })
     }
 }
 

@@ -155,6 +155,8 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 2] = [Role::Member, Role::Admin];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Member => "member",

@@ -4,6 +4,7 @@ use super::{PROBLEM, ok_with_etag};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader, MaybeUser};
 use crate::pagination::{PageParams, PageResponse};
+use crate::schemas::{PostSortKey, VoteDirection};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
@@ -13,6 +14,11 @@ use domain::blog::{Author, CommentView, PostView};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+/// A page of [`PostResponse`]s (its schema is named `PostPage`).
+pub type PostPage = PageResponse<PostResponse>;
+/// A page of [`CommentResponse`]s (its schema is named `CommentPage`).
+pub type CommentPage = PageResponse<CommentResponse>;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_posts)
@@ -88,20 +94,44 @@ impl From<PostView> for PostResponse {
     }
 }
 
-/// `POST`/`PUT` need `title` and `content`; `PATCH` takes any subset.
+/// A new post (`POST`) or all of one (`PUT`). Absent fields are read as missing, so each
+/// is reported in the `422` by name.
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"title": "Hello, Rust", "content": "Why we rewrote our API.", "published": true}))]
 pub struct PostRequest {
     /// 1 to 200 characters.
+    #[schema(value_type = String)]
     pub title: Option<String>,
     /// 1 to 20 000 characters.
+    #[schema(value_type = String)]
     pub content: Option<String>,
     /// Default true; `false` makes a draft.
     pub published: Option<bool>,
 }
 
+/// Any subset of a post's fields (`PATCH`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"published": false}))]
+pub struct PostPatchRequest {
+    /// 1 to 200 characters.
+    pub title: Option<String>,
+    /// 1 to 20 000 characters.
+    pub content: Option<String>,
+    pub published: Option<bool>,
+}
+
 impl From<PostRequest> for PostInput {
     fn from(b: PostRequest) -> Self {
+        Self {
+            title: b.title,
+            content: b.content,
+            published: b.published,
+        }
+    }
+}
+
+impl From<PostPatchRequest> for PostInput {
+    fn from(b: PostPatchRequest) -> Self {
         Self {
             title: b.title,
             content: b.content,
@@ -117,6 +147,7 @@ pub struct PostListQuery {
     pub q: Option<String>,
     pub owner_id: Option<Uuid>,
     /// `-created_at` (default), `created_at` or `-votes`.
+    #[param(value_type = Option<PostSortKey>)]
     pub sort: Option<String>,
 }
 
@@ -155,6 +186,7 @@ impl From<CommentView> for CommentResponse {
 #[schema(example = json!({"content": "Nice write-up!"}))]
 pub struct CommentRequest {
     /// 1 to 5000 characters.
+    #[schema(value_type = String)]
     pub content: Option<String>,
 }
 
@@ -163,6 +195,7 @@ pub struct CommentRequest {
 pub struct VoteRequest {
     pub post_id: Uuid,
     /// 1 adds the caller's vote, 0 removes it.
+    #[schema(value_type = VoteDirection)]
     pub dir: Option<i64>,
 }
 
@@ -190,7 +223,7 @@ fn comment_with_etag(view: CommentView) -> HttpResponse {
     security((), ("bearer" = []), ("oauth2" = [])),
     params(PageParams, PostListQuery),
     responses(
-        (status = 200, description = "A page of posts", body = PageResponse<PostResponse>),
+        (status = 200, description = "A page of posts", body = PostPage),
         (status = 401, description = "A token was sent and refused", body = Problem, content_type = PROBLEM),
         (status = 422, description = "Bad query parameters", body = Problem, content_type = PROBLEM),
     )
@@ -201,7 +234,7 @@ pub async fn list_posts(
     viewer: MaybeUser,
     page: ApiQuery<PageParams>,
     query: ApiQuery<PostListQuery>,
-) -> Result<web::Json<PageResponse<PostResponse>>, ApiError> {
+) -> Result<web::Json<PostPage>, ApiError> {
     let q = query.0;
     let query = PostQuery {
         q: q.q,
@@ -305,7 +338,7 @@ pub async fn replace_post(
 #[utoipa::path(
     tag = "blog",
     security(("bearer" = []), ("oauth2" = [])),
-    request_body = PostRequest,
+    request_body = PostPatchRequest,
     params(
         ("id" = Uuid, Path, description = "Post id"),
         ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
@@ -325,7 +358,7 @@ pub async fn patch_post(
     user: AuthUser,
     id: web::Path<Uuid>,
     if_match: IfMatchHeader,
-    body: ApiJson<PostRequest>,
+    body: ApiJson<PostPatchRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let view = state
         .blog
@@ -370,7 +403,7 @@ pub async fn delete_post(
     security((), ("bearer" = []), ("oauth2" = [])),
     params(("id" = Uuid, Path, description = "Post id"), PageParams),
     responses(
-        (status = 200, description = "A page of comments", body = PageResponse<CommentResponse>),
+        (status = 200, description = "A page of comments", body = CommentPage),
         (status = 404, description = "No such post, or a hidden draft", body = Problem, content_type = PROBLEM),
     )
 )]
@@ -380,7 +413,7 @@ pub async fn list_comments(
     viewer: MaybeUser,
     id: web::Path<Uuid>,
     page: ApiQuery<PageParams>,
-) -> Result<web::Json<PageResponse<CommentResponse>>, ApiError> {
+) -> Result<web::Json<CommentPage>, ApiError> {
     let comments = state
         .blog
         .list_comments(viewer.0.as_ref(), id.into_inner(), page.0.page()?)

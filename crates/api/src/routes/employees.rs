@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+/// A page of [`EmployeeResponse`]s (its schema is named `EmployeePage`).
+pub type EmployeePage = PageResponse<EmployeeResponse>;
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_employees)
         .service(create_employee)
@@ -54,15 +57,29 @@ impl From<Employee> for EmployeeResponse {
     }
 }
 
-/// `POST` and `PUT` need `full_name` and `email`; `PATCH` takes any subset.
+/// A new employee (`POST`) or all of one (`PUT`). Absent fields are read as missing, so
+/// each is reported in the `422` by name.
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"full_name": "Grace Hopper", "email": "grace@example.com", "is_active": true}))]
 pub struct EmployeeRequest {
     /// 1 to 200 characters.
+    #[schema(value_type = String)]
+    pub full_name: Option<String>,
+    /// Unique case-insensitively.
+    #[schema(value_type = String)]
+    pub email: Option<String>,
+    /// Default true.
+    pub is_active: Option<bool>,
+}
+
+/// Any subset of an employee's fields (`PATCH`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"is_active": false}))]
+pub struct EmployeePatchRequest {
+    /// 1 to 200 characters.
     pub full_name: Option<String>,
     /// Unique case-insensitively.
     pub email: Option<String>,
-    /// Default true.
     pub is_active: Option<bool>,
 }
 
@@ -93,7 +110,7 @@ fn input(b: EmployeeRequest) -> EmployeeInput {
     security(("bearer" = []), ("oauth2" = [])),
     params(PageParams, EmployeeListQuery),
     responses(
-        (status = 200, description = "A page of employees", body = PageResponse<EmployeeResponse>),
+        (status = 200, description = "A page of employees", body = EmployeePage),
         (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
         (status = 422, description = "Bad query parameters", body = Problem, content_type = PROBLEM),
     )
@@ -104,7 +121,7 @@ pub async fn list_employees(
     _user: AuthUser,
     page: ApiQuery<PageParams>,
     query: ApiQuery<EmployeeListQuery>,
-) -> Result<web::Json<PageResponse<EmployeeResponse>>, ApiError> {
+) -> Result<web::Json<EmployeePage>, ApiError> {
     let filter = EmployeeFilter {
         q: query.0.q,
         is_active: query.0.is_active,
@@ -205,7 +222,7 @@ pub async fn replace_employee(
 #[utoipa::path(
     tag = "employees",
     security(("bearer" = []), ("oauth2" = [])),
-    request_body = EmployeeRequest,
+    request_body = EmployeePatchRequest,
     params(
         ("id" = Uuid, Path, description = "Employee id"),
         ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
@@ -226,7 +243,7 @@ pub async fn patch_employee(
     user: AuthUser,
     id: web::Path<Uuid>,
     if_match: IfMatchHeader,
-    body: ApiJson<EmployeeRequest>,
+    body: ApiJson<EmployeePatchRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.0;
     let patch = EmployeePatch {

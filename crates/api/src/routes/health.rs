@@ -27,7 +27,7 @@ pub struct Readiness {
 }
 
 /// The process is up and serving.
-#[utoipa::path(tag = "operations", responses((status = 200, body = Liveness)))]
+#[utoipa::path(tag = "operations", responses((status = 200, description = "The process is up", body = Liveness)))]
 #[get("/health")]
 pub async fn health() -> web::Json<Liveness> {
     web::Json(Liveness { ok: true })

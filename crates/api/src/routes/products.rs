@@ -4,6 +4,7 @@ use super::{PROBLEM, ok_with_etag};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader};
 use crate::pagination::{PageParams, PageResponse};
+use crate::schemas::{CategoryName, ProductSortKey};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
@@ -15,6 +16,11 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+/// A page of [`ProductResponse`]s (its schema is named `ProductPage`).
+pub type ProductPage = PageResponse<ProductResponse>;
+/// A page of [`StockMovementResponse`]s (its schema is named `StockMovementPage`).
+pub type StockMovementPage = PageResponse<StockMovementResponse>;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_products)
@@ -88,6 +94,7 @@ pub struct ProductResponse {
     pub id: Uuid,
     pub name: String,
     pub description: Option<String>,
+    #[schema(value_type = CategoryName)]
     pub category: String,
     /// Always a string with two decimals.
     pub price: String,
@@ -122,11 +129,12 @@ impl From<Product> for ProductResponse {
 #[schema(example = json!({"name": "Green tea", "description": "Loose leaf, 100 g", "category": "grocery", "price": "4.50", "quantity": 12}))]
 pub struct ProductRequest {
     /// 2 to 200 characters, unique case-insensitively.
+    #[schema(value_type = String)]
     pub name: Option<String>,
     /// At most 2000 characters.
     pub description: Option<String>,
-    /// `grocery`, `household`, `electronics`, `stationery`, `personal_care`, `apparel`,
-    /// `home_improvement`, `pet` or `other` (default).
+    /// Default `other`.
+    #[schema(value_type = Option<CategoryName>)]
     pub category: Option<String>,
     /// 0 to 99999999.99, at most 2 decimals; a string or a number.
     #[schema(value_type = String, example = "4.50")]
@@ -158,6 +166,7 @@ pub struct ProductPatchRequest {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
+    #[schema(value_type = Option<CategoryName>)]
     pub category: Option<String>,
     #[schema(value_type = Option<String>, example = "3.99")]
     pub price: Option<Price>,
@@ -171,6 +180,7 @@ pub struct ProductPatchRequest {
 #[schema(example = json!({"delta": -3, "reason": "sold"}))]
 pub struct StockRequest {
     /// A non-zero integer: positive adds stock, negative removes it.
+    #[schema(value_type = i64)]
     pub delta: Option<i64>,
     /// At most 200 characters.
     pub reason: Option<String>,
@@ -204,6 +214,7 @@ impl From<StockMovement> for StockMovementResponse {
 pub struct ProductListQuery {
     /// Case-insensitive text in the name.
     pub q: Option<String>,
+    #[param(value_type = Option<CategoryName>)]
     pub category: Option<String>,
     pub is_active: Option<bool>,
     pub in_stock: Option<bool>,
@@ -212,6 +223,7 @@ pub struct ProductListQuery {
     /// Inclusive upper bound.
     pub max_price: Option<String>,
     /// `name`, `-name`, `price`, `-price`, `created_at`, `-created_at` (default).
+    #[param(value_type = Option<ProductSortKey>)]
     pub sort: Option<String>,
 }
 
@@ -225,7 +237,7 @@ fn with_etag(product: Product) -> HttpResponse {
     tag = "products",
     params(PageParams, ProductListQuery),
     responses(
-        (status = 200, description = "A page of products", body = PageResponse<ProductResponse>),
+        (status = 200, description = "A page of products", body = ProductPage),
         (status = 422, description = "Bad query parameters", body = Problem, content_type = PROBLEM),
     )
 )]
@@ -234,7 +246,7 @@ pub async fn list_products(
     state: web::Data<AppState>,
     page: ApiQuery<PageParams>,
     query: ApiQuery<ProductListQuery>,
-) -> Result<web::Json<PageResponse<ProductResponse>>, ApiError> {
+) -> Result<web::Json<ProductPage>, ApiError> {
     let q = query.0;
     let query = ProductQuery {
         q: q.q,
@@ -438,7 +450,7 @@ pub async fn adjust_stock(
     security(("bearer" = []), ("oauth2" = [])),
     params(("id" = Uuid, Path, description = "Product id"), PageParams),
     responses(
-        (status = 200, description = "A page of movements", body = PageResponse<StockMovementResponse>),
+        (status = 200, description = "A page of movements", body = StockMovementPage),
         (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such product", body = Problem, content_type = PROBLEM),
     )
@@ -449,7 +461,7 @@ pub async fn list_stock_movements(
     _user: AuthUser,
     id: web::Path<Uuid>,
     page: ApiQuery<PageParams>,
-) -> Result<web::Json<PageResponse<StockMovementResponse>>, ApiError> {
+) -> Result<web::Json<StockMovementPage>, ApiError> {
     let movements = state
         .products
         .movements(id.into_inner(), page.0.page()?)

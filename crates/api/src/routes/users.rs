@@ -4,6 +4,7 @@ use super::{PROBLEM, ok_with_etag};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader};
 use crate::pagination::{PageParams, PageResponse};
+use crate::schemas::RoleName;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
@@ -13,6 +14,9 @@ use domain::user::{Role, User, UserFilter, UserView};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+/// A page of [`UserResponse`]s (its schema is named `UserPage`).
+pub type UserPage = PageResponse<UserResponse>;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     // `/users/me` before `/users/{id}`, which would otherwise claim "me".
@@ -40,7 +44,7 @@ pub struct UserResponse {
     pub id: Uuid,
     pub email: String,
     pub name: String,
-    #[schema(value_type = String, example = "member")]
+    #[schema(value_type = RoleName, example = "member")]
     pub role: Role,
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
@@ -61,8 +65,10 @@ impl From<User> for UserResponse {
     }
 }
 
-/// What everyone may see of another user.
+/// What everyone may see of another user. Nothing else (`additionalProperties: false`, from
+/// `deny_unknown_fields`), so a full user's body never also matches this schema.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PublicUser {
     pub id: Uuid,
     pub name: String,
@@ -91,7 +97,8 @@ pub struct CreateUserRequest {
     pub email: String,
     pub password: String,
     pub name: Option<String>,
-    /// `member` (default) or `admin`.
+    /// Default `member`.
+    #[schema(value_type = Option<RoleName>)]
     pub role: Option<String>,
 }
 
@@ -99,7 +106,7 @@ pub struct CreateUserRequest {
 #[schema(example = json!({"role": "admin", "is_active": false}))]
 pub struct AdminUpdateUserRequest {
     pub name: Option<String>,
-    /// `member` or `admin`.
+    #[schema(value_type = Option<RoleName>)]
     pub role: Option<String>,
     /// `false` deactivates the account: its tokens stop working at once.
     pub is_active: Option<bool>,
@@ -168,7 +175,7 @@ pub async fn update_me(
     security(("bearer" = []), ("oauth2" = [])),
     params(PageParams, UserListQuery),
     responses(
-        (status = 200, description = "A page of users", body = PageResponse<UserResponse>),
+        (status = 200, description = "A page of users", body = UserPage),
         (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
         (status = 422, description = "Bad query parameters", body = Problem, content_type = PROBLEM),
@@ -180,7 +187,7 @@ pub async fn list_users(
     user: AuthUser,
     page: ApiQuery<PageParams>,
     query: ApiQuery<UserListQuery>,
-) -> Result<web::Json<PageResponse<UserResponse>>, ApiError> {
+) -> Result<web::Json<UserPage>, ApiError> {
     let page = page.0.page()?;
     let filter = UserFilter { q: query.0.q };
     let users = state.users.list(&user.0, filter, page).await?;

@@ -97,6 +97,76 @@ async fn openapi_describes_every_route_and_the_bearer_scheme() {
     );
 }
 
+/// What strict tools and client generators need of the document (the contract run,
+/// `make contract`, checks it with the tools themselves).
+#[tokio::test]
+async fn openapi_is_precise_enough_for_generated_clients() {
+    let app = spawn_app().await;
+    let doc: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    let schemas = &doc["components"]["schemas"];
+    // Pages reference their item schema instead of copying it.
+    assert_eq!(
+        schemas["ProductPage"]["properties"]["items"]["items"]["$ref"],
+        "#/components/schemas/ProductResponse"
+    );
+    assert!(
+        schemas["ProductPage"]["required"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("next_cursor"))
+    );
+    // Closed sets are enums, taken from the domain's own lists.
+    assert_eq!(schemas["Role"]["enum"], json!(["member", "admin"]));
+    assert_eq!(schemas["VoteDirection"]["enum"], json!([0, 1]));
+    assert_eq!(schemas["Category"]["enum"].as_array().unwrap().len(), 9);
+    assert_eq!(
+        schemas["ProductResponse"]["properties"]["category"]["$ref"],
+        "#/components/schemas/Category"
+    );
+    // Required request fields are required and not nullable; a patch needs none.
+    assert_eq!(
+        schemas["ProductRequest"]["required"],
+        json!(["name", "price"])
+    );
+    assert_eq!(
+        schemas["ProductRequest"]["properties"]["name"]["type"],
+        "string"
+    );
+    assert_eq!(
+        schemas["PostRequest"]["required"],
+        json!(["title", "content"])
+    );
+    assert!(schemas["PostPatchRequest"]["required"].is_null());
+    // `oneOf` branches cannot both match: the public view allows nothing else.
+    assert_eq!(schemas["PublicUser"]["additionalProperties"], false);
+    // Shared answers are declared once and listed by each operation that can give them.
+    let shared = |path: &str, method: &str, status: &str| {
+        doc["paths"][path][method]["responses"][status].clone()
+    };
+    assert_eq!(
+        shared("/api/v1/products", "post", "415")["$ref"],
+        "#/components/responses/UnsupportedMediaType"
+    );
+    assert!(
+        shared("/api/v1/products/{id}", "delete", "400").is_object(),
+        "a malformed If-Match"
+    );
+    assert!(shared("/api/v1/products", "get", "503").is_object());
+    assert!(
+        shared("/api/v1/products", "get", "401").is_null(),
+        "anonymous"
+    );
+    assert!(shared("/health", "get", "503").is_null());
+    assert!(
+        doc["components"]["responses"]["ServiceUnavailable"]["content"]["application/problem+json"]
+            .is_object()
+    );
+    assert_eq!(
+        doc["paths"]["/health"]["get"]["responses"]["200"]["description"],
+        "The process is up"
+    );
+}
+
 #[tokio::test]
 async fn request_ids_are_echoed_when_acceptable_and_generated_otherwise() {
     let app = spawn_app().await;
