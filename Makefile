@@ -1,9 +1,10 @@
 # Every target is plain cargo underneath; `make help` lists them.
-.PHONY: help run test lint fmt build release migrate bench soak clean-data
+.PHONY: help run test contract lint fmt build release migrate bench soak clean-data
 
 help:
 	@echo "make run       - run the API on its embedded default (SQLite under ./data)"
 	@echo "make test      - every test; end-to-end also on PostgreSQL when TEST_DATABASE_URL is set"
+	@echo "make contract  - the OpenAPI document under openapi-spec-validator and schemathesis"
 	@echo "make lint      - rustfmt check and clippy with -D warnings"
 	@echo "make release   - optimised binary at target/release/api"
 	@echo "make migrate   - apply pending migrations (DATABASE_URL)"
@@ -20,6 +21,11 @@ test:
 		echo "== end-to-end tests again, on PostgreSQL"; \
 		TEST_BACKEND=postgres cargo test --workspace --test api; \
 	fi
+
+# The document against real tools (pinned in tests/contract/requirements.txt, installed into
+# a virtualenv); on PostgreSQL too when TEST_DATABASE_URL is set.
+contract:
+	bash tests/contract/run.sh
 
 lint:
 	cargo fmt --all --check
