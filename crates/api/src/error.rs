@@ -286,7 +286,7 @@ impl From<UserError> for ApiError {
         match e {
             UserError::Invalid(v) => v.into(),
             UserError::NotFound => Self::not_found(e.to_string()),
-            UserError::EmailTaken => Self::conflict(e.to_string()),
+            UserError::EmailTaken | UserError::LastAdmin => Self::conflict(e.to_string()),
             UserError::Forbidden => Self::forbidden(e.to_string()),
             UserError::WrongPassword => Self::field("current_password", "is incorrect"),
             UserError::PreconditionFailed => Self::precondition_failed(),

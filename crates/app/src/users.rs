@@ -6,7 +6,9 @@ use domain::concurrency::{IfMatch, precondition_holds};
 use domain::error::RepoError;
 use domain::event::{Audience, Event, EventPublisher, Notification};
 use domain::pagination::{BY_TIME_THEN_ID, Page, PageRequest};
-use domain::user::{Email, Password, Role, User, UserFilter, UserName, UserRepository, UserView};
+use domain::user::{
+    Email, LAST_ADMIN, Password, Role, User, UserFilter, UserName, UserRepository, UserView,
+};
 use domain::validation::{ValidationError, Validator, required};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -23,6 +25,8 @@ pub enum UserError {
     Forbidden,
     #[error("the current password is incorrect")]
     WrongPassword,
+    #[error("this is the last active admin: promote another user first")]
+    LastAdmin,
     #[error("the resource changed since it was read")]
     PreconditionFailed,
     #[error("a required dependency is unavailable")]
@@ -34,6 +38,7 @@ pub enum UserError {
 impl From<RepoError> for UserError {
     fn from(e: RepoError) -> Self {
         match e {
+            RepoError::Conflict(c) if c == LAST_ADMIN => Self::LastAdmin,
             RepoError::Conflict(_) => Self::EmailTaken,
             RepoError::NotFound => Self::NotFound,
             RepoError::Stale => Self::PreconditionFailed,
@@ -102,7 +107,8 @@ impl UserService {
         self.load(caller.user_id).await
     }
 
-    /// Renames the caller or changes its password (which needs the current one).
+    /// Renames the caller or changes its password (which needs the current one). A new
+    /// password ends every other session of the account: whoever knew the old one is out.
     pub async fn update_me(
         &self,
         caller: &Principal,
@@ -123,6 +129,7 @@ impl UserService {
             return Err(UserError::PreconditionFailed);
         }
         let expected = user.updated_at;
+        let password_changed = password.is_some();
         if let Some(password) = password {
             let current = input.current_password.unwrap_or_default();
             let ok = self
@@ -144,6 +151,11 @@ impl UserService {
         }
         user.touch();
         self.users.update(&user, if_match.map(|_| expected)).await?;
+        if password_changed {
+            self.sessions
+                .revoke_all_for_user(user.id, Some(caller.session_id))
+                .await?;
+        }
         Ok(user)
     }
 
@@ -222,7 +234,7 @@ impl UserService {
         user.touch();
         self.users.update(&user, if_match.map(|_| expected)).await?;
         if deactivated {
-            self.sessions.revoke_all_for_user(user.id).await?;
+            self.sessions.revoke_all_for_user(user.id, None).await?;
             self.sockets_close(user.id);
         }
         Ok(user)

@@ -130,6 +130,11 @@ pub trait SessionRepository: Send + Sync {
     ) -> Result<bool, RepoError>;
     /// Ends a session: its access and refresh tokens stop working everywhere.
     async fn revoke(&self, session_id: Uuid) -> Result<(), RepoError>;
-    /// Ends every session of a user (deactivation).
-    async fn revoke_all_for_user(&self, user_id: Uuid) -> Result<(), RepoError>;
+    /// Ends every session of a user (deactivation), or every one but `except` (a password
+    /// change ends the others, keeping the one that made it).
+    async fn revoke_all_for_user(
+        &self,
+        user_id: Uuid,
+        except: Option<Uuid>,
+    ) -> Result<(), RepoError>;
 }

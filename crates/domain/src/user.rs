@@ -251,6 +251,10 @@ pub struct UserFilter {
     pub q: Option<String>,
 }
 
+/// The conflict a user write reports (`RepoError::Conflict(LAST_ADMIN)`) when it would
+/// leave no active admin: nobody could then administer the service.
+pub const LAST_ADMIN: &str = "last_active_admin";
+
 /// Storage of users. Every write that must be atomic is one method.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -262,14 +266,17 @@ pub trait UserRepository: Send + Sync {
     async fn find_by_email(&self, email: &Email) -> Result<Option<User>, RepoError>;
     async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, RepoError>;
     /// Saves the changed user. With `expected_updated_at`, the write only applies while the
-    /// stored version is still that one (else `RepoError::Stale`).
+    /// stored version is still that one (else `RepoError::Stale`). Demoting or deactivating
+    /// the last active admin is `RepoError::Conflict(LAST_ADMIN)`, decided atomically with
+    /// the write (two admins demoting each other cannot both succeed).
     async fn update(
         &self,
         user: &User,
         expected_updated_at: Option<Timestamp>,
     ) -> Result<(), RepoError>;
     /// Deletes the user with everything it owns (`RepoError::NotFound` if absent,
-    /// `RepoError::Stale` if `expected_updated_at` no longer matches).
+    /// `RepoError::Stale` if `expected_updated_at` no longer matches,
+    /// `RepoError::Conflict(LAST_ADMIN)` for the last active admin).
     async fn delete(
         &self,
         id: Uuid,

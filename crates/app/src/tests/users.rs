@@ -128,6 +128,11 @@ async fn update_me_password_needs_the_right_current_password() {
         .withf(|u, expected| u.password_hash.as_str() == "new-hash" && expected.is_none())
         .times(1)
         .returning(|_, _| Ok(()));
+    m.sessions
+        .expect_revoke_all_for_user()
+        .with(eq(ann.id), eq(Some(p.session_id)))
+        .times(1)
+        .returning(|_, _| Ok(()));
     m.service()
         .update_me(&p, input(Some("right")), None)
         .await
@@ -352,9 +357,9 @@ async fn deactivation_ends_every_session_and_reactivation_does_not() {
         .returning(|_, _| Ok(()));
     m.sessions
         .expect_revoke_all_for_user()
-        .with(eq(ann.id))
+        .with(eq(ann.id), eq(None))
         .times(1)
-        .returning(|_| Ok(()));
+        .returning(|_, _| Ok(()));
     expect_sockets_closed(&mut m, ann.id);
     let off = AdminUpdate {
         is_active: Some(false),
@@ -499,4 +504,17 @@ async fn bootstrap_admin_creates_once_and_never_overwrites() {
         .await
         .unwrap_err();
     assert!(matches!(err, UserError::Invalid(_)));
+}
+
+#[test]
+fn conflicts_are_told_apart_by_the_constraint_they_name() {
+    use domain::user::LAST_ADMIN;
+    assert!(matches!(
+        UserError::from(RepoError::Conflict(LAST_ADMIN.into())),
+        UserError::LastAdmin
+    ));
+    assert!(matches!(
+        UserError::from(RepoError::Conflict("ux_users_email".into())),
+        UserError::EmailTaken
+    ));
 }

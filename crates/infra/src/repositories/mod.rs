@@ -82,7 +82,7 @@ pub(crate) async fn delete_versioned<E: Versioned>(
 }
 
 /// After a conditional write touched nothing: was the row gone, or newer than expected?
-async fn missing_or_stale<E: Versioned>(db: &DatabaseConnection, id: Uuid) -> RepoError {
+pub(crate) async fn missing_or_stale<E: Versioned>(db: &DatabaseConnection, id: Uuid) -> RepoError {
     match E::find().filter(E::ID.eq(id)).one(db).await {
         Ok(None) => RepoError::NotFound,
         Ok(Some(_)) => RepoError::Stale,

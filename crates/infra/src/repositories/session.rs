@@ -139,15 +139,20 @@ impl SessionRepository for SeaOrmSessionRepository {
         Ok(())
     }
 
-    async fn revoke_all_for_user(&self, user_id: Uuid) -> Result<(), RepoError> {
+    async fn revoke_all_for_user(
+        &self,
+        user_id: Uuid,
+        except: Option<Uuid>,
+    ) -> Result<(), RepoError> {
         let _writing = self.db.write_turn_unlisted().await;
-        sessions::Entity::update_many()
+        let mut revoke = sessions::Entity::update_many()
             .col_expr(sessions::Column::RevokedAt, Expr::value(time::now()))
             .filter(sessions::Column::UserId.eq(user_id))
-            .filter(sessions::Column::RevokedAt.is_null())
-            .exec(self.db.conn())
-            .await
-            .map_err(map_db_err)?;
+            .filter(sessions::Column::RevokedAt.is_null());
+        if let Some(keep) = except {
+            revoke = revoke.filter(sessions::Column::Id.ne(keep));
+        }
+        revoke.exec(self.db.conn()).await.map_err(map_db_err)?;
         Ok(())
     }
 }

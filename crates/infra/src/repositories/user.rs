@@ -1,4 +1,4 @@
-use super::{Keyset, contains_pattern, delete_versioned, map_db_err, update_versioned};
+use super::{Keyset, contains_pattern, map_db_err, update_versioned};
 use crate::db::Db;
 use crate::entities::{jobs, users};
 use async_trait::async_trait;
@@ -6,10 +6,13 @@ use domain::RepoError;
 use domain::job::Job;
 use domain::pagination::{KeyValue, Page, PageRequest};
 use domain::time::{self, Timestamp};
-use domain::user::{Email, PasswordHash, User, UserFilter, UserName, UserRepository};
+use domain::user::{
+    Email, LAST_ADMIN, PasswordHash, Role, User, UserFilter, UserName, UserRepository,
+};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, DbBackend, DeleteMany, EntityTrait, QueryFilter,
+    QuerySelect, Set, TransactionTrait, UpdateMany,
 };
 use uuid::Uuid;
 
@@ -141,8 +144,18 @@ impl UserRepository for SeaOrmUserRepository {
         user: &User,
         expected_updated_at: Option<Timestamp>,
     ) -> Result<(), RepoError> {
-        let update = users::Entity::update_many().set(to_active(user));
-        update_versioned(&self.db, update, user.id, expected_updated_at).await
+        if user.role == Role::Admin && user.is_active {
+            let update = users::Entity::update_many().set(to_active(user));
+            return update_versioned(&self.db, update, user.id, expected_updated_at).await;
+        }
+        // Possibly an admin stepping down: decided under the admins' row locks.
+        let mut update = users::Entity::update_many()
+            .set(to_active(user))
+            .filter(users::Column::Id.eq(user.id));
+        if let Some(expected) = expected_updated_at {
+            update = update.filter(users::Column::UpdatedAt.eq(expected));
+        }
+        self.keeping_an_admin(user.id, Write::Update(update)).await
     }
 
     async fn delete(
@@ -150,6 +163,54 @@ impl UserRepository for SeaOrmUserRepository {
         id: Uuid,
         expected_updated_at: Option<Timestamp>,
     ) -> Result<(), RepoError> {
-        delete_versioned::<users::Entity>(&self.db, id, expected_updated_at).await
+        let mut delete = users::Entity::delete_many().filter(users::Column::Id.eq(id));
+        if let Some(expected) = expected_updated_at {
+            delete = delete.filter(users::Column::UpdatedAt.eq(expected));
+        }
+        self.keeping_an_admin(id, Write::Delete(delete)).await
+    }
+}
+
+/// A conditional write to one user's row that may leave it no active admin.
+enum Write {
+    Update(UpdateMany<users::Entity>),
+    Delete(DeleteMany<users::Entity>),
+}
+
+impl SeaOrmUserRepository {
+    /// Runs `write` (which leaves user `id` no active admin, or removes it) unless `id` is
+    /// the only active admin: `RepoError::Conflict(LAST_ADMIN)` then, and nothing changes.
+    /// The active admins' rows are locked first (PostgreSQL; SQLite's single writer turn
+    /// serialises already), so of two admins demoting each other one waits, then sees the
+    /// other's change and is refused.
+    async fn keeping_an_admin(&self, id: Uuid, write: Write) -> Result<(), RepoError> {
+        let changed = {
+            let _writing = self.db.write_turn().await;
+            let txn = self.db.conn().begin().await.map_err(map_db_err)?;
+            let mut admins = users::Entity::find()
+                .select_only()
+                .column(users::Column::Id)
+                .filter(users::Column::Role.eq(Role::Admin.as_str()))
+                .filter(users::Column::IsActive.eq(true));
+            if self.db.conn().get_database_backend() == DbBackend::Postgres {
+                admins = admins.lock_exclusive();
+            }
+            let admins: Vec<Uuid> = admins.into_tuple().all(&txn).await.map_err(map_db_err)?;
+            if admins == [id] {
+                txn.rollback().await.map_err(map_db_err)?;
+                return Err(RepoError::Conflict(LAST_ADMIN.to_owned()));
+            }
+            let changed = match write {
+                Write::Update(update) => update.exec(&txn).await.map(|r| r.rows_affected),
+                Write::Delete(delete) => delete.exec(&txn).await.map(|r| r.rows_affected),
+            }
+            .map_err(map_db_err)?;
+            txn.commit().await.map_err(map_db_err)?;
+            changed
+        };
+        if changed == 0 {
+            return Err(super::missing_or_stale::<users::Entity>(self.db.conn(), id).await);
+        }
+        Ok(())
     }
 }
