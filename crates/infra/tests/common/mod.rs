@@ -10,19 +10,31 @@ pub fn sqlite_url(dir: &tempfile::TempDir, name: &str) -> String {
 
 /// Runs `check` on a new PostgreSQL database and drops it after; skips without
 /// `TEST_DATABASE_URL`.
+#[allow(dead_code)] // not every test binary runs async checks
 pub async fn on_postgres<F: std::future::Future<Output = ()>>(check: impl FnOnce(String) -> F) {
     let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
         eprintln!("skipped: TEST_DATABASE_URL is not set");
         return;
     };
+    let (url, name) = create_postgres(&admin_url).await;
+    check(url).await;
+    drop_postgres(&admin_url, &name).await;
+}
+
+/// A new database on the server `admin_url` names: its URL and name.
+pub async fn create_postgres(admin_url: &str) -> (String, String) {
     let name = format!("t_{}", uuid::Uuid::now_v7().simple());
-    let admin = Database::connect(&admin_url).await.unwrap();
+    let admin = Database::connect(admin_url).await.unwrap();
     admin
         .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
         .await
         .unwrap();
     let (base, _) = admin_url.rsplit_once('/').unwrap();
-    check(format!("{base}/{name}")).await;
+    (format!("{base}/{name}"), name)
+}
+
+pub async fn drop_postgres(admin_url: &str, name: &str) {
+    let admin = Database::connect(admin_url).await.unwrap();
     admin
         .execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
         .await
