@@ -2,6 +2,7 @@
 //! content type, per-field errors), query strings, the caller, `If-Match`, the client IP.
 
 use crate::error::ApiError;
+use crate::security::TrustedProxies;
 use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -17,10 +18,19 @@ use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
+use std::time::Duration;
 
 /// The request body limit in bytes (`MAX_BODY_BYTES`), registered as app data.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
+
+/// How long a body may take to arrive (`REQUEST_TIMEOUT_SECS`), registered as app data.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub Duration);
+
+/// JSON nested deeper than this is refused before parsing: no request body here needs more
+/// than three levels, and depth is what makes a small body expensive.
+pub const MAX_JSON_DEPTH: usize = 32;
 
 /// Who is calling, resolved once per request by [`resolve_caller`].
 #[derive(Debug, Clone, Copy)]
@@ -142,7 +152,8 @@ impl FromRequest for IfMatchHeader {
     }
 }
 
-/// The client's IP address (the TCP peer; see the README about proxies).
+/// The client's IP address: the TCP peer, or what a trusted proxy forwarded
+/// (`TRUSTED_PROXIES`).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<IpAddr>);
 
@@ -151,7 +162,11 @@ impl FromRequest for ClientIp {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Self(req.peer_addr().map(|a| a.ip()))))
+        let ip = match req.app_data::<TrustedProxies>() {
+            Some(proxies) => proxies.client_ip(req),
+            None => req.peer_addr().map(|a| a.ip()),
+        };
+        ready(Ok(Self(ip)))
     }
 }
 
@@ -181,16 +196,54 @@ async fn read_body(req: &HttpRequest, mut payload: Payload) -> Result<web::Bytes
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::payload_too_large(limit));
     }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::payload_too_large(limit));
+    let timeout = req
+        .app_data::<BodyTimeout>()
+        .map_or(Duration::from_secs(10), |t| t.0);
+    let read = async {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk
+                .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::payload_too_large(limit));
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
+        Ok(body.freeze())
+    };
+    // A client trickling its body (slowloris) gets an answer and loses the connection.
+    tokio::time::timeout(timeout, read)
+        .await
+        .unwrap_or_else(|_| Err(ApiError::request_timeout(timeout)))
+}
+
+/// How deeply `bytes` nests arrays and objects (brackets inside strings do not count);
+/// stops counting past `max`.
+fn nesting_exceeds(bytes: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
     }
-    Ok(body.freeze())
+    false
 }
 
 /// Deserialises JSON, telling malformed JSON (`400`) from well-formed but wrong data (`422`,
@@ -200,6 +253,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         return Err(ApiError::bad_request(
             "the request body is empty; a JSON object is expected",
         ));
+    }
+    if nesting_exceeds(bytes, MAX_JSON_DEPTH) {
+        return Err(ApiError::bad_request(format!(
+            "malformed JSON: nested deeper than {MAX_JSON_DEPTH} levels"
+        )));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
@@ -327,6 +385,29 @@ mod tests {
     struct Body {
         email: String,
         age: Option<u8>,
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_and_strings_do_not_count() {
+        assert!(!nesting_exceeds(br#"{"a": [1, {"b": 2}]}"#, 3));
+        assert!(nesting_exceeds(br#"{"a": [1, {"b": [2]}]}"#, 3));
+        assert!(!nesting_exceeds(br#"{"a": "[[[[{{{{\"[["}"#, 1));
+        let deep = "[".repeat(MAX_JSON_DEPTH + 1) + &"]".repeat(MAX_JSON_DEPTH + 1);
+        assert_eq!(
+            parse_json::<Body>(deep.as_bytes())
+                .unwrap_err()
+                .status()
+                .as_u16(),
+            400
+        );
+        let bomb = "[".repeat(100_000);
+        assert_eq!(
+            parse_json::<Body>(bomb.as_bytes())
+                .unwrap_err()
+                .status()
+                .as_u16(),
+            400
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod pagination;
 pub mod request_id;
 pub mod routes;
 pub mod schemas;
+pub mod security;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

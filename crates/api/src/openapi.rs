@@ -69,13 +69,18 @@ impl Modify for SecuritySchemes {
 struct SharedResponses;
 
 /// Name, description and when an operation can answer it.
-const SHARED: [(&str, &str, &str); 7] = [
+const SHARED: [(&str, &str, &str); 8] = [
     (
         "400",
         "BadRequest",
         "Malformed JSON or a malformed `If-Match` header",
     ),
     ("401", "Unauthorized", "No valid access token"),
+    (
+        "408",
+        "RequestTimeout",
+        "The body did not arrive within `REQUEST_TIMEOUT_SECS`",
+    ),
     (
         "413",
         "PayloadTooLarge",
@@ -128,7 +133,7 @@ fn shared_statuses(path: &str, op: &Operation) -> Vec<&'static str> {
         statuses.push("401");
     }
     if op.request_body.is_some() {
-        statuses.extend(["413", "415"]);
+        statuses.extend(["408", "413", "415"]);
     }
     if has_input {
         statuses.push("422");

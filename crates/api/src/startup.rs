@@ -2,10 +2,11 @@
 //! and the end-to-end tests (which bind port 0).
 
 use crate::error::ApiError;
-use crate::extract::{BodyLimit, resolve_caller};
+use crate::extract::{BodyLimit, BodyTimeout, resolve_caller};
 use crate::openapi::ApiDoc;
 use crate::request_id;
 use crate::routes::{self, fallback::RouteTable};
+use crate::security::{self, TrustedProxies};
 use crate::state::AppState;
 use crate::worker::{self, WorkerSettings};
 use crate::ws::Hub;
@@ -37,6 +38,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
@@ -252,6 +254,13 @@ fn serve(
     // Install the recorder before the first request so no measurement goes to the no-op one.
     crate::metrics::handle();
     let body_limit = BodyLimit(config.max_body_bytes);
+    let request_timeout = Duration::from_secs(config.request_timeout_secs);
+    let body_timeout = BodyTimeout(request_timeout);
+    let proxies = TrustedProxies(
+        config
+            .trusted_proxies()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
+    );
     let cors_origins = config.cors_origins.clone();
     let server = HttpServer::new(move || {
         let (app, api) = App::new()
@@ -259,6 +268,8 @@ fn serve(
             .openapi(ApiDoc::openapi())
             .app_data(state.clone())
             .app_data(body_limit)
+            .app_data(body_timeout)
+            .app_data(proxies.clone())
             .app_data(
                 web::PathConfig::default()
                     .error_handler(|_, _| ApiError::field("id", "must be a UUID").into()),
@@ -277,8 +288,13 @@ fn serve(
                 !cors_origins.trim().is_empty(),
                 cors(&cors_origins),
             ))
+            .wrap(from_fn(security::headers))
             .wrap(from_fn(request_id::middleware))
     })
+    // A request's head must arrive within the timeout (the body's is enforced where it is
+    // read), and idle keep-alive connections close: a slow client cannot pin a connection.
+    .client_request_timeout(request_timeout)
+    .keep_alive(Duration::from_secs(config.keep_alive_secs))
     .listen(listener)?
     // The binary turns SIGTERM/SIGINT into this token; sockets and the worker watch it too.
     .shutdown_signal(shutdown.cancelled_owned())

@@ -94,6 +94,15 @@ pub struct Config {
     /// Attempts per client IP and minute for login and for register; 0 turns it off.
     pub auth_rate_limit_per_minute: u32,
     pub max_body_bytes: usize,
+    /// Seconds a client has to send a request's head and then its body: a slow client
+    /// (slowloris) cannot hold a connection longer.
+    pub request_timeout_secs: u64,
+    /// Seconds an idle keep-alive connection stays open.
+    pub keep_alive_secs: u64,
+    /// Comma-separated addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For`
+    /// names the client (for rate limits and logs); empty trusts no header.
+    #[serde(deserialize_with = "lenient::string")]
+    pub trusted_proxies: String,
     /// The sender of the service's e-mail, `Name <address>` or a bare address.
     #[serde(deserialize_with = "lenient::string")]
     pub mail_from: String,
@@ -127,6 +136,9 @@ impl Default for Config {
             job_max_attempts: 8,
             auth_rate_limit_per_minute: 10,
             max_body_bytes: 64 * 1024,
+            request_timeout_secs: 10,
+            keep_alive_secs: 30,
+            trusted_proxies: String::new(),
             mail_from: "API <no-reply@localhost>".into(),
             redis_prefix: "api:".into(),
         }
@@ -183,6 +195,21 @@ impl Config {
     }
 
     /// Rules serde cannot express.
+    /// `TRUSTED_PROXIES` parsed: each entry an address (a /32 or /128) or a CIDR range.
+    pub fn trusted_proxies(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        self.trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("`{entry}` is neither an IP address nor a CIDR range"))
+            })
+            .collect()
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         let url_scheme = |key: &str, url: &str, schemes: &[&str]| {
             if schemes.iter().any(|s| url.starts_with(s)) {
@@ -221,12 +248,16 @@ impl Config {
             ("DB_MAX_CONNECTIONS", self.db_max_connections as usize),
             ("JOB_MAX_ATTEMPTS", self.job_max_attempts as usize),
             ("MAX_BODY_BYTES", self.max_body_bytes),
+            ("REQUEST_TIMEOUT_SECS", self.request_timeout_secs as usize),
+            ("KEEP_ALIVE_SECS", self.keep_alive_secs as usize),
         ];
         for (key, value) in positive {
             if value == 0 {
                 return Err(ConfigError::new(key, "must be greater than 0"));
             }
         }
+        self.trusted_proxies()
+            .map_err(|e| ConfigError::new("TRUSTED_PROXIES", e))?;
         if !(4..=31).contains(&self.bcrypt_cost) {
             return Err(ConfigError::new("BCRYPT_COST", "must be between 4 and 31"));
         }
@@ -423,6 +454,19 @@ mod tests {
                 Ok(())
             });
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges() {
+        Jail::expect_with(|jail| {
+            jail.set_env("TRUSTED_PROXIES", " 10.0.0.0/8, 192.168.1.7 ,::1 ");
+            let proxies = load_in(jail).unwrap().trusted_proxies().unwrap();
+            let shown: Vec<String> = proxies.iter().map(ToString::to_string).collect();
+            assert_eq!(shown, ["10.0.0.0/8", "192.168.1.7/32", "::1/128"]);
+            jail.set_env("TRUSTED_PROXIES", "10.0.0.0/8, nginx");
+            assert_eq!(load_in(jail).unwrap_err().key, "TRUSTED_PROXIES");
+            Ok(())
+        });
     }
 
     #[test]

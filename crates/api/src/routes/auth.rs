@@ -104,11 +104,9 @@ async fn rate_limit(state: &AppState, ip: ClientIp, action: &str) -> Result<(), 
         Ok(RateDecision::Limited { retry_after }) => Err(ApiError::too_many_requests(
             retry_after.as_secs_f64().ceil() as u64,
         )),
-        Err(e) => {
-            // A limiter outage must not lock everyone out: fail open, loudly.
-            tracing::warn!("rate limiter unavailable: {e}");
-            Ok(())
-        }
+        // Fail closed: without its budget the limit would be off exactly when the limiter
+        // is down; the client is told to come back (503), and nothing else is affected.
+        Err(e) => Err(ApiError::unavailable(e)),
     }
 }
 
