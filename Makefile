@@ -1,10 +1,11 @@
 # Every target is plain cargo underneath; `make help` lists them.
-.PHONY: help run test contract lint fmt build release migrate bench soak clean-data
+.PHONY: help run test contract e2e lint fmt build release migrate bench soak clean-data
 
 help:
 	@echo "make run       - run the API on its embedded default (SQLite under ./data)"
 	@echo "make test      - every test; end-to-end also on PostgreSQL when TEST_DATABASE_URL is set"
 	@echo "make contract  - the OpenAPI document under openapi-spec-validator and schemathesis"
+	@echo "make e2e       - headless Chromium on /docs: authorize and try GET /api/v1/users/me"
 	@echo "make lint      - rustfmt check and clippy with -D warnings"
 	@echo "make release   - optimised binary at target/release/api"
 	@echo "make migrate   - apply pending migrations (DATABASE_URL)"
@@ -26,6 +27,10 @@ test:
 # a virtualenv); on PostgreSQL too when TEST_DATABASE_URL is set.
 contract:
 	bash tests/contract/run.sh
+
+# A real browser on the docs UI; the screenshot lands in target/e2e/docs.png.
+e2e:
+	bash tests/e2e/run.sh
 
 lint:
 	cargo fmt --all --check
