@@ -226,9 +226,23 @@ pub async fn prepare(
     jwt_secret: &str,
     shutdown: CancellationToken,
 ) -> Result<AppState, BoxError> {
-    let db = db::connect(&config.database_url, config.db_max_connections).await?;
+    let db = db::connect_service(
+        &config.database_url,
+        config.db_max_connections,
+        Duration::from_secs(config.db_timeout_secs),
+    )
+    .await?;
     if config.auto_migrate {
-        Migrator::up(&db, None).await?;
+        if config.is_sqlite() {
+            // The same pool: an in-memory database exists only in it.
+            Migrator::up(&db, None).await?;
+        } else {
+            // A connection of its own, free of the statement timeout: an index build on a
+            // large table may rightly take longer.
+            let migrating = db::connect(&config.database_url, 1).await?;
+            Migrator::up(&migrating, None).await?;
+            migrating.close().await?;
+        }
     }
     let state = build_state(config, db, jwt_secret, shutdown).await?;
     if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) {

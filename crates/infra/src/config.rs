@@ -90,6 +90,9 @@ pub struct Config {
     pub admin_password: Option<String>,
     pub bcrypt_cost: u32,
     pub db_max_connections: u32,
+    /// Seconds a request may wait for a database connection, and (PostgreSQL) a statement
+    /// may run, before the request is answered `503`.
+    pub db_timeout_secs: u64,
     pub job_max_attempts: u32,
     /// Attempts per client IP and minute for login and for register; 0 turns it off.
     pub auth_rate_limit_per_minute: u32,
@@ -133,6 +136,7 @@ impl Default for Config {
             admin_password: None,
             bcrypt_cost: 12,
             db_max_connections: 10,
+            db_timeout_secs: 5,
             job_max_attempts: 8,
             auth_rate_limit_per_minute: 10,
             max_body_bytes: 64 * 1024,
@@ -246,6 +250,7 @@ impl Config {
             ("JWT_EXPIRES_MINUTES", self.jwt_expires_minutes as usize),
             ("REFRESH_TOKEN_DAYS", self.refresh_token_days as usize),
             ("DB_MAX_CONNECTIONS", self.db_max_connections as usize),
+            ("DB_TIMEOUT_SECS", self.db_timeout_secs as usize),
             ("JOB_MAX_ATTEMPTS", self.job_max_attempts as usize),
             ("MAX_BODY_BYTES", self.max_body_bytes),
             ("REQUEST_TIMEOUT_SECS", self.request_timeout_secs as usize),

@@ -214,6 +214,26 @@ impl CountCache {
 /// Opens a pool. For SQLite the file's folder is created and the connection tuned for
 /// concurrent writers (WAL, a busy timeout instead of immediate `SQLITE_BUSY`).
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, max_connections, None).await
+}
+
+/// The service's pool: like [`connect`], and with `timeout` bounding both the wait for a
+/// free connection and (PostgreSQL) each statement, so a pool held by slow queries answers
+/// `503` after `timeout` instead of queueing requests without bound. Migrations connect
+/// without it: an index build may rightly take longer.
+pub async fn connect_service(
+    url: &str,
+    max_connections: u32,
+    timeout: Duration,
+) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, max_connections, Some(timeout)).await
+}
+
+async fn connect_with(
+    url: &str,
+    max_connections: u32,
+    timeout: Option<Duration>,
+) -> Result<DatabaseConnection, DbErr> {
     if url.starts_with("sqlite:") {
         ensure_sqlite_dir(url)
             .map_err(|e| DbErr::Custom(format!("cannot create the database folder: {e}")))?;
@@ -222,7 +242,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     opts.max_connections(max_connections)
         .min_connections(0)
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(timeout.unwrap_or(Duration::from_secs(5)))
         // sqlx pings every connection before handing it out unless told otherwise: a round
         // trip per query. Only a connection idle for a while (more likely dropped by the
         // server or a proxy) is pinged; a busy one that died fails its query (503) and the
@@ -235,6 +255,11 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
         });
+    if let Some(timeout) = timeout {
+        let millis = timeout.as_millis().to_string();
+        // Cancelled statements fail with SQLSTATE 57014, which is answered as 503.
+        opts.map_sqlx_postgres_opts(move |o| o.options([("statement_timeout", millis.as_str())]));
+    }
     Database::connect(opts).await
 }
 

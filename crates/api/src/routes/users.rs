@@ -278,6 +278,7 @@ pub async fn get_user(
         (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such user", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "The last active admin cannot be demoted or deactivated", body = Problem, content_type = PROBLEM),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = PROBLEM),
         (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
     )
@@ -317,6 +318,7 @@ pub async fn update_user(
         (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such user", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "The last active admin cannot be deleted", body = Problem, content_type = PROBLEM),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = PROBLEM),
     )
 )]

@@ -1,10 +1,10 @@
 //! SPEC section 7: health, readiness, metrics, configuration errors.
 
-use crate::helpers::{Backend, backend, spawn_app};
+use crate::helpers::{Backend, TestApp, backend, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::Value;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[tokio::test]
 async fn health_and_readiness_answer() {
@@ -109,6 +109,141 @@ async fn readiness_follows_the_database_down_and_back() {
         status,
         StatusCode::OK,
         "readiness recovers without a restart"
+    );
+}
+
+/// The name of the test's own PostgreSQL database.
+fn database_name(app: &TestApp) -> String {
+    let url = &app.config.database_url;
+    let tail = url.rsplit('/').next().unwrap_or_default();
+    tail.split('?').next().unwrap_or_default().to_owned()
+}
+
+/// `n` concurrent GETs of `path`: each one's status and how long it took.
+async fn burst(app: &TestApp, path: &str, n: usize) -> Vec<(StatusCode, Duration)> {
+    let requests = (0..n).map(|_| async {
+        let started = Instant::now();
+        let res = app.get(path, None).await;
+        (res.status(), started.elapsed())
+    });
+    futures_util::future::join_all(requests).await
+}
+
+/// PostgreSQL goes away while requests keep coming: each answers (200 or 503, never a 500)
+/// within a bounded time, none hangs, and the service recovers by itself.
+#[tokio::test]
+async fn the_database_going_away_under_load_gives_fast_503s_and_recovery() {
+    if backend() != Backend::Postgres {
+        return; // SQLite is a file inside the process: it cannot go away.
+    }
+    let app = spawn_app_with(|c| c.db_timeout_secs = 2).await;
+    let name = database_name(&app);
+    let admin = sea_orm::Database::connect(std::env::var("TEST_DATABASE_URL").unwrap())
+        .await
+        .unwrap();
+    assert!(
+        burst(&app, "/api/v1/products", 20)
+            .await
+            .iter()
+            .all(|(s, _)| s.is_success())
+    );
+
+    admin
+        .execute_unprepared(&format!(
+            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
+        ))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ))
+        .await
+        .unwrap();
+    for round in 0..3 {
+        let answers = burst(&app, "/api/v1/products?sort=price", 40).await;
+        for (status, took) in &answers {
+            assert!(
+                [StatusCode::OK, StatusCode::SERVICE_UNAVAILABLE].contains(status),
+                "round {round}: {status}"
+            );
+            assert!(*took < Duration::from_secs(6), "round {round}: {took:?}");
+        }
+        assert!(
+            answers
+                .iter()
+                .any(|(s, _)| *s == StatusCode::SERVICE_UNAVAILABLE),
+            "round {round}: the database is gone"
+        );
+    }
+    assert_eq!(
+        app.get("/health/ready", None).await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
+    let mut recovered = false;
+    for _ in 0..50 {
+        if burst(&app, "/api/v1/products", 10)
+            .await
+            .iter()
+            .all(|(s, _)| s.is_success())
+        {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "the service recovers without a restart");
+}
+
+/// Every connection of the pool stuck behind a lock: requests are answered 503 after the
+/// configured timeout instead of queueing without bound; then all is well again.
+#[tokio::test]
+async fn a_pool_held_by_slow_queries_answers_503_fast() {
+    if backend() != Backend::Postgres {
+        return; // SQLite readers never wait for a writer (WAL).
+    }
+    let app = spawn_app_with(|c| {
+        c.db_max_connections = 2;
+        c.db_timeout_secs = 1;
+    })
+    .await;
+    let db = sea_orm::Database::connect(&app.config.database_url)
+        .await
+        .unwrap();
+    let blocker = db.begin().await.unwrap();
+    blocker
+        .execute_unprepared("LOCK TABLE products IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+
+    let started = Instant::now();
+    let answers = burst(&app, "/api/v1/products", 12).await;
+    for (status, took) in &answers {
+        assert_eq!(*status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(*took < Duration::from_secs(4), "{took:?}");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        app.get("/health", None).await.status(),
+        StatusCode::OK,
+        "what needs no database still answers"
+    );
+
+    blocker.rollback().await.unwrap();
+    assert!(
+        burst(&app, "/api/v1/products", 12)
+            .await
+            .iter()
+            .all(|(s, _)| s.is_success())
     );
 }
 
