@@ -206,3 +206,40 @@ async fn sigterm_closes_sockets_with_1001_and_every_log_line_is_json() {
         );
     }
 }
+
+#[tokio::test]
+async fn sigterm_under_load_finishes_every_request_in_flight() {
+    let (_db, url) = fresh_database().await;
+    // Cost 10: each login hashes for tens of milliseconds, so many are in flight at once.
+    let mut process = spawn_binary(&url, &[("BCRYPT_COST", "10".to_owned())]).await;
+    register(&process, "busy@example.com").await;
+    let client = reqwest::Client::new();
+    let logins: Vec<_> = (0..16)
+        .map(|_| {
+            let request = client.post(process.url("/api/v1/auth/login")).json(
+                &serde_json::json!({"email": "busy@example.com", "password": "password-123"}),
+            );
+            tokio::spawn(async move { request.send().await.map(|r| r.status()) })
+        })
+        .collect();
+    // Let every request reach the server, then ask it to stop while they are being served.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let pid = process.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+
+    for login in logins {
+        let status = login
+            .await
+            .unwrap()
+            .expect("an answer, not a dropped connection");
+        assert_eq!(status, reqwest::StatusCode::OK);
+    }
+    let status = process.exit_status(Duration::from_secs(15)).await;
+    assert!(status.success(), "exit status {status}");
+}
