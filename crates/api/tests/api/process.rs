@@ -224,6 +224,7 @@ async fn sigterm_under_load_finishes_every_request_in_flight() {
         .collect();
     // Let every request reach the server, then ask it to stop while they are being served.
     tokio::time::sleep(Duration::from_millis(150)).await;
+    let in_flight = logins.iter().filter(|l| !l.is_finished()).count();
     let pid = process.child.id().to_string();
     assert!(
         Command::new("kill")
@@ -231,6 +232,10 @@ async fn sigterm_under_load_finishes_every_request_in_flight() {
             .status()
             .unwrap()
             .success()
+    );
+    assert!(
+        in_flight > 0,
+        "every login had finished before SIGTERM: nothing was tested"
     );
 
     for login in logins {
