@@ -50,17 +50,23 @@ for backend in $BACKENDS; do
   for _ in $(seq 100); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.1; done
   curl -sf "$BASE/openapi.json" -o "$WORK/openapi.json"
   "$VENV/bin/openapi-spec-validator" "$WORK/openapi.json"
-  token=$(curl -sf "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
-    -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-  # Logout would end the session the rest of the run signs in with.
-  # Run from the scratch folder: schemathesis keeps a cache in its working directory.
-  (cd "$WORK" && "$VENV/bin/schemathesis" run "$BASE/openapi.json" \
-    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --phases examples,coverage,fuzzing --max-examples "$MAX_EXAMPLES" --seed 1 --workers 2 \
-    --exclude-path /api/v1/auth/logout --exclude-path /ws/notify \
-    -H "Authorization: Bearer $token" --report junit --report-dir "$WORK/report" --no-color --warnings off \
-    --generation-database none)
+  login() {
+    curl -sf "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
+      -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" |
+      python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+  }
+  fuzz() { # TOKEN, then schemathesis options; from the scratch folder, where it keeps a cache
+    local token=$1; shift
+    (cd "$WORK" && "$VENV/bin/schemathesis" run "$BASE/openapi.json" \
+      --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+      --phases examples,coverage,fuzzing --max-examples "$MAX_EXAMPLES" --seed 1 --workers 2 \
+      -H "Authorization: Bearer $token" --report junit --report-dir "$WORK/report" \
+      --no-color --warnings off --generation-database none "$@")
+  }
+  # Every operation but logout (WebSockets are not HTTP operations to fuzz), signed in as
+  # the admin; then logout alone, on a session of its own, since it ends the session.
+  fuzz "$(login)" --exclude-path /api/v1/auth/logout --exclude-path /ws/notify
+  fuzz "$(login)" --include-path /api/v1/auth/logout
   (cd tests/contract/ts && npx openapi-typescript "$WORK/openapi.json" -o schema.d.ts --silent &&
     npx tsc -p . && node dist/flow.js "$BASE")
   stop_server

@@ -26,9 +26,13 @@ pub const KEYS: &[&str] = &[
     "ADMIN_PASSWORD",
     "BCRYPT_COST",
     "DB_MAX_CONNECTIONS",
+    "DB_TIMEOUT_SECS",
     "JOB_MAX_ATTEMPTS",
     "AUTH_RATE_LIMIT_PER_MINUTE",
     "MAX_BODY_BYTES",
+    "REQUEST_TIMEOUT_SECS",
+    "KEEP_ALIVE_SECS",
+    "TRUSTED_PROXIES",
     "MAIL_FROM",
     "REDIS_PREFIX",
 ];
@@ -459,6 +463,16 @@ mod tests {
                 Ok(())
             });
         }
+    }
+
+    #[test]
+    fn every_setting_is_read_from_the_environment() {
+        let fields = serde_json::to_value(Config::default()).unwrap();
+        for field in fields.as_object().unwrap().keys() {
+            let key = field.to_uppercase();
+            assert!(KEYS.contains(&key.as_str()), "{key} is missing from KEYS");
+        }
+        assert_eq!(KEYS.len(), fields.as_object().unwrap().len());
     }
 
     #[test]
