@@ -10,16 +10,16 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
 
-/// A string schema named `$name` whose values are `$values`.
+/// A schema named `$name` of type `$kind` whose values are `$values`.
 macro_rules! closed_set {
-    ($(#[$doc:meta])* $ty:ident, $name:literal, $values:expr) => {
+    ($(#[$doc:meta])* $ty:ident, $name:literal, $kind:expr, $values:expr) => {
         $(#[$doc])*
         pub struct $ty;
 
         impl PartialSchema for $ty {
             fn schema() -> RefOr<Schema> {
                 ObjectBuilder::new()
-                    .schema_type(Type::String)
+                    .schema_type($kind)
                     .enum_values(Some($values))
                     .into()
             }
@@ -37,41 +37,35 @@ closed_set!(
     /// A product's category.
     CategoryName,
     "Category",
+    Type::String,
     Category::ALL.map(Category::as_str)
 );
 closed_set!(
     /// A user's role.
     RoleName,
     "Role",
+    Type::String,
     Role::ALL.map(Role::as_str)
 );
 closed_set!(
     /// A product list's order; `-` sorts descending.
     ProductSortKey,
     "ProductSort",
+    Type::String,
     ProductSort::ALL.map(ProductSort::as_str)
 );
 closed_set!(
     /// A post list's order; `-` sorts descending.
     PostSortKey,
     "PostSort",
+    Type::String,
     PostSort::ALL.map(PostSort::as_str)
 );
 
-/// A vote's direction: `1` adds the caller's vote, `0` takes it back.
-pub struct VoteDirection;
-
-impl PartialSchema for VoteDirection {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::Integer)
-            .enum_values(Some([0, 1]))
-            .into()
-    }
-}
-
-impl ToSchema for VoteDirection {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("VoteDirection")
-    }
-}
+closed_set!(
+    /// A vote's direction: `1` adds the caller's vote, `0` takes it back.
+    VoteDirection,
+    "VoteDirection",
+    Type::Integer,
+    [0, 1]
+);

@@ -58,31 +58,7 @@ async fn readiness_follows_the_database_down_and_back() {
         );
         return;
     }
-    let name = app
-        .config
-        .database_url
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
-    let admin = sea_orm::Database::connect(std::env::var("TEST_DATABASE_URL").unwrap())
-        .await
-        .unwrap();
-    admin
-        .execute_unprepared(&format!(
-            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
-        ))
-        .await
-        .unwrap();
-    admin
-        .execute_unprepared(&format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-        ))
-        .await
-        .unwrap();
+    let admin = database_away(&app).await;
 
     let res = app.get("/health/ready", None).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -93,10 +69,7 @@ async fn readiness_follows_the_database_down_and_back() {
     let res = app.login("nobody@example.com", "password-1").await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
 
-    admin
-        .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
-        .await
-        .unwrap();
+    database_back(&admin, &app).await;
     let mut status = StatusCode::SERVICE_UNAVAILABLE;
     for _ in 0..50 {
         status = app.get("/health/ready", None).await.status();
@@ -113,10 +86,44 @@ async fn readiness_follows_the_database_down_and_back() {
 }
 
 /// The name of the test's own PostgreSQL database.
-fn database_name(app: &TestApp) -> String {
-    let url = &app.config.database_url;
-    let tail = url.rsplit('/').next().unwrap_or_default();
-    tail.split('?').next().unwrap_or_default().to_owned()
+fn database_name(app: &TestApp) -> &str {
+    let tail = app
+        .config
+        .database_url
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    tail.split('?').next().unwrap_or_default()
+}
+
+/// Makes the test's own PostgreSQL database refuse connections and ends the open ones, as
+/// if the server went away; the admin connection returned brings it back.
+async fn database_away(app: &TestApp) -> sea_orm::DatabaseConnection {
+    let name = database_name(app);
+    let admin = sea_orm::Database::connect(std::env::var("TEST_DATABASE_URL").unwrap())
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
+        ))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ))
+        .await
+        .unwrap();
+    admin
+}
+
+async fn database_back(admin: &sea_orm::DatabaseConnection, app: &TestApp) {
+    let name = database_name(app);
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
 }
 
 /// `n` concurrent GETs of `path`: each one's status and how long it took.
@@ -137,10 +144,6 @@ async fn the_database_going_away_under_load_gives_fast_503s_and_recovery() {
         return; // SQLite is a file inside the process: it cannot go away.
     }
     let app = spawn_app_with(|c| c.db_timeout_secs = 2).await;
-    let name = database_name(&app);
-    let admin = sea_orm::Database::connect(std::env::var("TEST_DATABASE_URL").unwrap())
-        .await
-        .unwrap();
     assert!(
         burst(&app, "/api/v1/products", 20)
             .await
@@ -148,18 +151,7 @@ async fn the_database_going_away_under_load_gives_fast_503s_and_recovery() {
             .all(|(s, _)| s.is_success())
     );
 
-    admin
-        .execute_unprepared(&format!(
-            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
-        ))
-        .await
-        .unwrap();
-    admin
-        .execute_unprepared(&format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-        ))
-        .await
-        .unwrap();
+    let admin = database_away(&app).await;
     for round in 0..3 {
         let answers = burst(&app, "/api/v1/products?sort=price", 40).await;
         for (status, took) in &answers {
@@ -181,10 +173,7 @@ async fn the_database_going_away_under_load_gives_fast_503s_and_recovery() {
         StatusCode::SERVICE_UNAVAILABLE
     );
 
-    admin
-        .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
-        .await
-        .unwrap();
+    database_back(&admin, &app).await;
     let mut recovered = false;
     for _ in 0..50 {
         if burst(&app, "/api/v1/products", 10)

@@ -104,6 +104,13 @@ async fn spawn_binary(database_url: &str, env: &[(&str, String)]) -> Process {
 }
 
 impl Process {
+    /// Asks the process to stop, as an orchestrator does.
+    fn sigterm(&self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+    }
+
     fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
@@ -173,14 +180,7 @@ async fn sigterm_closes_sockets_with_1001_and_every_log_line_is_json() {
         .insert("authorization", format!("Bearer {token}").parse().unwrap());
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
 
-    let pid = process.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    process.sigterm();
     let close = loop {
         match tokio::time::timeout(Duration::from_secs(10), socket.next()).await {
             Ok(Some(Ok(Message::Close(frame)))) => break frame,
@@ -225,14 +225,7 @@ async fn sigterm_under_load_finishes_every_request_in_flight() {
     // Let every request reach the server, then ask it to stop while they are being served.
     tokio::time::sleep(Duration::from_millis(150)).await;
     let in_flight = logins.iter().filter(|l| !l.is_finished()).count();
-    let pid = process.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    process.sigterm();
     assert!(
         in_flight > 0,
         "every login had finished before SIGTERM: nothing was tested"

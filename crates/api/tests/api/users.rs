@@ -1,6 +1,6 @@
 //! SPEC section 2: one's own account and the admin's user management.
 
-use crate::helpers::{assert_problem, fields, spawn_app};
+use crate::helpers::{TestApp, assert_problem, fields, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -309,13 +309,7 @@ async fn admins_delete_users_with_if_match() {
 async fn the_last_active_admin_cannot_demote_deactivate_or_delete_itself() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
-    let me: Value = app
-        .get("/api/v1/users/me", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let path = format!("/api/v1/users/{}", me["id"].as_str().unwrap());
+    let path = own_path(&app, &admin).await;
     for change in [json!({"role": "member"}), json!({"is_active": false})] {
         let problem = assert_problem(
             app.send_json(Method::PATCH, &path, &change, Some(&admin))
@@ -346,32 +340,13 @@ async fn the_last_active_admin_cannot_demote_deactivate_or_delete_itself() {
         "nothing changed"
     );
     // A rename is no demotion.
-    let res = app
-        .send_json(Method::PATCH, &path, &json!({"name": "Root"}), Some(&admin))
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    patch_ok(&app, &path, &json!({"name": "Root"}), &admin).await;
 
     // With a second admin, either may step down; then the other is the last.
     let second = app.register("second@example.com").await;
     let second_path = format!("/api/v1/users/{}", second.id);
-    let res = app
-        .send_json(
-            Method::PATCH,
-            &second_path,
-            &json!({"role": "admin"}),
-            Some(&admin),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = app
-        .send_json(
-            Method::PATCH,
-            &path,
-            &json!({"role": "member"}),
-            Some(&admin),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    patch_ok(&app, &second_path, &json!({"role": "admin"}), &admin).await;
+    patch_ok(&app, &path, &json!({"role": "member"}), &admin).await;
     assert_problem(
         app.send_json(
             Method::PATCH,
@@ -389,25 +364,11 @@ async fn the_last_active_admin_cannot_demote_deactivate_or_delete_itself() {
 async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
-    let me: Value = app
-        .get("/api/v1/users/me", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let first = format!("/api/v1/users/{}", me["id"].as_str().unwrap());
+    let first = own_path(&app, &admin).await;
     for round in 0..5 {
         let other = app.register(&format!("rival{round}@example.com")).await;
         let second = format!("/api/v1/users/{}", other.id);
-        let res = app
-            .send_json(
-                Method::PATCH,
-                &second,
-                &json!({"role": "admin"}),
-                Some(&admin),
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::OK);
+        patch_ok(&app, &second, &json!({"role": "admin"}), &admin).await;
         let demote = json!({"role": "member"});
         let (a, b) = tokio::join!(
             app.send_json(Method::PATCH, &second, &demote, Some(&admin)),
@@ -429,22 +390,10 @@ async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
             .count("SELECT COUNT(*) FROM users WHERE role = 'admin' AND is_active")
             .await;
         assert_eq!(admins, 1, "round {round}");
-        // Whoever was demoted, make the original admin the admin again for the next round.
         if a.status() != StatusCode::OK {
             // The first admin was demoted: swap back for the next round.
-            let res = app
-                .send_json(
-                    Method::PATCH,
-                    &first,
-                    &json!({"role": "admin"}),
-                    Some(&other.access),
-                )
-                .await;
-            assert_eq!(res.status(), StatusCode::OK);
-            let res = app
-                .send_json(Method::PATCH, &second, &demote, Some(&admin))
-                .await;
-            assert_eq!(res.status(), StatusCode::OK);
+            patch_ok(&app, &first, &json!({"role": "admin"}), &other.access).await;
+            patch_ok(&app, &second, &demote, &admin).await;
         }
     }
 }
@@ -502,4 +451,21 @@ async fn a_password_change_ends_the_other_sessions_and_keeps_this_one() {
         )
         .await;
     assert_eq!(renamed.status(), StatusCode::OK, "a rename ends nothing");
+}
+
+/// The caller's own `/api/v1/users/{id}`.
+async fn own_path(app: &TestApp, token: &str) -> String {
+    let me: Value = app
+        .get("/api/v1/users/me", Some(token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    format!("/api/v1/users/{}", me["id"].as_str().unwrap())
+}
+
+/// PATCHes `path` as `token`, expecting `200`.
+async fn patch_ok(app: &TestApp, path: &str, body: &Value, token: &str) {
+    let res = app.send_json(Method::PATCH, path, body, Some(token)).await;
+    assert_eq!(res.status(), StatusCode::OK, "PATCH {path} {body}");
 }

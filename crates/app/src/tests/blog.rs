@@ -1,4 +1,4 @@
-use super::{principal_of, user};
+use super::{empty_page, principal_of, user};
 use crate::blog::{BlogError, BlogService, PostInput, PostQuery, VoteOutcome};
 use domain::RepoError;
 use domain::auth::Principal;
@@ -8,7 +8,7 @@ use domain::blog::{
 };
 use domain::concurrency::IfMatch;
 use domain::event::{Audience, Event, MockEventPublisher, Notification};
-use domain::pagination::{Page, PageRequest};
+use domain::pagination::PageRequest;
 use domain::user::Role;
 use mockall::predicate::eq;
 use std::sync::Arc;
@@ -131,14 +131,7 @@ async fn list_passes_the_viewer_and_parses_the_sort() {
             f.sort == PostSort::MostVoted && f.q.as_deref() == Some("rust") && *v == Some(viewer)
         })
         .times(1)
-        .returning(|_, _, page| {
-            Ok(Page {
-                items: vec![],
-                total: 0,
-                request: page,
-                next: None,
-            })
-        });
+        .returning(|_, _, page| empty_page(page));
     let query = PostQuery {
         q: Some(" rust ".into()),
         sort: Some("-votes".into()),

@@ -1,11 +1,11 @@
-use super::{principal_of, user};
+use super::{empty_page, principal_of, user};
 use crate::employees::{EmployeeError, EmployeeInput, EmployeePatch, EmployeeService};
 use domain::RepoError;
 use domain::concurrency::IfMatch;
 use domain::employee::{
     Employee, EmployeeFields, EmployeeFilter, FullName, MockEmployeeRepository,
 };
-use domain::pagination::{Page, PageRequest};
+use domain::pagination::PageRequest;
 use domain::user::{Email, Role};
 use mockall::predicate::eq;
 use std::sync::Arc;
@@ -169,14 +169,7 @@ async fn list_trims_the_search() {
     repo.expect_list()
         .withf(|f, _| f.q.is_none() && f.is_active == Some(false))
         .times(1)
-        .returning(|_, page| {
-            Ok(Page {
-                items: vec![],
-                total: 0,
-                request: page,
-                next: None,
-            })
-        });
+        .returning(|_, page| empty_page(page));
     let filter = EmployeeFilter {
         q: Some("  ".into()),
         is_active: Some(false),

@@ -8,7 +8,9 @@ mod jobs;
 mod products;
 mod users;
 
+use domain::RepoError;
 use domain::auth::Principal;
+use domain::pagination::{Page, PageRequest};
 use domain::user::{Email, PasswordHash, Role, User, UserName};
 
 pub fn user(email: &str, role: Role) -> User {
@@ -30,4 +32,14 @@ pub fn principal_of(user: &User) -> Principal {
 
 pub fn unexpected() -> domain::RepoError {
     domain::RepoError::unexpected("boom")
+}
+
+/// What a mocked list answers: no items, for the page it was asked for.
+pub fn empty_page<T>(request: PageRequest) -> Result<Page<T>, RepoError> {
+    Ok(Page {
+        items: Vec::new(),
+        total: 0,
+        request,
+        next: None,
+    })
 }

@@ -1,9 +1,9 @@
-use super::{principal_of, user};
+use super::{empty_page, principal_of, user};
 use crate::products::{ProductError, ProductInput, ProductPatch, ProductQuery, ProductService};
 use domain::RepoError;
 use domain::concurrency::IfMatch;
 use domain::money::Money;
-use domain::pagination::{Cursor, KeyValue, Page, PageRequest};
+use domain::pagination::{Cursor, KeyValue, PageRequest};
 use domain::product::{
     Category, MockProductRepository, Product, ProductFields, ProductName, ProductSort, Quantity,
     StockChange, StockMovement, StockOutcome,
@@ -119,14 +119,7 @@ async fn list_parses_filters_and_refuses_bad_ones() {
                 && f.sort == ProductSort::PriceDesc
                 && f.in_stock == Some(true)
         })
-        .returning(|_, page| {
-            Ok(Page {
-                items: vec![],
-                total: 0,
-                request: page,
-                next: None,
-            })
-        });
+        .returning(|_, page| empty_page(page));
     let query = ProductQuery {
         q: Some(" tea ".into()),
         category: Some("pet".into()),
@@ -168,14 +161,7 @@ async fn a_cursor_goes_to_the_repository_only_for_the_order_it_was_made_for() {
     repo.expect_list()
         .withf(move |f, page| f.sort == ProductSort::Price && page.after() == Some(&price_cursor()))
         .times(1)
-        .returning(|_, page| {
-            Ok(Page {
-                items: vec![],
-                total: 0,
-                request: page,
-                next: None,
-            })
-        });
+        .returning(|_, page| empty_page(page));
     let by_price = ProductQuery {
         sort: Some("price".into()),
         ..Default::default()

@@ -1,10 +1,10 @@
-use super::{principal_of, unexpected, user};
+use super::{empty_page, principal_of, unexpected, user};
 use crate::users::{AdminBootstrap, AdminUpdate, NewUserInput, UpdateMe, UserError, UserService};
 use domain::RepoError;
 use domain::auth::{MockPasswordHasher, MockSessionRepository};
 use domain::concurrency::{ETag, IfMatch};
 use domain::event::{Audience, Event, MockEventPublisher};
-use domain::pagination::{Page, PageRequest};
+use domain::pagination::PageRequest;
 use domain::user::{MockUserRepository, PasswordHash, Role, UserFilter, UserView};
 use mockall::predicate::eq;
 use std::sync::Arc;
@@ -219,26 +219,12 @@ async fn list_trims_the_search_and_drops_an_empty_one() {
         .expect_list()
         .withf(|f, _| f.q.as_deref() == Some("ann"))
         .times(1)
-        .returning(|_, page| {
-            Ok(Page {
-                items: vec![],
-                total: 0,
-                request: page,
-                next: None,
-            })
-        });
+        .returning(|_, page| empty_page(page));
     m.users
         .expect_list()
         .withf(|f, _| f.q.is_none())
         .times(1)
-        .returning(|_, page| {
-            Ok(Page {
-                items: vec![],
-                total: 0,
-                request: page,
-                next: None,
-            })
-        });
+        .returning(|_, page| empty_page(page));
     let svc = m.service();
     svc.list(
         &admin,
