@@ -40,6 +40,11 @@ impl KeyValue {
 /// The newest-first order by creation time, ties by id, that most lists use.
 pub const BY_TIME_THEN_ID: &[KeyKind] = &[KeyKind::Time, KeyKind::Id];
 
+/// An item's key in a [`BY_TIME_THEN_ID`] order.
+pub fn time_then_id(created_at: Timestamp, id: Uuid) -> Vec<KeyValue> {
+    vec![KeyValue::Time(created_at), KeyValue::Id(id)]
+}
+
 /// Where the next page starts: the order key of the last item served, and how many items
 /// came before the next one (so the page still reports its `offset`).
 ///

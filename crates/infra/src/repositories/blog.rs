@@ -2,7 +2,9 @@
 //! counts read, the viewer's vote as a correlated subquery) plus one COUNT, whatever the page
 //! size. The counts are kept by triggers on `votes` and `comments` (see the migration).
 
-use super::{Key, Keyset, contains_pattern, delete_versioned, map_db_err, update_versioned};
+use super::{
+    Key, Keyset, contains_pattern, delete_versioned, into_page, map_db_err, update_versioned,
+};
 use crate::db::Db;
 use crate::entities::{comments, posts, users, votes};
 use async_trait::async_trait;
@@ -11,7 +13,7 @@ use domain::blog::{
     Author, Comment, CommentContent, CommentRepository, CommentView, Post, PostContent, PostFilter,
     PostRepository, PostSort, PostTitle, PostView, VoteAdded, VoteRepository,
 };
-use domain::pagination::{KeyValue, Page, PageRequest};
+use domain::pagination::{KeyValue, Page, PageRequest, time_then_id};
 use domain::time::{self, Timestamp};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
@@ -225,16 +227,13 @@ impl PostRepository for SeaOrmPostRepository {
             .all(self.db.conn())
             .await
             .map_err(map_db_err)?;
-        let (rows, next) = page.split(rows, |row| post_key(filter.sort, row));
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(PostRow::into_view)
-                .collect::<Result<_, _>>()?,
+        into_page(
+            rows,
             total,
-            request: page,
-            next,
-        })
+            page,
+            |row| post_key(filter.sort, row),
+            PostRow::into_view,
+        )
     }
 
     async fn update(
@@ -346,18 +345,13 @@ impl CommentRepository for SeaOrmCommentRepository {
             .all(self.db.conn())
             .await
             .map_err(map_db_err)?;
-        let (rows, next) = page.split(rows, |row| {
-            vec![KeyValue::Time(row.created_at), KeyValue::Id(row.id)]
-        });
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(CommentRow::into_view)
-                .collect::<Result<_, _>>()?,
+        into_page(
+            rows,
             total,
-            request: page,
-            next,
-        })
+            page,
+            |row| time_then_id(row.created_at, row.id),
+            CommentRow::into_view,
+        )
     }
 
     async fn update(

@@ -16,7 +16,7 @@ pub use user::SeaOrmUserRepository;
 
 use crate::db::Db;
 use domain::RepoError;
-use domain::pagination::{KeyValue, PageRequest};
+use domain::pagination::{KeyValue, Page, PageRequest};
 use domain::time::Timestamp;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
@@ -225,6 +225,24 @@ impl Keyset {
             _ => columns.gt(values),
         })
     }
+}
+
+/// The page of `rows` (fetched through [`Keyset::window`]): cut to the page, each row
+/// converted, and the cursor of the page after it made from the last row's `key`.
+pub(crate) fn into_page<R, T>(
+    rows: Vec<R>,
+    total: u64,
+    page: PageRequest,
+    key: impl Fn(&R) -> Vec<KeyValue>,
+    convert: impl FnMut(R) -> Result<T, RepoError>,
+) -> Result<Page<T>, RepoError> {
+    let (rows, next) = page.split(rows, key);
+    Ok(Page {
+        items: rows.into_iter().map(convert).collect::<Result<_, _>>()?,
+        total,
+        request: page,
+        next,
+    })
 }
 
 /// A `LIKE` pattern matching `needle` anywhere, lower-cased, with wildcards escaped.

@@ -1,10 +1,12 @@
-use super::{Key, Keyset, contains_pattern, delete_versioned, map_db_err, update_versioned};
+use super::{
+    Key, Keyset, contains_pattern, delete_versioned, into_page, map_db_err, update_versioned,
+};
 use crate::db::Db;
 use crate::entities::{products, stock_movements};
 use async_trait::async_trait;
 use domain::RepoError;
 use domain::money::Money;
-use domain::pagination::{KeyValue, Page, PageRequest};
+use domain::pagination::{KeyValue, Page, PageRequest, time_then_id};
 use domain::product::{
     Description, Product, ProductFilter, ProductName, ProductRepository, ProductSort, Quantity,
     StockChange, StockDelta, StockMovement, StockOutcome, StockReason,
@@ -208,13 +210,13 @@ impl ProductRepository for SeaOrmProductRepository {
             .all(self.db.conn())
             .await
             .map_err(map_db_err)?;
-        let (rows, next) = page.split(rows, |m| product_key(filter.sort, m));
-        Ok(Page {
-            items: rows.into_iter().map(to_domain).collect::<Result<_, _>>()?,
+        into_page(
+            rows,
             total,
-            request: page,
-            next,
-        })
+            page,
+            |m| product_key(filter.sort, m),
+            to_domain,
+        )
     }
 
     async fn update(
@@ -307,17 +309,12 @@ impl ProductRepository for SeaOrmProductRepository {
             .all(self.db.conn())
             .await
             .map_err(map_db_err)?;
-        let (rows, next) = page.split(rows, |m| {
-            vec![KeyValue::Time(m.created_at), KeyValue::Id(m.id)]
-        });
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(movement_to_domain)
-                .collect::<Result<_, _>>()?,
+        into_page(
+            rows,
             total,
-            request: page,
-            next,
-        })
+            page,
+            |m| time_then_id(m.created_at, m.id),
+            movement_to_domain,
+        )
     }
 }

@@ -1,10 +1,10 @@
-use super::{Keyset, contains_pattern, map_db_err, update_versioned};
+use super::{Keyset, contains_pattern, into_page, map_db_err, update_versioned};
 use crate::db::Db;
 use crate::entities::{jobs, users};
 use async_trait::async_trait;
 use domain::RepoError;
 use domain::job::Job;
-use domain::pagination::{KeyValue, Page, PageRequest};
+use domain::pagination::{Page, PageRequest, time_then_id};
 use domain::time::{self, Timestamp};
 use domain::user::{
     Email, LAST_ADMIN, PasswordHash, Role, User, UserFilter, UserName, UserRepository,
@@ -128,15 +128,13 @@ impl UserRepository for SeaOrmUserRepository {
                 .all(self.db.conn())
                 .await
                 .map_err(map_db_err)?;
-        let (rows, next) = page.split(rows, |m| {
-            vec![KeyValue::Time(m.created_at), KeyValue::Id(m.id)]
-        });
-        Ok(Page {
-            items: rows.into_iter().map(to_domain).collect::<Result<_, _>>()?,
+        into_page(
+            rows,
             total,
-            request: page,
-            next,
-        })
+            page,
+            |m| time_then_id(m.created_at, m.id),
+            to_domain,
+        )
     }
 
     async fn update(
