@@ -3,6 +3,8 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod kit;
+
 mod m20261123_000001_create_users;
 mod m20261123_000002_create_sessions;
 mod m20261123_000003_create_refresh_tokens;

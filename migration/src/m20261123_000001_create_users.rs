@@ -1,9 +1,9 @@
-use sea_orm_migration::prelude::*;
+use crate::kit::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 pub enum Users {
     Table,
     Id,
@@ -21,29 +21,15 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .create_table(
-                Table::create()
-                    .table(Users::Table)
-                    .col(ColumnDef::new(Users::Id).uuid().not_null().primary_key())
-                    .col(ColumnDef::new(Users::Email).string_len(254).not_null())
-                    .col(ColumnDef::new(Users::Name).string_len(100).not_null())
-                    .col(ColumnDef::new(Users::Role).string_len(16).not_null())
-                    .col(ColumnDef::new(Users::IsActive).boolean().not_null())
-                    .col(
-                        ColumnDef::new(Users::PasswordHash)
-                            .string_len(128)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Users::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Users::UpdatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .to_owned(),
+                table(Users::Table, Users::Id)
+                    .col(string_len(Users::Email, 254))
+                    .col(string_len(Users::Name, 100))
+                    .col(string_len(Users::Role, 16))
+                    .col(boolean(Users::IsActive))
+                    .col(string_len(Users::PasswordHash, 128))
+                    .col(timestamp_with_time_zone(Users::CreatedAt))
+                    .col(timestamp_with_time_zone(Users::UpdatedAt))
+                    .take(),
             )
             .await?;
         // Case-insensitive uniqueness enforced by the database itself, whatever the
@@ -52,21 +38,15 @@ impl MigrationTrait for Migration {
             .get_connection()
             .execute_unprepared("CREATE UNIQUE INDEX ux_users_email_lower ON users (lower(email))")
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_users_created_at")
-                    .table(Users::Table)
-                    .col(Users::CreatedAt)
-                    .col(Users::Id)
-                    .to_owned(),
-            )
-            .await
+        create_indexes(
+            manager,
+            Users::Table,
+            [("ix_users_created_at", vec![Users::CreatedAt, Users::Id])],
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Users::Table).to_owned())
-            .await
+        drop_table(manager, Users::Table).await
     }
 }

@@ -1,10 +1,10 @@
 use super::m20261123_000002_create_sessions::Sessions;
-use sea_orm_migration::prelude::*;
+use crate::kit::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum RefreshTokens {
     Table,
     Id,
@@ -20,69 +20,44 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .create_table(
-                Table::create()
-                    .table(RefreshTokens::Table)
-                    .col(
-                        ColumnDef::new(RefreshTokens::Id)
-                            .uuid()
-                            .not_null()
-                            .primary_key(),
-                    )
-                    .col(ColumnDef::new(RefreshTokens::SessionId).uuid().not_null())
-                    .col(
-                        ColumnDef::new(RefreshTokens::TokenHash)
-                            .string_len(64)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(RefreshTokens::ExpiresAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(RefreshTokens::UsedAt)
-                            .timestamp_with_time_zone()
-                            .null(),
-                    )
-                    .col(
-                        ColumnDef::new(RefreshTokens::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_refresh_tokens_session")
-                            .from(RefreshTokens::Table, RefreshTokens::SessionId)
-                            .to(Sessions::Table, Sessions::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .to_owned(),
+                table(RefreshTokens::Table, RefreshTokens::Id)
+                    .col(uuid(RefreshTokens::SessionId))
+                    .col(string_len(RefreshTokens::TokenHash, 64))
+                    .col(timestamp_with_time_zone(RefreshTokens::ExpiresAt))
+                    .col(timestamp_with_time_zone_null(RefreshTokens::UsedAt))
+                    .col(timestamp_with_time_zone(RefreshTokens::CreatedAt))
+                    .foreign_key(&mut foreign_key(
+                        "fk_refresh_tokens_session",
+                        (RefreshTokens::Table, RefreshTokens::SessionId),
+                        (Sessions::Table, Sessions::Id),
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .take(),
             )
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("ux_refresh_tokens_hash")
-                    .table(RefreshTokens::Table)
-                    .col(RefreshTokens::TokenHash)
-                    .unique()
-                    .to_owned(),
+                index(
+                    "ux_refresh_tokens_hash",
+                    RefreshTokens::Table,
+                    [RefreshTokens::TokenHash],
+                )
+                .unique()
+                .take(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_refresh_tokens_session_id")
-                    .table(RefreshTokens::Table)
-                    .col(RefreshTokens::SessionId)
-                    .to_owned(),
-            )
-            .await
+        create_indexes(
+            manager,
+            RefreshTokens::Table,
+            [(
+                "ix_refresh_tokens_session_id",
+                vec![RefreshTokens::SessionId],
+            )],
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(RefreshTokens::Table).to_owned())
-            .await
+        drop_table(manager, RefreshTokens::Table).await
     }
 }

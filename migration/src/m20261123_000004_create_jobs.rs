@@ -1,9 +1,9 @@
-use sea_orm_migration::prelude::*;
+use crate::kit::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum Jobs {
     Table,
     Id,
@@ -23,58 +23,29 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .create_table(
-                Table::create()
-                    .table(Jobs::Table)
-                    .col(ColumnDef::new(Jobs::Id).uuid().not_null().primary_key())
-                    .col(ColumnDef::new(Jobs::Kind).string_len(64).not_null())
-                    .col(ColumnDef::new(Jobs::Payload).text().not_null())
-                    .col(ColumnDef::new(Jobs::Status).string_len(16).not_null())
-                    .col(
-                        ColumnDef::new(Jobs::Attempts)
-                            .integer()
-                            .not_null()
-                            .default(0),
-                    )
-                    .col(
-                        ColumnDef::new(Jobs::RunAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Jobs::LockedUntil)
-                            .timestamp_with_time_zone()
-                            .null(),
-                    )
-                    .col(ColumnDef::new(Jobs::LastError).text().null())
-                    .col(
-                        ColumnDef::new(Jobs::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Jobs::UpdatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .to_owned(),
+                table(Jobs::Table, Jobs::Id)
+                    .col(string_len(Jobs::Kind, 64))
+                    .col(text(Jobs::Payload))
+                    .col(string_len(Jobs::Status, 16))
+                    .col(integer(Jobs::Attempts).default(0))
+                    .col(timestamp_with_time_zone(Jobs::RunAt))
+                    .col(timestamp_with_time_zone_null(Jobs::LockedUntil))
+                    .col(text_null(Jobs::LastError))
+                    .col(timestamp_with_time_zone(Jobs::CreatedAt))
+                    .col(timestamp_with_time_zone(Jobs::UpdatedAt))
+                    .take(),
             )
             .await?;
         // Workers look for due jobs by status and time.
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_jobs_status_run_at")
-                    .table(Jobs::Table)
-                    .col(Jobs::Status)
-                    .col(Jobs::RunAt)
-                    .to_owned(),
-            )
-            .await
+        create_indexes(
+            manager,
+            Jobs::Table,
+            [("ix_jobs_status_run_at", vec![Jobs::Status, Jobs::RunAt])],
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Jobs::Table).to_owned())
-            .await
+        drop_table(manager, Jobs::Table).await
     }
 }

@@ -1,10 +1,10 @@
 use super::m20261123_000001_create_users::Users;
-use sea_orm_migration::prelude::*;
+use crate::kit::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 pub enum Products {
     Table,
     Id,
@@ -24,81 +24,57 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .create_table(
-                Table::create()
-                    .table(Products::Table)
-                    .col(ColumnDef::new(Products::Id).uuid().not_null().primary_key())
-                    .col(ColumnDef::new(Products::Name).string_len(200).not_null())
-                    .col(ColumnDef::new(Products::Description).text().null())
-                    .col(ColumnDef::new(Products::Category).string_len(32).not_null())
+                table(Products::Table, Products::Id)
+                    .col(string_len(Products::Name, 200))
+                    .col(text_null(Products::Description))
+                    .col(string_len(Products::Category, 32))
                     // Integer cents: exact on both databases (SQLite has no exact decimal).
-                    .col(
-                        ColumnDef::new(Products::PriceCents)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Products::Quantity)
-                            .big_integer()
-                            .not_null()
-                            .default(0),
-                    )
-                    .col(ColumnDef::new(Products::IsActive).boolean().not_null())
-                    .col(ColumnDef::new(Products::CreatedBy).uuid().null())
-                    .col(
-                        ColumnDef::new(Products::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Products::UpdatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(big_integer(Products::PriceCents))
+                    .col(big_integer(Products::Quantity).default(0))
+                    .col(boolean(Products::IsActive))
+                    .col(uuid_null(Products::CreatedBy))
+                    .col(timestamp_with_time_zone(Products::CreatedAt))
+                    .col(timestamp_with_time_zone(Products::UpdatedAt))
                     // The last line of defence for the stock rule.
                     .check(Expr::col(Products::Quantity).gte(0))
                     .check(Expr::col(Products::PriceCents).gte(0))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_products_created_by")
-                            .from(Products::Table, Products::CreatedBy)
-                            .to(Users::Table, Users::Id)
-                            .on_delete(ForeignKeyAction::SetNull),
-                    )
-                    .to_owned(),
+                    .foreign_key(&mut foreign_key(
+                        "fk_products_created_by",
+                        (Products::Table, Products::CreatedBy),
+                        (Users::Table, Users::Id),
+                        ForeignKeyAction::SetNull,
+                    ))
+                    .take(),
             )
             .await?;
-        let db = manager.get_connection();
-        db.execute_unprepared(
-            "CREATE UNIQUE INDEX ux_products_name_lower ON products (lower(name))",
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE UNIQUE INDEX ux_products_name_lower ON products (lower(name))",
+            )
+            .await?;
+        create_indexes(
+            manager,
+            Products::Table,
+            [
+                ("ix_products_created_by", vec![Products::CreatedBy]),
+                ("ix_products_category", vec![Products::Category]),
+                (
+                    "ix_products_price",
+                    vec![Products::PriceCents, Products::Id],
+                ),
+                (
+                    "ix_products_created_at",
+                    vec![Products::CreatedAt, Products::Id],
+                ),
+                ("ix_products_quantity", vec![Products::Quantity]),
+                ("ix_products_is_active", vec![Products::IsActive]),
+            ],
         )
-        .await?;
-        for (name, cols) in [
-            ("ix_products_created_by", vec![Products::CreatedBy]),
-            ("ix_products_category", vec![Products::Category]),
-            (
-                "ix_products_price",
-                vec![Products::PriceCents, Products::Id],
-            ),
-            (
-                "ix_products_created_at",
-                vec![Products::CreatedAt, Products::Id],
-            ),
-            ("ix_products_quantity", vec![Products::Quantity]),
-            ("ix_products_is_active", vec![Products::IsActive]),
-        ] {
-            let mut index = Index::create();
-            index.name(name).table(Products::Table);
-            for col in cols {
-                index.col(col);
-            }
-            manager.create_index(index.to_owned()).await?;
-        }
-        Ok(())
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Products::Table).to_owned())
-            .await
+        drop_table(manager, Products::Table).await
     }
 }

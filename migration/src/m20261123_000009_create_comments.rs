@@ -1,11 +1,11 @@
 use super::m20261123_000001_create_users::Users;
 use super::m20261123_000008_create_posts::Posts;
-use sea_orm_migration::prelude::*;
+use crate::kit::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum Comments {
     Table,
     Id,
@@ -21,65 +21,43 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .create_table(
-                Table::create()
-                    .table(Comments::Table)
-                    .col(ColumnDef::new(Comments::Id).uuid().not_null().primary_key())
-                    .col(ColumnDef::new(Comments::PostId).uuid().not_null())
-                    .col(ColumnDef::new(Comments::AuthorId).uuid().not_null())
-                    .col(ColumnDef::new(Comments::Content).text().not_null())
-                    .col(
-                        ColumnDef::new(Comments::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Comments::UpdatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_comments_post")
-                            .from(Comments::Table, Comments::PostId)
-                            .to(Posts::Table, Posts::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_comments_author")
-                            .from(Comments::Table, Comments::AuthorId)
-                            .to(Users::Table, Users::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .to_owned(),
+                table(Comments::Table, Comments::Id)
+                    .col(uuid(Comments::PostId))
+                    .col(uuid(Comments::AuthorId))
+                    .col(text(Comments::Content))
+                    .col(timestamp_with_time_zone(Comments::CreatedAt))
+                    .col(timestamp_with_time_zone(Comments::UpdatedAt))
+                    .foreign_key(&mut foreign_key(
+                        "fk_comments_post",
+                        (Comments::Table, Comments::PostId),
+                        (Posts::Table, Posts::Id),
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .foreign_key(&mut foreign_key(
+                        "fk_comments_author",
+                        (Comments::Table, Comments::AuthorId),
+                        (Users::Table, Users::Id),
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .take(),
             )
             .await?;
-        // Per-post listing (oldest first) and the comment count subquery.
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_comments_post_created")
-                    .table(Comments::Table)
-                    .col(Comments::PostId)
-                    .col(Comments::CreatedAt)
-                    .col(Comments::Id)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_comments_author_id")
-                    .table(Comments::Table)
-                    .col(Comments::AuthorId)
-                    .to_owned(),
-            )
-            .await
+        create_indexes(
+            manager,
+            Comments::Table,
+            [
+                // Per-post listing (oldest first) and the comment count subquery.
+                (
+                    "ix_comments_post_created",
+                    vec![Comments::PostId, Comments::CreatedAt, Comments::Id],
+                ),
+                ("ix_comments_author_id", vec![Comments::AuthorId]),
+            ],
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Comments::Table).to_owned())
-            .await
+        drop_table(manager, Comments::Table).await
     }
 }

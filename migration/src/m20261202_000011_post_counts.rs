@@ -7,7 +7,7 @@
 //! a deleted user included, and concurrent votes serialise on the post's row: none is lost.
 
 use super::m20261123_000008_create_posts::Posts;
-use sea_orm_migration::prelude::*;
+use crate::kit::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
@@ -31,7 +31,7 @@ impl MigrationTrait for Migration {
                 .alter_table(
                     Table::alter()
                         .table(Posts::Table)
-                        .add_column(ColumnDef::new(column).big_integer().not_null().default(0))
+                        .add_column(big_integer(column).default(0))
                         .to_owned(),
                 )
                 .await?;

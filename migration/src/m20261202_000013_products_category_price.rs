@@ -7,7 +7,7 @@
 //! (10k products, wrk -c32). The `category` index is a prefix of this one and goes.
 
 use super::m20261123_000005_create_products::Products;
-use sea_orm_migration::prelude::*;
+use crate::kit::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -19,15 +19,11 @@ const REPLACED: &str = "ix_products_category";
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .create_index(
-                Index::create()
-                    .name(NAME)
-                    .table(Products::Table)
-                    .col(Products::Category)
-                    .col(Products::PriceCents)
-                    .col(Products::Id)
-                    .to_owned(),
-            )
+            .create_index(index(
+                NAME,
+                Products::Table,
+                [Products::Category, Products::PriceCents, Products::Id],
+            ))
             .await?;
         manager
             .drop_index(
@@ -41,13 +37,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .create_index(
-                Index::create()
-                    .name(REPLACED)
-                    .table(Products::Table)
-                    .col(Products::Category)
-                    .to_owned(),
-            )
+            .create_index(index(REPLACED, Products::Table, [Products::Category]))
             .await?;
         manager
             .drop_index(Index::drop().name(NAME).table(Products::Table).to_owned())
