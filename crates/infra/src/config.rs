@@ -4,38 +4,8 @@
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use std::fmt;
 use std::path::{Path, PathBuf};
-
-/// Every key the service reads, as written in the environment.
-pub const KEYS: &[&str] = &[
-    "DATABASE_URL",
-    "HOST",
-    "PORT",
-    "APP_ENV",
-    "JWT_SECRET",
-    "JWT_ALGORITHM",
-    "JWT_EXPIRES_MINUTES",
-    "REFRESH_TOKEN_DAYS",
-    "REDIS_URL",
-    "SMTP_URL",
-    "CORS_ORIGINS",
-    "LOG_FORMAT",
-    "RUST_LOG",
-    "AUTO_MIGRATE",
-    "ADMIN_EMAIL",
-    "ADMIN_PASSWORD",
-    "BCRYPT_COST",
-    "DB_MAX_CONNECTIONS",
-    "DB_TIMEOUT_SECS",
-    "JOB_MAX_ATTEMPTS",
-    "AUTH_RATE_LIMIT_PER_MINUTE",
-    "MAX_BODY_BYTES",
-    "REQUEST_TIMEOUT_SECS",
-    "KEEP_ALIVE_SECS",
-    "TRUSTED_PROXIES",
-    "MAIL_FROM",
-    "REDIS_PREFIX",
-];
 
 /// Where the default SQLite file and the generated development secret live.
 pub const DATA_DIR: &str = "data";
@@ -64,7 +34,9 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Every setting, read from the environment under its field's name in upper case (SPEC
+/// section 7): adding a field adds the key. `Debug` redacts secrets.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Config {
     #[serde(deserialize_with = "lenient::string")]
     pub database_url: String,
@@ -185,7 +157,17 @@ impl Config {
     pub fn figment(toml: &Path) -> Figment {
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(toml))
-            .merge(Env::raw().only(KEYS))
+            .merge(Env::raw().only(&Self::keys().iter().map(String::as_str).collect::<Vec<_>>()))
+    }
+
+    /// Every key the service reads, as written in the environment.
+    pub fn keys() -> Vec<String> {
+        match serde_json::to_value(Config::default()) {
+            Ok(serde_json::Value::Object(fields)) => {
+                fields.keys().map(|k| k.to_uppercase()).collect()
+            }
+            _ => Vec::new(),
+        }
     }
 
     pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
@@ -306,7 +288,7 @@ impl Config {
             return Err(ConfigError::new("JWT_SECRET", "is required in production"));
         }
         let path = PathBuf::from(DATA_DIR).join("jwt_secret");
-        load_or_create_secret(&path)
+        crate::secret::load_or_create(&path)
             .map_err(|e| ConfigError::new("JWT_SECRET", format!("{}: {e}", path.display())))
     }
 
@@ -315,24 +297,40 @@ impl Config {
     }
 }
 
-fn load_or_create_secret(path: &Path) -> std::io::Result<String> {
-    if let Ok(existing) = std::fs::read_to_string(path) {
-        let existing = existing.trim();
-        if existing.len() >= 32 {
-            return Ok(existing.to_owned());
+/// Settings whose values never reach a log.
+const SECRETS: &[&str] = &["jwt_secret", "admin_password"];
+/// URLs whose password (if any) is hidden.
+const URLS: &[&str] = &["database_url", "redis_url", "smtp_url"];
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(self) else {
+            return f.write_str("Config { .. }");
+        };
+        let mut out = f.debug_struct("Config");
+        for (key, value) in &fields {
+            match value.as_str() {
+                Some(_) if SECRETS.contains(&key.as_str()) => out.field(key, &"[redacted]"),
+                Some(url) if URLS.contains(&key.as_str()) => out.field(key, &redact_url(url)),
+                _ => out.field(key, value),
+            };
         }
+        out.finish()
     }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+}
+
+/// `scheme://user:password@host/...` with the password replaced.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:[redacted]@{host}"),
+        None => url.to_owned(),
     }
-    let secret = crate::token::random_token(48);
-    std::fs::write(path, &secret)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(secret)
 }
 
 /// figment parses `12345678` from the environment as a number; a password or secret that
@@ -467,12 +465,54 @@ mod tests {
 
     #[test]
     fn every_setting_is_read_from_the_environment() {
-        let fields = serde_json::to_value(Config::default()).unwrap();
-        for field in fields.as_object().unwrap().keys() {
-            let key = field.to_uppercase();
-            assert!(KEYS.contains(&key.as_str()), "{key} is missing from KEYS");
+        let keys = Config::keys();
+        assert_eq!(keys.len(), 27);
+        for key in [
+            "DATABASE_URL",
+            "JWT_SECRET",
+            "TRUSTED_PROXIES",
+            "REDIS_PREFIX",
+        ] {
+            assert!(keys.iter().any(|k| k == key), "{key} is not read");
         }
-        assert_eq!(KEYS.len(), fields.as_object().unwrap().len());
+        Jail::expect_with(|jail| {
+            jail.set_env("KEEP_ALIVE_SECS", "7");
+            jail.set_env("REDIS_PREFIX", "other");
+            let config = load_in(jail).unwrap();
+            assert_eq!(
+                (config.keep_alive_secs, config.redis_prefix.as_str()),
+                (7, "other")
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let config = Config {
+            jwt_secret: Some("s3cret-signing-key".into()),
+            admin_password: Some("hunter2hunter2".into()),
+            database_url: "postgres://app:dbpass@db:5432/app".into(),
+            redis_url: Some("redis://:redispass@cache:6379".into()),
+            ..Config::default()
+        };
+        let shown = format!("{config:?}");
+        for secret in [
+            "s3cret-signing-key",
+            "hunter2hunter2",
+            "dbpass",
+            "redispass",
+        ] {
+            assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+        }
+        assert!(
+            shown.contains("postgres://app:[redacted]@db:5432/app"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("port: Number(8000)") || shown.contains("port: 8000"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -505,8 +545,8 @@ mod tests {
     fn development_secret_is_generated_once_and_kept() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested/jwt_secret");
-        let first = load_or_create_secret(&path).unwrap();
-        let second = load_or_create_secret(&path).unwrap();
+        let first = crate::secret::load_or_create(&path).unwrap();
+        let second = crate::secret::load_or_create(&path).unwrap();
         assert!(first.len() >= 32);
         assert_eq!(first, second);
     }

@@ -9,6 +9,7 @@ pub mod password;
 pub mod rate_limit;
 pub mod redis;
 pub mod repositories;
+pub mod secret;
 pub mod token;
 
 pub use config::{Config, ConfigError};

@@ -1,8 +1,7 @@
 //! JWT access tokens (HMAC, algorithm pinned) and opaque refresh tokens stored as SHA-256.
 
 use crate::config::JwtAlgorithm;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+pub use crate::secret::random_token;
 use chrono::TimeDelta;
 use domain::BoxError;
 use domain::auth::{AccessClaims, AccessToken, Principal, TokenError, TokenService};
@@ -10,20 +9,12 @@ use domain::user::Role;
 use jsonwebtoken::{
     Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode, errors::ErrorKind,
 };
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 pub const ISSUER: &str = "rust-rest-api";
 pub const AUDIENCE: &str = "rust-rest-api";
-
-/// `n` random bytes, base64url without padding.
-pub fn random_token(n: usize) -> String {
-    let mut bytes = vec![0u8; n];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {

@@ -28,8 +28,3 @@ pub enum Relation {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
-
-impl crate::repositories::Versioned for Entity {
-    const ID: Column = Column::Id;
-    const UPDATED_AT: Column = Column::UpdatedAt;
-}

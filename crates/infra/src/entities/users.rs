@@ -27,8 +27,3 @@ impl Related<super::sessions::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
-
-impl crate::repositories::Versioned for Entity {
-    const ID: Column = Column::Id;
-    const UPDATED_AT: Column = Column::UpdatedAt;
-}

@@ -2,9 +2,8 @@
 //! counts read, the viewer's vote as a correlated subquery) plus one COUNT, whatever the page
 //! size. The counts are kept by triggers on `votes` and `comments` (see the migration).
 
-use super::{
-    Key, Keyset, contains_pattern, delete_versioned, into_page, map_db_err, update_versioned,
-};
+use super::{DbResultExt, any_contains, corrupt};
+use super::{Key, Keyset, delete_versioned, into_page, update_versioned};
 use crate::db::Db;
 use crate::entities::{comments, posts, users, votes};
 use async_trait::async_trait;
@@ -15,16 +14,12 @@ use domain::blog::{
 };
 use domain::pagination::{KeyValue, Page, PageRequest, time_then_id};
 use domain::time::{self, Timestamp};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
     QueryTrait, RelationTrait, Select, Set,
 };
 use uuid::Uuid;
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> RepoError {
-    RepoError::unexpected(format!("stored {what}: {e}"))
-}
 
 #[derive(Debug, FromQueryResult)]
 struct PostRow {
@@ -136,16 +131,8 @@ fn visible_to(viewer: Option<Uuid>) -> Condition {
 fn filtered(filter: &PostFilter, viewer: Option<Uuid>) -> Condition {
     let mut cond = Condition::all().add(visible_to(viewer));
     if let Some(q) = &filter.q {
-        let pattern = contains_pattern(q);
-        let like = |col: posts::Column| {
-            Expr::expr(Func::lower(Expr::col((posts::Entity, col))))
-                .like(LikeExpr::new(pattern.clone()).escape('\\'))
-        };
-        cond = cond.add(
-            Condition::any()
-                .add(like(posts::Column::Title))
-                .add(like(posts::Column::Content)),
-        );
+        let text = [posts::Column::Title, posts::Column::Content];
+        cond = cond.add(any_contains::<posts::Entity>(&text, q));
     }
     if let Some(owner) = filter.owner_id {
         cond = cond.add(posts::Column::OwnerId.eq(owner));
@@ -183,7 +170,7 @@ impl PostRepository for SeaOrmPostRepository {
         posts::Entity::insert(post_model(post))
             .exec_without_returning(self.db.conn())
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         Ok(())
     }
 
@@ -193,7 +180,7 @@ impl PostRepository for SeaOrmPostRepository {
             .into_model::<PostRow>()
             .one(self.db.conn())
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         row.map(PostRow::into_view).transpose()
     }
 
@@ -208,7 +195,7 @@ impl PostRepository for SeaOrmPostRepository {
             .db
             .count(posts::Entity::find().filter(filtered(filter, viewer)))
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         // The page's ids first, through an index; only those twenty rows then get their
         // owner and the viewer's vote (else the joins run for every row the offset skips).
         let order = post_order(filter.sort);
@@ -226,7 +213,7 @@ impl PostRepository for SeaOrmPostRepository {
             .into_model::<PostRow>()
             .all(self.db.conn())
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         into_page(
             rows,
             total,
@@ -314,7 +301,7 @@ impl CommentRepository for SeaOrmCommentRepository {
         })
         .exec_without_returning(self.db.conn())
         .await
-        .map_err(map_db_err)?;
+        .db_err()?;
         Ok(())
     }
 
@@ -324,7 +311,7 @@ impl CommentRepository for SeaOrmCommentRepository {
             .into_model::<CommentRow>()
             .one(self.db.conn())
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         row.map(CommentRow::into_view).transpose()
     }
 
@@ -334,7 +321,7 @@ impl CommentRepository for SeaOrmCommentRepository {
             .db
             .count(comments::Entity::find().filter(C::PostId.eq(post_id)))
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         let oldest_first = Keyset::asc(vec![
             Key::col::<comments::Entity>(C::CreatedAt),
             Key::col::<comments::Entity>(C::Id),
@@ -344,7 +331,7 @@ impl CommentRepository for SeaOrmCommentRepository {
             .into_model::<CommentRow>()
             .all(self.db.conn())
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         into_page(
             rows,
             total,
@@ -399,7 +386,7 @@ impl VoteRepository for SeaOrmVoteRepository {
             })
             .exec_without_returning(self.db.conn())
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         }
         let votes = posts::Entity::find_by_id(post_id)
             .select_only()
@@ -407,7 +394,7 @@ impl VoteRepository for SeaOrmVoteRepository {
             .into_tuple::<i64>()
             .one(self.db.conn())
             .await
-            .map_err(map_db_err)?
+            .db_err()?
             .ok_or(RepoError::NotFound)?;
         let votes = u64::try_from(votes).unwrap_or(0);
         // The voter's public name, for the post owner's notification.
@@ -417,7 +404,7 @@ impl VoteRepository for SeaOrmVoteRepository {
             .into_tuple::<String>()
             .one(self.db.conn())
             .await
-            .map_err(map_db_err)?
+            .db_err()?
             .ok_or(RepoError::NotFound)?;
         Ok(VoteAdded {
             votes,
@@ -432,7 +419,7 @@ impl VoteRepository for SeaOrmVoteRepository {
             .filter(votes::Column::UserId.eq(user_id))
             .exec(self.db.conn())
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         Ok(result.rows_affected > 0)
     }
 }

@@ -1,4 +1,5 @@
-use super::{Keyset, contains_pattern, delete_versioned, into_page, map_db_err, update_versioned};
+use super::{DbResultExt, any_contains, corrupt, paginate};
+use super::{Keyset, delete_versioned, update_versioned};
 use crate::db::Db;
 use crate::entities::employees;
 use async_trait::async_trait;
@@ -7,8 +8,7 @@ use domain::employee::{Employee, EmployeeFilter, EmployeeRepository, FullName};
 use domain::pagination::{Page, PageRequest, time_then_id};
 use domain::time::Timestamp;
 use domain::user::Email;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 pub struct SeaOrmEmployeeRepository {
@@ -24,10 +24,8 @@ impl SeaOrmEmployeeRepository {
 fn to_domain(m: employees::Model) -> Result<Employee, RepoError> {
     Ok(Employee {
         id: m.id,
-        full_name: FullName::new(&m.full_name)
-            .map_err(|e| RepoError::unexpected(format!("stored name: {e}")))?,
-        email: Email::parse(&m.email)
-            .map_err(|e| RepoError::unexpected(format!("stored email: {e}")))?,
+        full_name: FullName::new(&m.full_name).map_err(|e| corrupt("name", e))?,
+        email: Email::parse(&m.email).map_err(|e| corrupt("email", e))?,
         is_active: m.is_active,
         created_at: m.created_at,
         updated_at: m.updated_at,
@@ -52,7 +50,7 @@ impl EmployeeRepository for SeaOrmEmployeeRepository {
         employees::Entity::insert(to_active(employee))
             .exec_without_returning(self.db.conn())
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         Ok(())
     }
 
@@ -60,7 +58,7 @@ impl EmployeeRepository for SeaOrmEmployeeRepository {
         let row = employees::Entity::find_by_id(id)
             .one(self.db.conn())
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         row.map(to_domain).transpose()
     }
 
@@ -72,29 +70,17 @@ impl EmployeeRepository for SeaOrmEmployeeRepository {
         use employees::Column as C;
         let mut query = employees::Entity::find();
         if let Some(q) = &filter.q {
-            let pattern = contains_pattern(q);
-            let like = |col: C| {
-                Expr::expr(Func::lower(Expr::col(col)))
-                    .like(LikeExpr::new(pattern.clone()).escape('\\'))
-            };
-            query = query.filter(Condition::any().add(like(C::FullName)).add(like(C::Email)));
+            query = query.filter(any_contains::<employees::Entity>(
+                &[C::FullName, C::Email],
+                q,
+            ));
         }
         if let Some(active) = filter.is_active {
             query = query.filter(C::IsActive.eq(active));
         }
-        let total = self.db.count(query.clone()).await.map_err(map_db_err)?;
-        let rows = Keyset::newest_first::<employees::Entity>(C::CreatedAt, C::Id)
-            .window(query, &page)
-            .all(self.db.conn())
-            .await
-            .map_err(map_db_err)?;
-        into_page(
-            rows,
-            total,
-            page,
-            |m| time_then_id(m.created_at, m.id),
-            to_domain,
-        )
+        let order = Keyset::newest_first::<employees::Entity>(C::CreatedAt, C::Id);
+        let key = |m: &employees::Model| time_then_id(m.created_at, m.id);
+        paginate(&self.db, query, order, page, key, to_domain).await
     }
 
     async fn update(

@@ -7,7 +7,7 @@
 //! the statement is written out). Settling an attempt is fenced by the attempt number: a
 //! worker whose lease ran out can no longer touch a job that another worker took over.
 
-use super::map_db_err;
+use super::DbResultExt;
 use crate::db::Db;
 use crate::entities::jobs;
 use async_trait::async_trait;
@@ -50,11 +50,7 @@ impl SeaOrmJobQueue {
             .filter(jobs::Column::Status.eq(RUNNING))
             .filter(jobs::Column::Attempts.eq(attempt as i32));
         let _writing = self.db.write_turn_unlisted().await;
-        let changed = update
-            .exec(self.db.conn())
-            .await
-            .map_err(map_db_err)?
-            .rows_affected;
+        let changed = update.exec(self.db.conn()).await.db_err()?.rows_affected;
         if changed == 0 {
             return Err(RepoError::Stale);
         }
@@ -102,17 +98,13 @@ impl JobQueue for SeaOrmJobQueue {
         );
         let rows = {
             let _writing = self.db.write_turn_unlisted().await;
-            self.db
-                .conn()
-                .query_all_raw(statement)
-                .await
-                .map_err(map_db_err)?
+            self.db.conn().query_all_raw(statement).await.db_err()?
         };
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
-            let id: Uuid = row.try_get("", "id").map_err(map_db_err)?;
-            let attempts: i32 = row.try_get("", "attempts").map_err(map_db_err)?;
-            let payload: String = row.try_get("", "payload").map_err(map_db_err)?;
+            let id: Uuid = row.try_get("", "id").db_err()?;
+            let attempts: i32 = row.try_get("", "attempts").db_err()?;
+            let payload: String = row.try_get("", "payload").db_err()?;
             let attempt = u32::try_from(attempts).unwrap_or(0);
             claimed.push(match serde_json::from_str::<JobKind>(&payload) {
                 Ok(kind) => Ok(ClaimedJob { id, kind, attempt }),
@@ -170,6 +162,6 @@ impl JobQueue for SeaOrmJobQueue {
             .filter(jobs::Column::Status.is_in([PENDING, RUNNING]))
             .count(self.db.conn())
             .await
-            .map_err(map_db_err)
+            .db_err()
     }
 }

@@ -18,9 +18,9 @@ use crate::db::Db;
 use domain::RepoError;
 use domain::pagination::{KeyValue, Page, PageRequest};
 use domain::time::Timestamp;
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
     QuerySelect, Select, SqlErr, UpdateMany,
 };
 use uuid::Uuid;
@@ -30,6 +30,34 @@ use uuid::Uuid;
 pub(crate) trait Versioned: EntityTrait {
     const ID: Self::Column;
     const UPDATED_AT: Self::Column;
+}
+
+/// `impl Versioned` for entity modules whose columns are `Id` and `UpdatedAt`.
+macro_rules! versioned_tables {
+    ($($table:ident),+ $(,)?) => {$(
+        impl Versioned for crate::entities::$table::Entity {
+            const ID: Self::Column = crate::entities::$table::Column::Id;
+            const UPDATED_AT: Self::Column = crate::entities::$table::Column::UpdatedAt;
+        }
+    )+};
+}
+
+versioned_tables!(comments, employees, posts, products, users);
+
+/// `.db_err()`: a SeaORM failure as the ports report it.
+pub(crate) trait DbResultExt<T> {
+    fn db_err(self) -> Result<T, RepoError>;
+}
+
+impl<T> DbResultExt<T> for Result<T, DbErr> {
+    fn db_err(self) -> Result<T, RepoError> {
+        self.map_err(map_db_err)
+    }
+}
+
+/// A stored value the domain refuses: the table holds what the service never writes.
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> RepoError {
+    RepoError::unexpected(format!("stored {what}: {e}"))
 }
 
 /// Runs `update` on row `id`, only while its version is still `expected` (when given).
@@ -45,11 +73,7 @@ pub(crate) async fn update_versioned<E: Versioned>(
     }
     let changed = {
         let _writing = db.write_turn().await;
-        update
-            .exec(db.conn())
-            .await
-            .map_err(map_db_err)?
-            .rows_affected
+        update.exec(db.conn()).await.db_err()?.rows_affected
     };
     if changed == 0 {
         return Err(missing_or_stale::<E>(db.conn(), id).await);
@@ -69,11 +93,7 @@ pub(crate) async fn delete_versioned<E: Versioned>(
     }
     let changed = {
         let _writing = db.write_turn().await;
-        delete
-            .exec(db.conn())
-            .await
-            .map_err(map_db_err)?
-            .rows_affected
+        delete.exec(db.conn()).await.db_err()?.rows_affected
     };
     if changed == 0 {
         return Err(missing_or_stale::<E>(db.conn(), id).await);
@@ -242,6 +262,36 @@ pub(crate) fn into_page<R, T>(
         total,
         request: page,
         next,
+    })
+}
+
+/// A page of `query` in `keyset` order: its total (counted as [`Db::count`] decides), the
+/// rows of the window, each converted.
+pub(crate) async fn paginate<E, T>(
+    db: &Db,
+    query: Select<E>,
+    keyset: Keyset,
+    page: PageRequest,
+    key: impl Fn(&E::Model) -> Vec<KeyValue>,
+    convert: impl FnMut(E::Model) -> Result<T, RepoError>,
+) -> Result<Page<T>, RepoError>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    let total = db.count(query.clone()).await.db_err()?;
+    let rows = keyset.window(query, &page).all(db.conn()).await.db_err()?;
+    into_page(rows, total, page, key, convert)
+}
+
+/// Rows of `E` where any of `cols` contains `needle`, case-insensitively.
+pub(crate) fn any_contains<E: EntityTrait>(cols: &[E::Column], needle: &str) -> Condition {
+    let pattern = contains_pattern(needle);
+    cols.iter().fold(Condition::any(), |any, col| {
+        any.add(
+            Expr::expr(Func::lower(Expr::col((E::default(), *col))))
+                .like(LikeExpr::new(pattern.clone()).escape('\\')),
+        )
     })
 }
 

@@ -1,6 +1,5 @@
-use super::{
-    Key, Keyset, contains_pattern, delete_versioned, into_page, map_db_err, update_versioned,
-};
+use super::{DbResultExt, any_contains, corrupt, paginate};
+use super::{Key, Keyset, delete_versioned, into_page, update_versioned};
 use crate::db::Db;
 use crate::entities::{products, stock_movements};
 use async_trait::async_trait;
@@ -12,7 +11,7 @@ use domain::product::{
     StockChange, StockDelta, StockMovement, StockOutcome, StockReason,
 };
 use domain::time::{self, Timestamp};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QuerySelect, QueryTrait, Set,
     TransactionTrait,
@@ -54,10 +53,6 @@ impl SeaOrmProductRepository {
     pub fn new(db: Db) -> Self {
         Self { db }
     }
-}
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> RepoError {
-    RepoError::unexpected(format!("stored {what}: {e}"))
 }
 
 fn to_domain(m: products::Model) -> Result<Product, RepoError> {
@@ -148,25 +143,22 @@ impl ProductRepository for SeaOrmProductRepository {
         initial: Option<StockMovement>,
     ) -> Result<(), RepoError> {
         let _writing = self.db.write_turn().await;
-        let txn = self.db.conn().begin().await.map_err(map_db_err)?;
+        let txn = self.db.conn().begin().await.db_err()?;
         products::Entity::insert(to_active(product, true))
             .exec_without_returning(&txn)
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         if let Some(movement) = initial {
-            movement_model(&movement)
-                .insert(&txn)
-                .await
-                .map_err(map_db_err)?;
+            movement_model(&movement).insert(&txn).await.db_err()?;
         }
-        txn.commit().await.map_err(map_db_err)
+        txn.commit().await.db_err()
     }
 
     async fn find_by_id(&self, id: Uuid) -> Result<Option<Product>, RepoError> {
         let row = products::Entity::find_by_id(id)
             .one(self.db.conn())
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         row.map(to_domain).transpose()
     }
 
@@ -178,8 +170,7 @@ impl ProductRepository for SeaOrmProductRepository {
         use products::Column as C;
         let mut query = products::Entity::find();
         if let Some(q) = &filter.q {
-            let like = LikeExpr::new(contains_pattern(q)).escape('\\');
-            query = query.filter(Expr::expr(Func::lower(Expr::col(C::Name))).like(like));
+            query = query.filter(any_contains::<products::Entity>(&[C::Name], q));
         }
         if let Some(category) = filter.category {
             query = query.filter(C::Category.eq(category.as_str()));
@@ -198,7 +189,7 @@ impl ProductRepository for SeaOrmProductRepository {
         if let Some(max) = filter.max_price {
             query = query.filter(C::PriceCents.lte(max.cents()));
         }
-        let total = self.db.count(query.clone()).await.map_err(map_db_err)?;
+        let total = self.db.count(query.clone()).await.db_err()?;
         // The page's ids first (through an index alone where one covers the order), then
         // only those rows: a deep offset skips index entries instead of whole rows.
         let order = product_order(filter.sort);
@@ -209,7 +200,7 @@ impl ProductRepository for SeaOrmProductRepository {
             .order(products::Entity::find().filter(C::Id.in_subquery(page_ids)))
             .all(self.db.conn())
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         into_page(
             rows,
             total,
@@ -247,7 +238,7 @@ impl ProductRepository for SeaOrmProductRepository {
         use products::Column as C;
         let d = delta.value();
         let now = time::now();
-        let txn = self.db.conn().begin().await.map_err(map_db_err)?;
+        let txn = self.db.conn().begin().await.db_err()?;
         // One conditional UPDATE does the arithmetic in the database: concurrent changes
         // queue on the row (PostgreSQL re-checks the condition on the newest version; SQLite
         // serialises writers), so none is lost and none takes the stock out of range.
@@ -259,17 +250,17 @@ impl ProductRepository for SeaOrmProductRepository {
             .filter(Expr::col(C::Quantity).add(d).lte(Quantity::MAX))
             .exec(&txn)
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         let current = products::Entity::find_by_id(product_id)
             .one(&txn)
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         let Some(current) = current else {
-            txn.rollback().await.map_err(map_db_err)?;
+            txn.rollback().await.db_err()?;
             return Ok(StockOutcome::NotFound);
         };
         if changed.rows_affected == 0 {
-            txn.rollback().await.map_err(map_db_err)?;
+            txn.rollback().await.db_err()?;
             return Ok(StockOutcome::OutOfRange {
                 quantity: current.quantity,
             });
@@ -285,11 +276,8 @@ impl ProductRepository for SeaOrmProductRepository {
             user_id: Some(user_id),
             created_at: time::now(),
         };
-        movement_model(&movement)
-            .insert(&txn)
-            .await
-            .map_err(map_db_err)?;
-        txn.commit().await.map_err(map_db_err)?;
+        movement_model(&movement).insert(&txn).await.db_err()?;
+        txn.commit().await.db_err()?;
         Ok(StockOutcome::Applied(Box::new(StockChange {
             product: to_domain(current)?,
             movement,
@@ -303,18 +291,8 @@ impl ProductRepository for SeaOrmProductRepository {
     ) -> Result<Page<StockMovement>, RepoError> {
         use stock_movements::Column as C;
         let query = stock_movements::Entity::find().filter(C::ProductId.eq(product_id));
-        let total = self.db.count(query.clone()).await.map_err(map_db_err)?;
-        let rows = Keyset::newest_first::<stock_movements::Entity>(C::CreatedAt, C::Id)
-            .window(query, &page)
-            .all(self.db.conn())
-            .await
-            .map_err(map_db_err)?;
-        into_page(
-            rows,
-            total,
-            page,
-            |m| time_then_id(m.created_at, m.id),
-            movement_to_domain,
-        )
+        let order = Keyset::newest_first::<stock_movements::Entity>(C::CreatedAt, C::Id);
+        let key = |m: &stock_movements::Model| time_then_id(m.created_at, m.id);
+        paginate(&self.db, query, order, page, key, movement_to_domain).await
     }
 }

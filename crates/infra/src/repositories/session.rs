@@ -1,4 +1,4 @@
-use super::map_db_err;
+use super::{DbResultExt, corrupt};
 use crate::db::Db;
 use crate::entities::{refresh_tokens, sessions, users};
 use async_trait::async_trait;
@@ -38,7 +38,7 @@ impl SessionRepository for SeaOrmSessionRepository {
         first_token: &RefreshTokenRecord,
     ) -> Result<(), RepoError> {
         let _writing = self.db.write_turn_unlisted().await;
-        let txn = self.db.conn().begin().await.map_err(map_db_err)?;
+        let txn = self.db.conn().begin().await.db_err()?;
         sessions::Entity::insert(sessions::ActiveModel {
             id: Set(session.id),
             user_id: Set(session.user_id),
@@ -48,12 +48,12 @@ impl SessionRepository for SeaOrmSessionRepository {
         })
         .exec_without_returning(&txn)
         .await
-        .map_err(map_db_err)?;
+        .db_err()?;
         refresh_tokens::Entity::insert(token_model(first_token))
             .exec_without_returning(&txn)
             .await
-            .map_err(map_db_err)?;
-        txn.commit().await.map_err(map_db_err)
+            .db_err()?;
+        txn.commit().await.db_err()
     }
 
     async fn find_principal(&self, session_id: Uuid) -> Result<Option<Principal>, RepoError> {
@@ -64,17 +64,14 @@ impl SessionRepository for SeaOrmSessionRepository {
             .find_also_related(users::Entity)
             .one(self.db.conn())
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         let Some((session, Some(user))) = row else {
             return Ok(None);
         };
         if !user.is_active {
             return Ok(None);
         }
-        let role = user
-            .role
-            .parse()
-            .map_err(|e| RepoError::unexpected(format!("stored role: {e}")))?;
+        let role = user.role.parse().map_err(|e| corrupt("role", e))?;
         Ok(Some(Principal {
             user_id: user.id,
             session_id: session.id,
@@ -90,7 +87,7 @@ impl SessionRepository for SeaOrmSessionRepository {
             .filter(refresh_tokens::Column::TokenHash.eq(token_hash))
             .one(self.db.conn())
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         Ok(row.map(|m| RefreshTokenRecord {
             id: m.id,
             session_id: m.session_id,
@@ -106,7 +103,7 @@ impl SessionRepository for SeaOrmSessionRepository {
         next: &RefreshTokenRecord,
     ) -> Result<bool, RepoError> {
         let _writing = self.db.write_turn_unlisted().await;
-        let txn = self.db.conn().begin().await.map_err(map_db_err)?;
+        let txn = self.db.conn().begin().await.db_err()?;
         // The conditional update is the lock: of two concurrent exchanges only one sees a row.
         let spent = refresh_tokens::Entity::update_many()
             .col_expr(refresh_tokens::Column::UsedAt, Expr::value(time::now()))
@@ -114,16 +111,16 @@ impl SessionRepository for SeaOrmSessionRepository {
             .filter(refresh_tokens::Column::UsedAt.is_null())
             .exec(&txn)
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         if spent.rows_affected != 1 {
-            txn.rollback().await.map_err(map_db_err)?;
+            txn.rollback().await.db_err()?;
             return Ok(false);
         }
         refresh_tokens::Entity::insert(token_model(next))
             .exec_without_returning(&txn)
             .await
-            .map_err(map_db_err)?;
-        txn.commit().await.map_err(map_db_err)?;
+            .db_err()?;
+        txn.commit().await.db_err()?;
         Ok(true)
     }
 
@@ -135,7 +132,7 @@ impl SessionRepository for SeaOrmSessionRepository {
             .filter(sessions::Column::RevokedAt.is_null())
             .exec(self.db.conn())
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         Ok(())
     }
 
@@ -152,7 +149,7 @@ impl SessionRepository for SeaOrmSessionRepository {
         if let Some(keep) = except {
             revoke = revoke.filter(sessions::Column::Id.ne(keep));
         }
-        revoke.exec(self.db.conn()).await.map_err(map_db_err)?;
+        revoke.exec(self.db.conn()).await.db_err()?;
         Ok(())
     }
 }

@@ -1,4 +1,5 @@
-use super::{Keyset, contains_pattern, into_page, map_db_err, update_versioned};
+use super::{DbResultExt, any_contains, corrupt, paginate};
+use super::{Keyset, update_versioned};
 use crate::db::Db;
 use crate::entities::{jobs, users};
 use async_trait::async_trait;
@@ -9,10 +10,9 @@ use domain::time::{self, Timestamp};
 use domain::user::{
     Email, LAST_ADMIN, PasswordHash, Role, User, UserFilter, UserName, UserRepository,
 };
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DbBackend, DeleteMany, EntityTrait, QueryFilter,
-    QuerySelect, Set, TransactionTrait, UpdateMany,
+    ActiveModelTrait, ColumnTrait, DbBackend, DeleteMany, EntityTrait, QueryFilter, QuerySelect,
+    Set, TransactionTrait, UpdateMany,
 };
 use uuid::Uuid;
 
@@ -30,14 +30,9 @@ fn to_domain(m: users::Model) -> Result<User, RepoError> {
     // Rows are only written through the domain, so these parse; a failure means corruption.
     Ok(User {
         id: m.id,
-        email: Email::parse(&m.email)
-            .map_err(|e| RepoError::unexpected(format!("stored email: {e}")))?,
-        name: UserName::new(&m.name)
-            .map_err(|e| RepoError::unexpected(format!("stored name: {e}")))?,
-        role: m
-            .role
-            .parse()
-            .map_err(|e| RepoError::unexpected(format!("stored role: {e}")))?,
+        email: Email::parse(&m.email).map_err(|e| corrupt("email", e))?,
+        name: UserName::new(&m.name).map_err(|e| corrupt("name", e))?,
+        role: m.role.parse().map_err(|e| corrupt("role", e))?,
         is_active: m.is_active,
         password_hash: PasswordHash::new(m.password_hash),
         created_at: m.created_at,
@@ -79,22 +74,22 @@ impl UserRepository for SeaOrmUserRepository {
     async fn create(&self, user: &User, job: Option<Job>) -> Result<(), RepoError> {
         let _writing = self.db.write_turn().await;
         let job = job.as_ref().map(job_model).transpose()?;
-        let txn = self.db.conn().begin().await.map_err(map_db_err)?;
+        let txn = self.db.conn().begin().await.db_err()?;
         users::Entity::insert(to_active(user))
             .exec_without_returning(&txn)
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         if let Some(job) = job {
-            job.insert(&txn).await.map_err(map_db_err)?;
+            job.insert(&txn).await.db_err()?;
         }
-        txn.commit().await.map_err(map_db_err)
+        txn.commit().await.db_err()
     }
 
     async fn find_by_id(&self, id: Uuid) -> Result<Option<User>, RepoError> {
         let row = users::Entity::find_by_id(id)
             .one(self.db.conn())
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         row.map(to_domain).transpose()
     }
 
@@ -103,38 +98,19 @@ impl UserRepository for SeaOrmUserRepository {
             .filter(users::Column::Email.eq(email.as_str()))
             .one(self.db.conn())
             .await
-            .map_err(map_db_err)?;
+            .db_err()?;
         row.map(to_domain).transpose()
     }
 
     async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, RepoError> {
+        use users::Column as C;
         let mut query = users::Entity::find();
         if let Some(q) = &filter.q {
-            let pattern = contains_pattern(q);
-            let like = |col: users::Column| {
-                Expr::expr(Func::lower(Expr::col(col)))
-                    .like(LikeExpr::new(pattern.clone()).escape('\\'))
-            };
-            query = query.filter(
-                Condition::any()
-                    .add(like(users::Column::Email))
-                    .add(like(users::Column::Name)),
-            );
+            query = query.filter(any_contains::<users::Entity>(&[C::Email, C::Name], q));
         }
-        let total = self.db.count(query.clone()).await.map_err(map_db_err)?;
-        let rows =
-            Keyset::newest_first::<users::Entity>(users::Column::CreatedAt, users::Column::Id)
-                .window(query, &page)
-                .all(self.db.conn())
-                .await
-                .map_err(map_db_err)?;
-        into_page(
-            rows,
-            total,
-            page,
-            |m| time_then_id(m.created_at, m.id),
-            to_domain,
-        )
+        let order = Keyset::newest_first::<users::Entity>(C::CreatedAt, C::Id);
+        let key = |m: &users::Model| time_then_id(m.created_at, m.id);
+        paginate(&self.db, query, order, page, key, to_domain).await
     }
 
     async fn update(
@@ -184,7 +160,7 @@ impl SeaOrmUserRepository {
     async fn keeping_an_admin(&self, id: Uuid, write: Write) -> Result<(), RepoError> {
         let changed = {
             let _writing = self.db.write_turn().await;
-            let txn = self.db.conn().begin().await.map_err(map_db_err)?;
+            let txn = self.db.conn().begin().await.db_err()?;
             let mut admins = users::Entity::find()
                 .select_only()
                 .column(users::Column::Id)
@@ -193,17 +169,17 @@ impl SeaOrmUserRepository {
             if self.db.conn().get_database_backend() == DbBackend::Postgres {
                 admins = admins.lock_exclusive();
             }
-            let admins: Vec<Uuid> = admins.into_tuple().all(&txn).await.map_err(map_db_err)?;
+            let admins: Vec<Uuid> = admins.into_tuple().all(&txn).await.db_err()?;
             if admins == [id] {
-                txn.rollback().await.map_err(map_db_err)?;
+                txn.rollback().await.db_err()?;
                 return Err(RepoError::Conflict(LAST_ADMIN.to_owned()));
             }
             let changed = match write {
                 Write::Update(update) => update.exec(&txn).await.map(|r| r.rows_affected),
                 Write::Delete(delete) => delete.exec(&txn).await.map(|r| r.rows_affected),
             }
-            .map_err(map_db_err)?;
-            txn.commit().await.map_err(map_db_err)?;
+            .db_err()?;
+            txn.commit().await.db_err()?;
             changed
         };
         if changed == 0 {
