@@ -5,7 +5,7 @@ use crate::request_id;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use app::{AuthError, BlogError, EmployeeError, ProductError, UserError};
+use app::AppError;
 use domain::{BoxError, FieldError, ValidationError};
 use serde::Serialize;
 use std::fmt;
@@ -76,6 +76,13 @@ impl ApiError {
             "unauthorized",
             "a valid bearer access token is required",
         )
+    }
+
+    /// A `401` saying why the credentials were refused.
+    pub fn unauthorized_because(detail: impl Into<String>) -> Self {
+        let mut e = Self::unauthorized();
+        e.0.detail = detail.into();
+        e
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
@@ -271,82 +278,15 @@ impl From<ValidationError> for ApiError {
     }
 }
 
-impl From<AuthError> for ApiError {
-    fn from(e: AuthError) -> Self {
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
         match e {
-            AuthError::Invalid(v) => v.into(),
-            AuthError::EmailTaken => Self::conflict(e.to_string()),
-            AuthError::InvalidCredentials => {
-                let mut err = Self::unauthorized();
-                err.0.detail = e.to_string();
-                err
-            }
-            AuthError::InvalidToken => {
-                let mut err = Self::unauthorized();
-                err.0.detail = e.to_string();
-                err
-            }
-            AuthError::Unavailable(source) => Self::unavailable(source),
-            AuthError::Unexpected(source) => Self::internal(source),
-        }
-    }
-}
-
-impl From<UserError> for ApiError {
-    fn from(e: UserError) -> Self {
-        match e {
-            UserError::Invalid(v) => v.into(),
-            UserError::NotFound => Self::not_found(e.to_string()),
-            UserError::EmailTaken | UserError::LastAdmin => Self::conflict(e.to_string()),
-            UserError::Forbidden => Self::forbidden(e.to_string()),
-            UserError::WrongPassword => Self::field("current_password", "is incorrect"),
-            UserError::PreconditionFailed => Self::precondition_failed(),
-            UserError::Unavailable(source) => Self::unavailable(source),
-            UserError::Unexpected(source) => Self::internal(source),
-        }
-    }
-}
-
-impl From<ProductError> for ApiError {
-    fn from(e: ProductError) -> Self {
-        match e {
-            ProductError::Invalid(v) => v.into(),
-            ProductError::NotFound => Self::not_found(e.to_string()),
-            ProductError::NameTaken | ProductError::StockOutOfRange { .. } => {
-                Self::conflict(e.to_string())
-            }
-            ProductError::Forbidden => Self::forbidden(e.to_string()),
-            ProductError::PreconditionFailed => Self::precondition_failed(),
-            ProductError::Unavailable(source) => Self::unavailable(source),
-            ProductError::Unexpected(source) => Self::internal(source),
-        }
-    }
-}
-
-impl From<EmployeeError> for ApiError {
-    fn from(e: EmployeeError) -> Self {
-        match e {
-            EmployeeError::Invalid(v) => v.into(),
-            EmployeeError::NotFound => Self::not_found(e.to_string()),
-            EmployeeError::EmailTaken => Self::conflict(e.to_string()),
-            EmployeeError::Forbidden => Self::forbidden(e.to_string()),
-            EmployeeError::PreconditionFailed => Self::precondition_failed(),
-            EmployeeError::Unavailable(source) => Self::unavailable(source),
-            EmployeeError::Unexpected(source) => Self::internal(source),
-        }
-    }
-}
-
-impl From<BlogError> for ApiError {
-    fn from(e: BlogError) -> Self {
-        match e {
-            BlogError::Invalid(v) => v.into(),
-            BlogError::NotFound(_) | BlogError::NotVoted => Self::not_found(e.to_string()),
-            BlogError::Forbidden(_) => Self::forbidden(e.to_string()),
-            BlogError::PreconditionFailed => Self::precondition_failed(),
-            BlogError::AlreadyVoted => Self::conflict(e.to_string()),
-            BlogError::Unavailable(source) => Self::unavailable(source),
-            BlogError::Unexpected(source) => Self::internal(source),
+            AppError::Invalid(v) => v.into(),
+            AppError::NotFound(_) => Self::not_found(e.to_string()),
+            AppError::Forbidden(why) => Self::forbidden(why),
+            AppError::PreconditionFailed => Self::precondition_failed(),
+            AppError::Unavailable(source) => Self::unavailable(source),
+            AppError::Unexpected(source) => Self::internal(source),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod extract;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
+pub mod problems;
 pub mod request_id;
 pub mod routes;
 pub mod schemas;

@@ -1,13 +1,13 @@
 //! The OpenAPI 3.1 document: metadata and security schemes here; paths and schemas are
 //! collected from the handlers as they are registered.
 
-use crate::error::PROBLEM_JSON;
+use crate::problems;
 use crate::schemas::{CategoryName, PostSortKey, ProductSortKey, RoleName, VoteDirection};
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{
     Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
 };
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -63,50 +63,10 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// The answers many operations share, declared once under `components.responses` and
-/// referenced from every operation that can give them (unless its handler documents its
-/// own): so the document lists every status a client can meet, as strict tools require.
+/// The answers many operations share, declared once in [`crate::problems`] and referenced
+/// from every operation that can give them (unless its handler documents its own): so the
+/// document lists every status a client can meet, as strict tools require.
 struct SharedResponses;
-
-/// Name, description and when an operation can answer it.
-const SHARED: [(&str, &str, &str); 8] = [
-    (
-        "400",
-        "BadRequest",
-        "Malformed JSON or a malformed `If-Match` header",
-    ),
-    ("401", "Unauthorized", "No valid access token"),
-    (
-        "408",
-        "RequestTimeout",
-        "The body did not arrive within `REQUEST_TIMEOUT_SECS`",
-    ),
-    (
-        "413",
-        "PayloadTooLarge",
-        "The body is over the configured limit",
-    ),
-    (
-        "415",
-        "UnsupportedMediaType",
-        "The body is not `application/json`",
-    ),
-    (
-        "422",
-        "UnprocessableEntity",
-        "Invalid path, query or body values; `errors` names each field",
-    ),
-    (
-        "429",
-        "TooManyRequests",
-        "Rate limited; `Retry-After` says when to try again",
-    ),
-    (
-        "503",
-        "ServiceUnavailable",
-        "A dependency (the database, Redis) is unavailable; retry later",
-    ),
-];
 
 /// The shared statuses `op` at `path` can answer.
 fn shared_statuses(path: &str, op: &Operation) -> Vec<&'static str> {
@@ -119,15 +79,23 @@ fn shared_statuses(path: &str, op: &Operation) -> Vec<&'static str> {
     });
     let mut has_input = op.request_body.is_some();
     let mut has_if_match = false;
+    let mut names_a_resource = false;
     for p in params {
         match p.parameter_in {
             ParameterIn::Header => has_if_match |= p.name.eq_ignore_ascii_case("if-match"),
+            ParameterIn::Path => (names_a_resource, has_input) = (true, true),
             _ => has_input = true,
         }
     }
     let mut statuses = vec!["503"];
     if op.request_body.is_some() || has_if_match {
         statuses.push("400");
+    }
+    if names_a_resource {
+        statuses.push("404");
+    }
+    if has_if_match {
+        statuses.push("412");
     }
     if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
         statuses.push("401");
@@ -143,20 +111,12 @@ fn shared_statuses(path: &str, op: &Operation) -> Vec<&'static str> {
 
 impl Modify for SharedResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let problems = problems::all();
         let components = openapi.components.get_or_insert_with(Default::default);
-        for (_, name, description) in SHARED {
-            let content = ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("Problem")))
-                .build();
-            components.responses.insert(
-                name.to_owned(),
-                RefOr::T(
-                    ResponseBuilder::new()
-                        .description(description)
-                        .content(PROBLEM_JSON, content)
-                        .build(),
-                ),
-            );
+        for (_, (name, response)) in &problems {
+            components
+                .responses
+                .insert((*name).to_owned(), response.clone());
         }
         for (path, item) in openapi.paths.paths.iter_mut() {
             let ops = [
@@ -168,7 +128,7 @@ impl Modify for SharedResponses {
             ];
             for op in ops.into_iter().flatten() {
                 for status in shared_statuses(path, op) {
-                    let Some((_, name, _)) = SHARED.iter().find(|(s, _, _)| *s == status) else {
+                    let Some((_, (name, _))) = problems.iter().find(|(s, _)| *s == status) else {
                         continue;
                     };
                     op.responses

@@ -1,48 +1,28 @@
 //! The community blog: posts, their comments and votes. Whatever hangs off a post is
 //! exactly as visible as the post, so every use case starts from the post.
 
-use domain::BoxError;
+use crate::error::AppError;
+use crate::service_error;
 use domain::auth::Principal;
 use domain::blog::{
     Comment, CommentContent, CommentRepository, CommentView, Post, PostContent, PostFilter,
     PostRepository, PostSort, PostTitle, PostView, VoteRepository,
 };
-use domain::concurrency::{IfMatch, precondition_holds};
+use domain::concurrency::{IfMatch, Versioned};
 use domain::error::RepoError;
 use domain::event::{Audience, Event, EventPublisher, Notification};
 use domain::pagination::{BY_TIME_THEN_ID, Page, PageRequest};
+use domain::time::Timestamp;
 use domain::validation::{ValidationError, Validator, required};
 use std::sync::Arc;
 use uuid::Uuid;
 
-#[derive(Debug, thiserror::Error)]
-pub enum BlogError {
-    #[error(transparent)]
-    Invalid(#[from] ValidationError),
-    #[error("{0} not found")]
-    NotFound(&'static str),
-    #[error("{0}")]
-    Forbidden(&'static str),
-    #[error("the resource changed since it was read")]
-    PreconditionFailed,
-    #[error("you already voted on this post")]
-    AlreadyVoted,
-    #[error("you have not voted on this post")]
-    NotVoted,
-    #[error("a required dependency is unavailable")]
-    Unavailable(#[source] BoxError),
-    #[error("unexpected failure")]
-    Unexpected(#[source] BoxError),
-}
-
-impl From<RepoError> for BlogError {
-    fn from(e: RepoError) -> Self {
-        match e {
-            RepoError::NotFound => Self::NotFound("resource"),
-            RepoError::Stale => Self::PreconditionFailed,
-            RepoError::Unavailable(e) => Self::Unavailable(e),
-            other => Self::Unexpected(other.into()),
-        }
+service_error! {
+    pub enum BlogError for "resource" {
+        #[error("you already voted on this post")]
+        AlreadyVoted,
+        #[error("you have not voted on this post")]
+        NotVoted,
     }
 }
 
@@ -132,11 +112,11 @@ impl BlogService {
             .posts
             .find(id, viewer.map(|v| v.user_id))
             .await?
-            .ok_or(BlogError::NotFound(POST))?;
+            .ok_or(AppError::NotFound(POST))?;
         if view.post.visible_to(viewer) {
             Ok(view)
         } else {
-            Err(BlogError::NotFound(POST))
+            Err(AppError::NotFound(POST).into())
         }
     }
 
@@ -212,10 +192,8 @@ impl BlogService {
         id: Uuid,
         if_match: Option<&IfMatch>,
     ) -> Result<(), BlogError> {
-        let view = self.changeable_post(caller, id, if_match).await?;
-        self.posts
-            .delete(id, if_match.map(|_| view.post.updated_at))
-            .await?;
+        let (_, expected) = self.changeable_post(caller, id, if_match).await?;
+        self.posts.delete(id, expected).await?;
         Ok(())
     }
 
@@ -246,7 +224,7 @@ impl BlogService {
             .comments
             .find(comment.id)
             .await?
-            .ok_or(BlogError::NotFound(COMMENT))?;
+            .ok_or(AppError::NotFound(COMMENT))?;
         if post.post.owner_id != caller.user_id {
             self.events.publish(Notification::new(
                 Audience::User(post.post.owner_id),
@@ -280,16 +258,11 @@ impl BlogService {
         let (view, _) = self.visible_comment(Some(caller), id).await?;
         let mut comment = view.comment;
         if !comment.may_be_edited_by(caller) {
-            return Err(BlogError::Forbidden("only the author may edit a comment"));
+            return Err(AppError::Forbidden("only the author may edit a comment").into());
         }
-        if !precondition_holds(if_match, &comment.etag()) {
-            return Err(BlogError::PreconditionFailed);
-        }
-        let expected = comment.updated_at;
+        let expected = comment.expected_version(if_match)?;
         comment.edit(content);
-        self.comments
-            .update(&comment, if_match.map(|_| expected))
-            .await?;
+        self.comments.update(&comment, expected).await?;
         Ok(CommentView {
             comment,
             author: view.author,
@@ -305,16 +278,13 @@ impl BlogService {
     ) -> Result<(), BlogError> {
         let (view, post) = self.visible_comment(Some(caller), id).await?;
         if !view.comment.may_be_deleted_by(caller, &post) {
-            return Err(BlogError::Forbidden(
+            return Err(AppError::Forbidden(
                 "only the author, the post's owner or an admin may delete a comment",
-            ));
+            )
+            .into());
         }
-        if !precondition_holds(if_match, &view.comment.etag()) {
-            return Err(BlogError::PreconditionFailed);
-        }
-        self.comments
-            .delete(id, if_match.map(|_| view.comment.updated_at))
-            .await?;
+        let expected = view.comment.expected_version(if_match)?;
+        self.comments.delete(id, expected).await?;
         Ok(())
     }
 
@@ -372,36 +342,34 @@ impl BlogService {
             .comments
             .find(id)
             .await?
-            .ok_or(BlogError::NotFound(COMMENT))?;
+            .ok_or(AppError::NotFound(COMMENT))?;
         let post = self
             .get_post(viewer, view.comment.post_id)
             .await
             .map_err(|e| match e {
                 // A hidden post hides its comments too.
-                BlogError::NotFound(_) => BlogError::NotFound(COMMENT),
+                BlogError::App(AppError::NotFound(_)) => AppError::NotFound(COMMENT).into(),
                 other => other,
             })?;
         Ok((view, post.post))
     }
 
     /// The post, if the caller may see it (else 404) and change it (else 403) and the
-    /// precondition holds.
+    /// precondition holds; with the version the write must still find.
     async fn changeable_post(
         &self,
         caller: &Principal,
         id: Uuid,
         if_match: Option<&IfMatch>,
-    ) -> Result<PostView, BlogError> {
+    ) -> Result<(PostView, Option<Timestamp>), BlogError> {
         let view = self.get_post(Some(caller), id).await?;
         if !view.post.may_be_changed_by(caller) {
-            return Err(BlogError::Forbidden(
-                "only the post's owner or an admin may change it",
-            ));
+            return Err(
+                AppError::Forbidden("only the post's owner or an admin may change it").into(),
+            );
         }
-        if !precondition_holds(if_match, &view.post.etag()) {
-            return Err(BlogError::PreconditionFailed);
-        }
-        Ok(view)
+        let expected = view.post.expected_version(if_match)?;
+        Ok((view, expected))
     }
 
     async fn write_post(
@@ -412,14 +380,11 @@ impl BlogService {
         change: impl FnOnce(&mut Post),
     ) -> Result<PostView, BlogError> {
         // The view already read for the checks has the owner and counts: no second read.
-        let mut view = self.changeable_post(caller, id, if_match).await?;
-        let expected = view.post.updated_at;
+        let (mut view, expected) = self.changeable_post(caller, id, if_match).await?;
         let was_published = view.post.published;
         change(&mut view.post);
         view.post.touch();
-        self.posts
-            .update(&view.post, if_match.map(|_| expected))
-            .await?;
+        self.posts.update(&view.post, expected).await?;
         if view.post.published && !was_published {
             self.announce(caller, &view);
         }

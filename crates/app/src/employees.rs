@@ -1,44 +1,21 @@
 //! Staff records: readable by every user, written by admins.
 
-use domain::BoxError;
+use crate::service_error;
 use domain::auth::Principal;
-use domain::concurrency::{IfMatch, precondition_holds};
+use domain::concurrency::{IfMatch, Versioned};
 use domain::employee::{Employee, EmployeeFields, EmployeeFilter, EmployeeRepository, FullName};
-use domain::error::RepoError;
 use domain::pagination::{BY_TIME_THEN_ID, Page, PageRequest};
 use domain::user::Email;
 use domain::validation::{ValidationError, Validator, required};
 use std::sync::Arc;
 use uuid::Uuid;
 
-#[derive(Debug, thiserror::Error)]
-pub enum EmployeeError {
-    #[error(transparent)]
-    Invalid(#[from] ValidationError),
-    #[error("employee not found")]
-    NotFound,
-    #[error("an employee with this email already exists")]
-    EmailTaken,
-    #[error("this action needs the admin role")]
-    Forbidden,
-    #[error("the resource changed since it was read")]
-    PreconditionFailed,
-    #[error("a required dependency is unavailable")]
-    Unavailable(#[source] BoxError),
-    #[error("unexpected failure")]
-    Unexpected(#[source] BoxError),
-}
-
-impl From<RepoError> for EmployeeError {
-    fn from(e: RepoError) -> Self {
-        match e {
-            RepoError::Conflict(_) => Self::EmailTaken,
-            RepoError::NotFound => Self::NotFound,
-            RepoError::Stale => Self::PreconditionFailed,
-            RepoError::Unavailable(e) => Self::Unavailable(e),
-            RepoError::Unexpected(e) => Self::Unexpected(e),
-        }
+service_error! {
+    pub enum EmployeeError for "employee" {
+        #[error("an employee with this email already exists")]
+        EmailTaken,
     }
+    conflict(_) => EmployeeError::EmailTaken,
 }
 
 /// Create and full replacement; `is_active` defaults to true.
@@ -87,7 +64,7 @@ impl EmployeeService {
         self.employees
             .find_by_id(id)
             .await?
-            .ok_or(EmployeeError::NotFound)
+            .ok_or_else(EmployeeError::not_found)
     }
 
     pub async fn create(
@@ -95,7 +72,7 @@ impl EmployeeService {
         caller: &Principal,
         input: EmployeeInput,
     ) -> Result<Employee, EmployeeError> {
-        require_admin(caller)?;
+        caller.require_admin()?;
         let fields = full_fields(input)?;
         let employee = Employee::new(fields);
         self.employees.create(&employee).await?;
@@ -109,7 +86,7 @@ impl EmployeeService {
         input: EmployeeInput,
         if_match: Option<&IfMatch>,
     ) -> Result<Employee, EmployeeError> {
-        require_admin(caller)?;
+        caller.require_admin()?;
         let fields = full_fields(input)?;
         self.write(id, if_match, |e| e.replace(fields)).await
     }
@@ -121,7 +98,7 @@ impl EmployeeService {
         patch: EmployeePatch,
         if_match: Option<&IfMatch>,
     ) -> Result<Employee, EmployeeError> {
-        require_admin(caller)?;
+        caller.require_admin()?;
         let mut v = Validator::new();
         let full_name = v.check_opt("full_name", patch.full_name.as_deref(), FullName::new);
         let email = v.check_opt("email", patch.email.as_deref(), Email::parse);
@@ -144,16 +121,10 @@ impl EmployeeService {
         id: Uuid,
         if_match: Option<&IfMatch>,
     ) -> Result<(), EmployeeError> {
-        require_admin(caller)?;
+        caller.require_admin()?;
         let expected = match if_match {
             None => None,
-            Some(m) => {
-                let employee = self.get(id).await?;
-                if !m.matches(&employee.etag()) {
-                    return Err(EmployeeError::PreconditionFailed);
-                }
-                Some(employee.updated_at)
-            }
+            Some(_) => self.get(id).await?.expected_version(if_match)?,
         };
         self.employees.delete(id, expected).await?;
         Ok(())
@@ -166,14 +137,9 @@ impl EmployeeService {
         change: impl FnOnce(&mut Employee),
     ) -> Result<Employee, EmployeeError> {
         let mut employee = self.get(id).await?;
-        if !precondition_holds(if_match, &employee.etag()) {
-            return Err(EmployeeError::PreconditionFailed);
-        }
-        let expected = employee.updated_at;
+        let expected = employee.expected_version(if_match)?;
         change(&mut employee);
-        self.employees
-            .update(&employee, if_match.map(|_| expected))
-            .await?;
+        self.employees.update(&employee, expected).await?;
         Ok(employee)
     }
 }
@@ -188,12 +154,4 @@ fn full_fields(input: EmployeeInput) -> Result<EmployeeFields, ValidationError> 
         email: required(email, "email")?,
         is_active: input.is_active.unwrap_or(true),
     })
-}
-
-fn require_admin(caller: &Principal) -> Result<(), EmployeeError> {
-    if caller.is_admin() {
-        Ok(())
-    } else {
-        Err(EmployeeError::Forbidden)
-    }
 }

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod blog;
 pub mod employees;
+pub mod error;
 pub mod jobs;
 pub mod products;
 pub mod users;
@@ -11,6 +12,7 @@ pub mod users;
 pub use auth::{AuthError, AuthService, Registered};
 pub use blog::{BlogError, BlogService};
 pub use employees::{EmployeeError, EmployeeService};
+pub use error::AppError;
 pub use jobs::{JobError, JobService};
 pub use products::{ProductError, ProductService};
 pub use users::{UserError, UserService};

@@ -1,9 +1,9 @@
 //! Inventory: the product catalogue and its stock ledger.
 
-use domain::BoxError;
+use crate::error::AppError;
+use crate::service_error;
 use domain::auth::Principal;
-use domain::concurrency::{IfMatch, precondition_holds};
-use domain::error::RepoError;
+use domain::concurrency::{IfMatch, Versioned};
 use domain::money::Money;
 use domain::pagination::{BY_TIME_THEN_ID, Page, PageRequest};
 use domain::product::{
@@ -14,37 +14,18 @@ use domain::validation::{ValidationError, Validator, required};
 use std::sync::Arc;
 use uuid::Uuid;
 
-#[derive(Debug, thiserror::Error)]
-pub enum ProductError {
-    #[error(transparent)]
-    Invalid(#[from] ValidationError),
-    #[error("product not found")]
-    NotFound,
-    #[error("a product with this name already exists")]
-    NameTaken,
-    #[error("only the product's creator or an admin may change it")]
-    Forbidden,
-    #[error("the resource changed since it was read")]
-    PreconditionFailed,
-    #[error("the change would take the stock to {would_be} (it is {quantity})")]
-    StockOutOfRange { quantity: i64, would_be: i64 },
-    #[error("a required dependency is unavailable")]
-    Unavailable(#[source] BoxError),
-    #[error("unexpected failure")]
-    Unexpected(#[source] BoxError),
+service_error! {
+    pub enum ProductError for "product" {
+        #[error("a product with this name already exists")]
+        NameTaken,
+        #[error("the change would take the stock to {would_be} (it is {quantity})")]
+        StockOutOfRange { quantity: i64, would_be: i64 },
+    }
+    conflict(_) => ProductError::NameTaken,
 }
 
-impl From<RepoError> for ProductError {
-    fn from(e: RepoError) -> Self {
-        match e {
-            RepoError::Conflict(_) => Self::NameTaken,
-            RepoError::NotFound => Self::NotFound,
-            RepoError::Stale => Self::PreconditionFailed,
-            RepoError::Unavailable(e) => Self::Unavailable(e),
-            RepoError::Unexpected(e) => Self::Unexpected(e),
-        }
-    }
-}
+/// Who may change a product.
+const CREATOR_OR_ADMIN: &str = "only the product's creator or an admin may change it";
 
 /// A product as a client writes it (create and full replacement). Absent optional fields
 /// take their defaults.
@@ -138,7 +119,7 @@ impl ProductService {
         self.products
             .find_by_id(id)
             .await?
-            .ok_or(ProductError::NotFound)
+            .ok_or_else(ProductError::not_found)
     }
 
     /// Any user adds a product; a non-zero initial quantity is its first stock movement.
@@ -226,16 +207,9 @@ impl ProductService {
         id: Uuid,
         if_match: Option<&IfMatch>,
     ) -> Result<(), ProductError> {
-        let product = self.get(id).await?;
-        if !product.may_be_changed_by(caller.user_id, caller.is_admin()) {
-            return Err(ProductError::Forbidden);
-        }
-        if !precondition_holds(if_match, &product.etag()) {
-            return Err(ProductError::PreconditionFailed);
-        }
-        self.products
-            .delete(id, if_match.map(|_| product.updated_at))
-            .await?;
+        let product = self.changeable(caller, id).await?;
+        let expected = product.expected_version(if_match)?;
+        self.products.delete(id, expected).await?;
         Ok(())
     }
 
@@ -261,7 +235,7 @@ impl ProductService {
             .await?
         {
             StockOutcome::Applied(change) => Ok(change.product),
-            StockOutcome::NotFound => Err(ProductError::NotFound),
+            StockOutcome::NotFound => Err(ProductError::not_found()),
             StockOutcome::OutOfRange { quantity } => Err(ProductError::StockOutOfRange {
                 quantity,
                 would_be: quantity.saturating_add(delta.value()),
@@ -289,18 +263,19 @@ impl ProductService {
         if_match: Option<&IfMatch>,
         change: impl FnOnce(&mut Product),
     ) -> Result<Product, ProductError> {
-        let mut product = self.get(id).await?;
-        if !product.may_be_changed_by(caller.user_id, caller.is_admin()) {
-            return Err(ProductError::Forbidden);
-        }
-        if !precondition_holds(if_match, &product.etag()) {
-            return Err(ProductError::PreconditionFailed);
-        }
-        let expected = product.updated_at;
+        let mut product = self.changeable(caller, id).await?;
+        let expected = product.expected_version(if_match)?;
         change(&mut product);
-        self.products
-            .update(&product, if_match.map(|_| expected))
-            .await?;
+        self.products.update(&product, expected).await?;
+        Ok(product)
+    }
+
+    /// The product, if `caller` may change it.
+    async fn changeable(&self, caller: &Principal, id: Uuid) -> Result<Product, ProductError> {
+        let product = self.get(id).await?;
+        if !product.may_be_changed_by(caller.user_id, caller.is_admin()) {
+            return Err(AppError::Forbidden(CREATOR_OR_ADMIN).into());
+        }
         Ok(product)
     }
 }

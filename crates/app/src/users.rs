@@ -1,8 +1,9 @@
 //! Users: one's own account, and administration of everyone's.
 
-use domain::BoxError;
+use crate::error::AppError;
+use crate::service_error;
 use domain::auth::{PasswordHasher, Principal, SessionRepository};
-use domain::concurrency::{IfMatch, precondition_holds};
+use domain::concurrency::{IfMatch, Versioned};
 use domain::error::RepoError;
 use domain::event::{Audience, Event, EventPublisher, Notification};
 use domain::pagination::{BY_TIME_THEN_ID, Page, PageRequest};
@@ -13,39 +14,20 @@ use domain::validation::{ValidationError, Validator, required};
 use std::sync::Arc;
 use uuid::Uuid;
 
-#[derive(Debug, thiserror::Error)]
-pub enum UserError {
-    #[error(transparent)]
-    Invalid(#[from] ValidationError),
-    #[error("user not found")]
-    NotFound,
-    #[error("an account with this email already exists")]
-    EmailTaken,
-    #[error("this action needs the admin role")]
-    Forbidden,
-    #[error("the current password is incorrect")]
-    WrongPassword,
-    #[error("this is the last active admin: promote another user first")]
-    LastAdmin,
-    #[error("the resource changed since it was read")]
-    PreconditionFailed,
-    #[error("a required dependency is unavailable")]
-    Unavailable(#[source] BoxError),
-    #[error("unexpected failure")]
-    Unexpected(#[source] BoxError),
-}
-
-impl From<RepoError> for UserError {
-    fn from(e: RepoError) -> Self {
-        match e {
-            RepoError::Conflict(c) if c == LAST_ADMIN => Self::LastAdmin,
-            RepoError::Conflict(_) => Self::EmailTaken,
-            RepoError::NotFound => Self::NotFound,
-            RepoError::Stale => Self::PreconditionFailed,
-            RepoError::Unavailable(e) => Self::Unavailable(e),
-            RepoError::Unexpected(e) => Self::Unexpected(e),
-        }
+service_error! {
+    pub enum UserError for "user" {
+        #[error("an account with this email already exists")]
+        EmailTaken,
+        #[error("the current password is incorrect")]
+        WrongPassword,
+        #[error("this is the last active admin: promote another user first")]
+        LastAdmin,
     }
+    conflict(constraint) => if constraint == LAST_ADMIN {
+        UserError::LastAdmin
+    } else {
+        UserError::EmailTaken
+    },
 }
 
 /// Changes a user makes to its own account.
@@ -125,10 +107,7 @@ impl UserService {
         let (name, password) = (required(name, "name")?, required(password, "password")?);
 
         let mut user = self.load(caller.user_id).await?;
-        if !precondition_holds(if_match, &user.etag()) {
-            return Err(UserError::PreconditionFailed);
-        }
-        let expected = user.updated_at;
+        let expected = user.expected_version(if_match)?;
         let password_changed = password.is_some();
         if let Some(password) = password {
             let current = input.current_password.unwrap_or_default();
@@ -136,7 +115,7 @@ impl UserService {
                 .hasher
                 .verify(&current, Some(user.password_hash.clone()))
                 .await
-                .map_err(UserError::Unexpected)?;
+                .map_err(AppError::Unexpected)?;
             if !ok {
                 return Err(UserError::WrongPassword);
             }
@@ -144,13 +123,13 @@ impl UserService {
                 .hasher
                 .hash(&password)
                 .await
-                .map_err(UserError::Unexpected)?;
+                .map_err(AppError::Unexpected)?;
         }
         if let Some(name) = name {
             user.name = name;
         }
         user.touch();
-        self.users.update(&user, if_match.map(|_| expected)).await?;
+        self.users.update(&user, expected).await?;
         if password_changed {
             self.sessions
                 .revoke_all_for_user(user.id, Some(caller.session_id))
@@ -166,7 +145,7 @@ impl UserService {
         filter: UserFilter,
         page: PageRequest,
     ) -> Result<Page<User>, UserError> {
-        require_admin(caller)?;
+        caller.require_admin()?;
         page.check_key(BY_TIME_THEN_ID)
             .map_err(ValidationError::from)?;
         let filter = UserFilter {
@@ -180,7 +159,7 @@ impl UserService {
 
     /// An admin creates an account with any role.
     pub async fn create(&self, caller: &Principal, input: NewUserInput) -> Result<User, UserError> {
-        require_admin(caller)?;
+        caller.require_admin()?;
         let user = self.build_user(input).await?;
         self.users.create(&user, None).await?;
         Ok(user)
@@ -209,7 +188,7 @@ impl UserService {
         input: AdminUpdate,
         if_match: Option<&IfMatch>,
     ) -> Result<User, UserError> {
-        require_admin(caller)?;
+        caller.require_admin()?;
         let mut v = Validator::new();
         let name = v.check_opt("name", input.name.as_deref(), UserName::new);
         let role = v.check_opt("role", input.role.as_deref(), str::parse::<Role>);
@@ -217,10 +196,7 @@ impl UserService {
         let (name, role) = (required(name, "name")?, required(role, "role")?);
 
         let mut user = self.load(id).await?;
-        if !precondition_holds(if_match, &user.etag()) {
-            return Err(UserError::PreconditionFailed);
-        }
-        let expected = user.updated_at;
+        let expected = user.expected_version(if_match)?;
         if let Some(name) = name {
             user.name = name;
         }
@@ -232,7 +208,7 @@ impl UserService {
             user.is_active = active;
         }
         user.touch();
-        self.users.update(&user, if_match.map(|_| expected)).await?;
+        self.users.update(&user, expected).await?;
         if deactivated {
             self.sessions.revoke_all_for_user(user.id, None).await?;
             self.sockets_close(user.id);
@@ -247,16 +223,10 @@ impl UserService {
         id: Uuid,
         if_match: Option<&IfMatch>,
     ) -> Result<(), UserError> {
-        require_admin(caller)?;
+        caller.require_admin()?;
         let expected = match if_match {
             None => None,
-            Some(m) => {
-                let user = self.load(id).await?;
-                if !m.matches(&user.etag()) {
-                    return Err(UserError::PreconditionFailed);
-                }
-                Some(user.updated_at)
-            }
+            Some(_) => self.load(id).await?.expected_version(if_match)?,
         };
         self.users.delete(id, expected).await?;
         self.sockets_close(id);
@@ -301,7 +271,7 @@ impl UserService {
                     .users
                     .find_by_email(&user.email)
                     .await?
-                    .ok_or(UserError::NotFound)?;
+                    .ok_or_else(UserError::not_found)?;
                 Ok(AdminBootstrap::AlreadyExists(existing.id))
             }
             Err(e) => Err(e.into()),
@@ -323,19 +293,14 @@ impl UserService {
             .hasher
             .hash(&password)
             .await
-            .map_err(UserError::Unexpected)?;
+            .map_err(AppError::Unexpected)?;
         Ok(User::new(email, name, role, hash))
     }
 
     async fn load(&self, id: Uuid) -> Result<User, UserError> {
-        self.users.find_by_id(id).await?.ok_or(UserError::NotFound)
-    }
-}
-
-fn require_admin(caller: &Principal) -> Result<(), UserError> {
-    if caller.is_admin() {
-        Ok(())
-    } else {
-        Err(UserError::Forbidden)
+        self.users
+            .find_by_id(id)
+            .await?
+            .ok_or_else(UserError::not_found)
     }
 }

@@ -23,7 +23,20 @@ impl Principal {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
+
+    pub fn require_admin(&self) -> Result<(), AdminRequired> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(AdminRequired)
+        }
+    }
 }
+
+/// The action needs the admin role, which the caller lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("this action needs the admin role")]
+pub struct AdminRequired;
 
 /// The verified claims of an access token.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,72 +1,31 @@
 //! The community blog: posts, comments and votes, with their repository ports.
 
 use crate::auth::Principal;
-use crate::concurrency::ETag;
+use crate::concurrency::{Versioned, versioned};
 use crate::error::RepoError;
 use crate::pagination::{BY_TIME_THEN_ID, KeyKind, Page, PageRequest};
 use crate::time::{self, Timestamp};
-use crate::validation::Invalid;
+use crate::validation::{Invalid, text_value};
 use async_trait::async_trait;
 use std::str::FromStr;
 use uuid::Uuid;
 
-/// Text trimmed at both ends, non-blank, at most `max` characters.
-fn bounded_text(raw: &str, max: usize) -> Result<String, Invalid> {
-    let text = raw.trim();
-    if text.is_empty() {
-        return Err(Invalid::new("must not be empty"));
-    }
-    if text.chars().count() > max {
-        return Err(Invalid::new(format!("must be at most {max} characters")));
-    }
-    Ok(text.to_owned())
-}
+versioned!(Post, Comment);
 
-/// 1 to 200 characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PostTitle(String);
+text_value!(
+    /// 1 to 200 characters.
+    PostTitle, bounded_name, 1, 200
+);
 
-impl PostTitle {
-    pub fn new(raw: &str) -> Result<Self, Invalid> {
-        let title = bounded_text(raw, 200)?;
-        if title.chars().any(char::is_control) {
-            return Err(Invalid::new("must not contain control characters"));
-        }
-        Ok(Self(title))
-    }
+text_value!(
+    /// 1 to 20 000 characters.
+    PostContent, bounded_text, 1, 20_000
+);
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// 1 to 20 000 characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PostContent(String);
-
-impl PostContent {
-    pub fn new(raw: &str) -> Result<Self, Invalid> {
-        bounded_text(raw, 20_000).map(Self)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// 1 to 5000 characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommentContent(String);
-
-impl CommentContent {
-    pub fn new(raw: &str) -> Result<Self, Invalid> {
-        bounded_text(raw, 5000).map(Self)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+text_value!(
+    /// 1 to 5000 characters.
+    CommentContent, bounded_text, 1, 5000
+);
 
 /// Who wrote something, as everyone may see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,14 +68,6 @@ impl Post {
 
     pub fn may_be_changed_by(&self, caller: &Principal) -> bool {
         caller.user_id == self.owner_id || caller.is_admin()
-    }
-
-    pub fn etag(&self) -> ETag {
-        ETag::for_version(self.id, self.updated_at)
-    }
-
-    pub fn touch(&mut self) {
-        self.updated_at = time::next_after(self.updated_at);
     }
 }
 
@@ -203,10 +154,6 @@ impl Comment {
         }
     }
 
-    pub fn etag(&self) -> ETag {
-        ETag::for_version(self.id, self.updated_at)
-    }
-
     /// Only the author edits.
     pub fn may_be_edited_by(&self, caller: &Principal) -> bool {
         caller.user_id == self.author_id
@@ -219,7 +166,7 @@ impl Comment {
 
     pub fn edit(&mut self, content: CommentContent) {
         self.content = content;
-        self.updated_at = time::next_after(self.updated_at);
+        self.touch();
     }
 }
 

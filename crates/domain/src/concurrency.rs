@@ -1,7 +1,7 @@
 //! Optimistic concurrency: entity tags derived from a resource's version and the
 //! `If-Match` precondition a client sends with a write.
 
-use crate::time::Timestamp;
+use crate::time::{self, Timestamp};
 use uuid::Uuid;
 
 /// A strong entity tag (the quoted form used in HTTP headers).
@@ -67,6 +67,59 @@ pub fn precondition_holds(if_match: Option<&IfMatch>, current: &ETag) -> bool {
     if_match.is_none_or(|m| m.matches(current))
 }
 
+/// `If-Match` named a version that is no longer current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the resource changed since it was read")]
+pub struct PreconditionFailed;
+
+/// An entity whose every write moves `updated_at`, so its id and that instant name one
+/// version: the ETag clients see and the condition a write puts to the store.
+pub trait Versioned {
+    fn id(&self) -> Uuid;
+    fn updated_at(&self) -> Timestamp;
+    fn set_updated_at(&mut self, at: Timestamp);
+
+    fn etag(&self) -> ETag {
+        ETag::for_version(self.id(), self.updated_at())
+    }
+
+    /// Marks a write: a new version, strictly after the one read.
+    fn touch(&mut self) {
+        self.set_updated_at(time::next_after(self.updated_at()));
+    }
+
+    /// The version a write must still find in the store: `None` without `If-Match` (the last
+    /// writer wins), this one's `updated_at` when the precondition holds.
+    fn expected_version(
+        &self,
+        if_match: Option<&IfMatch>,
+    ) -> Result<Option<Timestamp>, PreconditionFailed> {
+        match if_match {
+            None => Ok(None),
+            Some(m) if m.matches(&self.etag()) => Ok(Some(self.updated_at())),
+            Some(_) => Err(PreconditionFailed),
+        }
+    }
+}
+
+/// `impl Versioned` for entities with `id` and `updated_at` fields.
+macro_rules! versioned {
+    ($($entity:ty),+ $(,)?) => {$(
+        impl $crate::concurrency::Versioned for $entity {
+            fn id(&self) -> ::uuid::Uuid {
+                self.id
+            }
+            fn updated_at(&self) -> $crate::time::Timestamp {
+                self.updated_at
+            }
+            fn set_updated_at(&mut self, at: $crate::time::Timestamp) {
+                self.updated_at = at;
+            }
+        }
+    )+};
+}
+pub(crate) use versioned;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +151,38 @@ mod tests {
         let weak = format!("W/{}", current.as_str());
         assert!(!IfMatch::parse(&weak).unwrap().matches(&current));
         assert_eq!(IfMatch::parse("no-quotes"), None);
+    }
+
+    struct Doc {
+        id: Uuid,
+        updated_at: Timestamp,
+    }
+    versioned!(Doc);
+
+    #[test]
+    fn a_write_expects_the_version_it_read_only_when_asked_to() {
+        let mut doc = Doc {
+            id: Uuid::nil(),
+            updated_at: Utc.timestamp_micros(7).unwrap(),
+        };
+        let read = doc.etag();
+        assert_eq!(doc.expected_version(None), Ok(None));
+        let current = IfMatch::Tags(vec![read.clone()]);
+        assert_eq!(
+            doc.expected_version(Some(&current)),
+            Ok(Some(doc.updated_at))
+        );
+        doc.touch();
+        assert!(doc.updated_at > Utc.timestamp_micros(7).unwrap());
+        assert_ne!(doc.etag(), read);
+        assert_eq!(
+            doc.expected_version(Some(&current)),
+            Err(PreconditionFailed)
+        );
+        assert_eq!(
+            doc.expected_version(Some(&IfMatch::Any)),
+            Ok(Some(doc.updated_at))
+        );
     }
 
     #[test]

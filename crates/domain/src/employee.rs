@@ -1,35 +1,20 @@
 //! Staff records and their repository port.
 
-use crate::concurrency::ETag;
+use crate::concurrency::{Versioned, versioned};
 use crate::error::RepoError;
 use crate::pagination::{Page, PageRequest};
 use crate::time::{self, Timestamp};
 use crate::user::Email;
-use crate::validation::Invalid;
+use crate::validation::text_value;
 use async_trait::async_trait;
 use uuid::Uuid;
 
-/// 1 to 200 characters after trimming.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FullName(String);
+versioned!(Employee);
 
-impl FullName {
-    pub fn new(raw: &str) -> Result<Self, Invalid> {
-        let name = raw.trim();
-        let chars = name.chars().count();
-        if !(1..=200).contains(&chars) {
-            return Err(Invalid::new("must be 1 to 200 characters"));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(Invalid::new("must not contain control characters"));
-        }
-        Ok(Self(name.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+text_value!(
+    /// 1 to 200 characters after trimming.
+    FullName, bounded_name, 1, 200
+);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Employee {
@@ -63,15 +48,11 @@ impl Employee {
         }
     }
 
-    pub fn etag(&self) -> ETag {
-        ETag::for_version(self.id, self.updated_at)
-    }
-
     pub fn replace(&mut self, fields: EmployeeFields) {
         self.full_name = fields.full_name;
         self.email = fields.email;
         self.is_active = fields.is_active;
-        self.updated_at = time::next_after(self.updated_at);
+        self.touch();
     }
 }
 

@@ -1,37 +1,22 @@
 //! Products, their stock ledger, and the repository port.
 
-use crate::concurrency::ETag;
+use crate::concurrency::{Versioned, versioned};
 use crate::error::RepoError;
 use crate::money::Money;
 use crate::pagination::{BY_TIME_THEN_ID, KeyKind, Page, PageRequest};
 use crate::time::{self, Timestamp};
-use crate::validation::Invalid;
+use crate::validation::{Invalid, optional_text, text_value};
 use async_trait::async_trait;
 use std::fmt;
 use std::str::FromStr;
 use uuid::Uuid;
 
-/// 2 to 200 characters after trimming; unique case-insensitively.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProductName(String);
+versioned!(Product);
 
-impl ProductName {
-    pub fn new(raw: &str) -> Result<Self, Invalid> {
-        let name = raw.trim();
-        let chars = name.chars().count();
-        if !(2..=200).contains(&chars) {
-            return Err(Invalid::new("must be 2 to 200 characters"));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(Invalid::new("must not contain control characters"));
-        }
-        Ok(Self(name.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+text_value!(
+    /// 2 to 200 characters after trimming; unique case-insensitively.
+    ProductName, bounded_name, 2, 200
+);
 
 /// At most 2000 characters; blank means none.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,11 +26,7 @@ impl Description {
     pub const MAX_CHARS: usize = 2000;
 
     pub fn new(raw: &str) -> Result<Option<Self>, Invalid> {
-        let text = raw.trim();
-        if text.chars().count() > Self::MAX_CHARS {
-            return Err(Invalid::new("must be at most 2000 characters"));
-        }
-        Ok((!text.is_empty()).then(|| Self(text.to_owned())))
+        Ok(optional_text(raw, Self::MAX_CHARS)?.map(Self))
     }
 
     pub fn as_str(&self) -> &str {
@@ -164,11 +145,7 @@ pub struct StockReason(String);
 
 impl StockReason {
     pub fn new(raw: &str) -> Result<Option<Self>, Invalid> {
-        let text = raw.trim();
-        if text.chars().count() > 200 {
-            return Err(Invalid::new("must be at most 200 characters"));
-        }
-        Ok((!text.is_empty()).then(|| Self(text.to_owned())))
+        Ok(optional_text(raw, 200)?.map(Self))
     }
 
     pub fn as_str(&self) -> &str {
@@ -222,10 +199,6 @@ impl Product {
         self.quantity.value() > 0
     }
 
-    pub fn etag(&self) -> ETag {
-        ETag::for_version(self.id, self.updated_at)
-    }
-
     /// The creator and admins may change a product.
     pub fn may_be_changed_by(&self, user_id: Uuid, is_admin: bool) -> bool {
         is_admin || self.created_by == Some(user_id)
@@ -237,7 +210,7 @@ impl Product {
         self.category = fields.category;
         self.price = fields.price;
         self.is_active = fields.is_active;
-        self.updated_at = time::next_after(self.updated_at);
+        self.touch();
     }
 }
 

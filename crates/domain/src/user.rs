@@ -1,15 +1,17 @@
 //! Users: accounts, their value objects and the repository port.
 
-use crate::concurrency::ETag;
+use crate::concurrency::{ETag, versioned};
 use crate::error::RepoError;
 use crate::job::Job;
 use crate::pagination::{Page, PageRequest};
 use crate::time::{self, Timestamp};
-use crate::validation::Invalid;
+use crate::validation::{Invalid, text_value};
 use async_trait::async_trait;
 use std::fmt;
 use std::str::FromStr;
 use uuid::Uuid;
+
+versioned!(User);
 
 /// A syntactically valid e-mail address, trimmed and lower-cased so that uniqueness is
 /// case-insensitive.
@@ -53,38 +55,17 @@ impl fmt::Display for Email {
     }
 }
 
-/// A display name: 1 to 100 characters after trimming.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserName(String);
+text_value!(
+    /// A display name: 1 to 100 characters after trimming.
+    UserName, bounded_name, 1, UserName::MAX_CHARS
+);
 
 impl UserName {
     pub const MAX_CHARS: usize = 100;
 
-    pub fn new(raw: &str) -> Result<Self, Invalid> {
-        let name = raw.trim();
-        let chars = name.chars().count();
-        if chars == 0 {
-            return Err(Invalid::new("must not be empty"));
-        }
-        if chars > Self::MAX_CHARS {
-            return Err(Invalid::new(format!(
-                "must be at most {} characters",
-                Self::MAX_CHARS
-            )));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(Invalid::new("must not contain control characters"));
-        }
-        Ok(Self(name.to_owned()))
-    }
-
     /// The default name for a new account: the address's local part, cut to fit.
     pub fn from_email(email: &Email) -> Self {
         Self(email.local_part().chars().take(Self::MAX_CHARS).collect())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 
@@ -221,15 +202,6 @@ impl User {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
-
-    pub fn etag(&self) -> ETag {
-        ETag::for_version(self.id, self.updated_at)
-    }
-
-    /// Marks a change: every write gets a new version.
-    pub fn touch(&mut self) {
-        self.updated_at = time::next_after(self.updated_at);
-    }
 }
 
 /// What a caller may see of a user: everything about itself (or as an admin), only
@@ -287,6 +259,7 @@ pub trait UserRepository: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::concurrency::Versioned;
 
     #[test]
     fn email_is_trimmed_lowercased_and_validated() {

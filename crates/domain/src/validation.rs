@@ -32,6 +32,58 @@ impl Invalid {
     }
 }
 
+/// `raw` trimmed at both ends, `min` to `max` characters (not bytes).
+pub fn bounded_text(raw: &str, min: usize, max: usize) -> Result<String, Invalid> {
+    let text = raw.trim();
+    let chars = text.chars().count();
+    if (min..=max).contains(&chars) {
+        Ok(text.to_owned())
+    } else if min <= 1 && chars == 0 {
+        Err(Invalid::new("must not be empty"))
+    } else if min <= 1 {
+        Err(Invalid::new(format!("must be at most {max} characters")))
+    } else {
+        Err(Invalid::new(format!("must be {min} to {max} characters")))
+    }
+}
+
+/// A name or title: [`bounded_text`] on one line, without control characters.
+pub fn bounded_name(raw: &str, min: usize, max: usize) -> Result<String, Invalid> {
+    let name = bounded_text(raw, min, max)?;
+    if name.chars().any(char::is_control) {
+        return Err(Invalid::new("must not contain control characters"));
+    }
+    Ok(name)
+}
+
+/// Optional text: blank means none, else at most `max` characters after trimming.
+pub fn optional_text(raw: &str, max: usize) -> Result<Option<String>, Invalid> {
+    if raw.trim().is_empty() {
+        return Ok(None);
+    }
+    bounded_text(raw, 1, max).map(Some)
+}
+
+/// A value object holding checked text: `new` runs `check(raw, min, max)`, `as_str` reads.
+macro_rules! text_value {
+    ($(#[$meta:meta])* $name:ident, $check:ident, $min:expr, $max:expr) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn new(raw: &str) -> Result<Self, $crate::validation::Invalid> {
+                $crate::validation::$check(raw, $min, $max).map(Self)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+pub(crate) use text_value;
+
 impl fmt::Display for Invalid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -7,6 +7,7 @@ use crate::routes::users::UserResponse;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, post, web};
+use app::AuthError;
 use domain::auth::TokenPair;
 use domain::rate_limit::RateDecision;
 use serde::{Deserialize, Serialize};
@@ -118,7 +119,6 @@ async fn rate_limit(state: &AppState, ip: ClientIp, action: &str) -> Result<(), 
         (status = 201, description = "Account created; `Location` names the user", body = RegisterResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = PROBLEM),
         (status = 409, description = "Email already registered", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
         (status = 429, description = "Too many attempts from this IP", body = Problem, content_type = PROBLEM),
     )
 )]
@@ -160,7 +160,6 @@ pub async fn register(
         (status = 200, description = "A new session", body = TokenResponse),
         (status = 401, description = "Wrong email or password, or inactive account", body = Problem, content_type = PROBLEM),
         (status = 415, description = "Neither JSON nor a form", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Missing fields", body = Problem, content_type = PROBLEM),
         (status = 429, description = "Too many attempts from this IP", body = Problem, content_type = PROBLEM),
     )
 )]
@@ -208,11 +207,24 @@ pub async fn refresh(
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 204, description = "Session ended"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
     )
 )]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
     state.auth.logout(&user.0).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Invalid(v) => v.into(),
+            AuthError::EmailTaken => Self::conflict(e.to_string()),
+            AuthError::InvalidCredentials | AuthError::InvalidToken => {
+                Self::unauthorized_because(e.to_string())
+            }
+            AuthError::Unavailable(source) => Self::unavailable(source),
+            AuthError::Unexpected(source) => Self::internal(source),
+        }
+    }
 }

@@ -1,14 +1,16 @@
 //! `/api/v1/employees`: staff records, read by users and written by admins.
 
-use super::{PROBLEM, ok_with_etag};
+use super::{PROBLEM, created_with_etag, ok_with_etag};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader};
 use crate::pagination::{PageParams, PageResponse};
+use crate::problems::AdminOnly;
 use crate::state::AppState;
-use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use app::EmployeeError;
 use app::employees::{EmployeeInput, EmployeePatch};
 use chrono::{DateTime, Utc};
+use domain::concurrency::Versioned;
 use domain::employee::{Employee, EmployeeFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -111,8 +113,6 @@ fn input(b: EmployeeRequest) -> EmployeeInput {
     params(PageParams, EmployeeListQuery),
     responses(
         (status = 200, description = "A page of employees", body = EmployeePage),
-        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Bad query parameters", body = Problem, content_type = PROBLEM),
     )
 )]
 #[get("/employees")]
@@ -140,10 +140,8 @@ pub async fn list_employees(
     request_body = EmployeeRequest,
     responses(
         (status = 201, description = "Created; `Location` names it", body = EmployeeResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
+        (status = 403, response = AdminOnly),
         (status = 409, description = "Email taken", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
     )
 )]
 #[post("/employees")]
@@ -153,14 +151,9 @@ pub async fn create_employee(
     body: ApiJson<EmployeeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let employee = state.employees.create(&user.0, input(body.0)).await?;
-    let etag = employee.etag();
-    Ok(HttpResponse::Created()
-        .insert_header((
-            header::LOCATION,
-            format!("/api/v1/employees/{}", employee.id),
-        ))
-        .insert_header((header::ETAG, etag.as_str()))
-        .json(EmployeeResponse::from(employee)))
+    let (id, etag) = (employee.id, employee.etag());
+    let body = EmployeeResponse::from(employee);
+    Ok(created_with_etag("/api/v1/employees", id, &etag, &body))
 }
 
 /// One staff record, with its ETag.
@@ -170,9 +163,6 @@ pub async fn create_employee(
     params(("id" = Uuid, Path, description = "Employee id")),
     responses(
         (status = 200, description = "The employee", body = EmployeeResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such employee", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "The id is not a UUID", body = Problem, content_type = PROBLEM),
     )
 )]
 #[get("/employees/{id}")]
@@ -191,16 +181,12 @@ pub async fn get_employee(
     request_body = EmployeeRequest,
     params(
         ("id" = Uuid, Path, description = "Employee id"),
-        ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
+        IfMatchHeader,
     ),
     responses(
         (status = 200, description = "Replaced", body = EmployeeResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such employee", body = Problem, content_type = PROBLEM),
+        (status = 403, response = AdminOnly),
         (status = 409, description = "Email taken", body = Problem, content_type = PROBLEM),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
     )
 )]
 #[put("/employees/{id}")]
@@ -225,16 +211,12 @@ pub async fn replace_employee(
     request_body = EmployeePatchRequest,
     params(
         ("id" = Uuid, Path, description = "Employee id"),
-        ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
+        IfMatchHeader,
     ),
     responses(
         (status = 200, description = "Updated", body = EmployeeResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such employee", body = Problem, content_type = PROBLEM),
+        (status = 403, response = AdminOnly),
         (status = 409, description = "Email taken", body = Problem, content_type = PROBLEM),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
     )
 )]
 #[patch("/employees/{id}")]
@@ -264,14 +246,11 @@ pub async fn patch_employee(
     security(("bearer" = []), ("oauth2" = [])),
     params(
         ("id" = Uuid, Path, description = "Employee id"),
-        ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
+        IfMatchHeader,
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such employee", body = Problem, content_type = PROBLEM),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = PROBLEM),
+        (status = 403, response = AdminOnly),
     )
 )]
 #[delete("/employees/{id}")]
@@ -286,4 +265,13 @@ pub async fn delete_employee(
         .delete(&user.0, id.into_inner(), if_match.as_ref())
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+impl From<EmployeeError> for ApiError {
+    fn from(e: EmployeeError) -> Self {
+        match e {
+            EmployeeError::App(e) => e.into(),
+            EmployeeError::EmailTaken => Self::conflict(e.to_string()),
+        }
+    }
 }

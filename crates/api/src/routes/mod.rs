@@ -12,6 +12,7 @@ pub mod ws;
 use actix_web::HttpResponse;
 use actix_web::http::header;
 use domain::concurrency::ETag;
+use uuid::Uuid;
 
 /// Documented problem responses, referenced from the handlers' OpenAPI attributes.
 pub const PROBLEM: &str = crate::error::PROBLEM_JSON;
@@ -19,6 +20,19 @@ pub const PROBLEM: &str = crate::error::PROBLEM_JSON;
 /// A `200` with the resource and its `ETag`.
 pub fn ok_with_etag<T: serde::Serialize>(body: &T, etag: &ETag) -> HttpResponse {
     HttpResponse::Ok()
+        .insert_header((header::ETAG, etag.as_str()))
+        .json(body)
+}
+
+/// A `201` with the new resource, its `Location` (`{collection}/{id}`) and its `ETag`.
+pub fn created_with_etag<T: serde::Serialize>(
+    collection: &str,
+    id: Uuid,
+    etag: &ETag,
+    body: &T,
+) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("{collection}/{id}")))
         .insert_header((header::ETAG, etag.as_str()))
         .json(body)
 }

@@ -1,15 +1,16 @@
 //! `/api/v1/products`: the catalogue, stock changes and the stock ledger.
 
-use super::{PROBLEM, ok_with_etag};
+use super::{PROBLEM, created_with_etag, ok_with_etag};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader};
 use crate::pagination::{PageParams, PageResponse};
 use crate::schemas::{CategoryName, ProductSortKey};
 use crate::state::AppState;
-use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use app::ProductError;
 use app::products::{ProductInput, ProductPatch, ProductQuery};
 use chrono::{DateTime, Utc};
+use domain::concurrency::Versioned;
 use domain::product::{Product, StockMovement};
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde::{Deserialize, Serialize};
@@ -238,7 +239,6 @@ fn with_etag(product: Product) -> HttpResponse {
     params(PageParams, ProductListQuery),
     responses(
         (status = 200, description = "A page of products", body = ProductPage),
-        (status = 422, description = "Bad query parameters", body = Problem, content_type = PROBLEM),
     )
 )]
 #[get("/products")]
@@ -271,9 +271,7 @@ pub async fn list_products(
     request_body = ProductRequest,
     responses(
         (status = 201, description = "Created; `Location` names it", body = ProductResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
         (status = 409, description = "Name taken", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
     )
 )]
 #[post("/products")]
@@ -283,11 +281,9 @@ pub async fn create_product(
     body: ApiJson<ProductRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let product = state.products.create(&user.0, body.0.into()).await?;
-    let etag = product.etag();
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/products/{}", product.id)))
-        .insert_header((header::ETAG, etag.as_str()))
-        .json(ProductResponse::from(product)))
+    let (id, etag) = (product.id, product.etag());
+    let body = ProductResponse::from(product);
+    Ok(created_with_etag("/api/v1/products", id, &etag, &body))
 }
 
 /// One product, with its ETag.
@@ -296,8 +292,6 @@ pub async fn create_product(
     params(("id" = Uuid, Path, description = "Product id")),
     responses(
         (status = 200, description = "The product", body = ProductResponse),
-        (status = 404, description = "No such product", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "The id is not a UUID", body = Problem, content_type = PROBLEM),
     )
 )]
 #[get("/products/{id}")]
@@ -315,15 +309,12 @@ pub async fn get_product(
     request_body = ProductRequest,
     params(
         ("id" = Uuid, Path, description = "Product id"),
-        ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
+        IfMatchHeader,
     ),
     responses(
         (status = 200, description = "Replaced", body = ProductResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Neither the creator nor an admin", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such product", body = Problem, content_type = PROBLEM),
         (status = 409, description = "Name taken", body = Problem, content_type = PROBLEM),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = PROBLEM),
         (status = 422, description = "Invalid fields, or `quantity` sent", body = Problem, content_type = PROBLEM),
     )
 )]
@@ -349,15 +340,12 @@ pub async fn replace_product(
     request_body = ProductPatchRequest,
     params(
         ("id" = Uuid, Path, description = "Product id"),
-        ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
+        IfMatchHeader,
     ),
     responses(
         (status = 200, description = "Updated", body = ProductResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Neither the creator nor an admin", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such product", body = Problem, content_type = PROBLEM),
         (status = 409, description = "Name taken", body = Problem, content_type = PROBLEM),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = PROBLEM),
         (status = 422, description = "Invalid fields, or `quantity` sent", body = Problem, content_type = PROBLEM),
     )
 )]
@@ -391,14 +379,11 @@ pub async fn patch_product(
     security(("bearer" = []), ("oauth2" = [])),
     params(
         ("id" = Uuid, Path, description = "Product id"),
-        ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
+        IfMatchHeader,
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Neither the creator nor an admin", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such product", body = Problem, content_type = PROBLEM),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = PROBLEM),
     )
 )]
 #[delete("/products/{id}")]
@@ -423,8 +408,6 @@ pub async fn delete_product(
     params(("id" = Uuid, Path, description = "Product id")),
     responses(
         (status = 200, description = "The product after the change", body = ProductResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such product", body = Problem, content_type = PROBLEM),
         (status = 409, description = "The stock would go below zero; nothing changed", body = Problem, content_type = PROBLEM),
         (status = 422, description = "`delta` missing, zero or not an integer", body = Problem, content_type = PROBLEM),
     )
@@ -451,8 +434,6 @@ pub async fn adjust_stock(
     params(("id" = Uuid, Path, description = "Product id"), PageParams),
     responses(
         (status = 200, description = "A page of movements", body = StockMovementPage),
-        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such product", body = Problem, content_type = PROBLEM),
     )
 )]
 #[get("/products/{id}/stock-movements")]
@@ -470,4 +451,15 @@ pub async fn list_stock_movements(
         movements,
         StockMovementResponse::from,
     )))
+}
+
+impl From<ProductError> for ApiError {
+    fn from(e: ProductError) -> Self {
+        match e {
+            ProductError::App(e) => e.into(),
+            ProductError::NameTaken | ProductError::StockOutOfRange { .. } => {
+                Self::conflict(e.to_string())
+            }
+        }
+    }
 }

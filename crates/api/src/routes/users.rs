@@ -1,15 +1,17 @@
 //! `/api/v1/users`: one's own account and the admin's user management.
 
-use super::{PROBLEM, ok_with_etag};
+use super::{PROBLEM, created_with_etag, ok_with_etag};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader};
 use crate::pagination::{PageParams, PageResponse};
+use crate::problems::AdminOnly;
 use crate::schemas::RoleName;
 use crate::state::AppState;
-use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
+use app::UserError;
 use app::users::{AdminUpdate, NewUserInput, UpdateMe};
 use chrono::{DateTime, Utc};
+use domain::concurrency::Versioned;
 use domain::user::{Role, User, UserFilter, UserView};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -125,7 +127,6 @@ pub struct UserListQuery {
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 200, description = "The caller, with its ETag", body = UserResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
     )
 )]
 #[get("/users/me")]
@@ -140,11 +141,9 @@ pub async fn get_me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRe
     tag = "users",
     security(("bearer" = []), ("oauth2" = [])),
     request_body = UpdateMeRequest,
-    params(("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
+    params(IfMatchHeader),
     responses(
         (status = 200, description = "Updated", body = UserResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = PROBLEM),
         (status = 422, description = "Invalid fields or wrong current password", body = Problem, content_type = PROBLEM),
     )
 )]
@@ -176,9 +175,7 @@ pub async fn update_me(
     params(PageParams, UserListQuery),
     responses(
         (status = 200, description = "A page of users", body = UserPage),
-        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Bad query parameters", body = Problem, content_type = PROBLEM),
+        (status = 403, response = AdminOnly),
     )
 )]
 #[get("/users")]
@@ -204,10 +201,8 @@ pub async fn list_users(
     request_body = CreateUserRequest,
     responses(
         (status = 201, description = "Created; `Location` names it", body = UserResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
+        (status = 403, response = AdminOnly),
         (status = 409, description = "Email already registered", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
     )
 )]
 #[post("/users")]
@@ -224,11 +219,9 @@ pub async fn create_user(
         role: b.role,
     };
     let created = state.users.create(&user.0, input).await?;
-    let etag = created.etag();
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/users/{}", created.id)))
-        .insert_header((header::ETAG, etag.as_str()))
-        .json(UserResponse::from(created)))
+    let (id, etag) = (created.id, created.etag());
+    let body = UserResponse::from(created);
+    Ok(created_with_etag("/api/v1/users", id, &etag, &body))
 }
 
 /// One user: everything to itself and admins, `{id, name}` to others.
@@ -238,9 +231,6 @@ pub async fn create_user(
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The user, with its ETag", body = UserViewResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such user", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "The id is not a UUID", body = Problem, content_type = PROBLEM),
     )
 )]
 #[get("/users/{id}")]
@@ -271,16 +261,12 @@ pub async fn get_user(
     request_body = AdminUpdateUserRequest,
     params(
         ("id" = Uuid, Path, description = "User id"),
-        ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
+        IfMatchHeader,
     ),
     responses(
         (status = 200, description = "Updated", body = UserResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such user", body = Problem, content_type = PROBLEM),
+        (status = 403, response = AdminOnly),
         (status = 409, description = "The last active admin cannot be demoted or deactivated", body = Problem, content_type = PROBLEM),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
     )
 )]
 #[patch("/users/{id}")]
@@ -311,15 +297,12 @@ pub async fn update_user(
     security(("bearer" = []), ("oauth2" = [])),
     params(
         ("id" = Uuid, Path, description = "User id"),
-        ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
+        IfMatchHeader,
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such user", body = Problem, content_type = PROBLEM),
+        (status = 403, response = AdminOnly),
         (status = 409, description = "The last active admin cannot be deleted", body = Problem, content_type = PROBLEM),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = PROBLEM),
     )
 )]
 #[delete("/users/{id}")]
@@ -334,4 +317,14 @@ pub async fn delete_user(
         .delete(&user.0, id.into_inner(), if_match.as_ref())
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+impl From<UserError> for ApiError {
+    fn from(e: UserError) -> Self {
+        match e {
+            UserError::App(e) => e.into(),
+            UserError::EmailTaken | UserError::LastAdmin => Self::conflict(e.to_string()),
+            UserError::WrongPassword => Self::field("current_password", "is incorrect"),
+        }
+    }
 }

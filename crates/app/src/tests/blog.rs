@@ -1,4 +1,5 @@
 use super::{empty_page, principal_of, user};
+use crate::AppError;
 use crate::blog::{BlogError, BlogService, PostInput, PostQuery, VoteOutcome};
 use domain::RepoError;
 use domain::auth::Principal;
@@ -95,11 +96,11 @@ async fn drafts_are_not_found_except_by_owner_and_admins() {
     let svc = Mocks::default().with_post(&draft).service();
     assert!(matches!(
         svc.get_post(None, draft.id).await,
-        Err(BlogError::NotFound(_))
+        Err(BlogError::App(AppError::NotFound(_)))
     ));
     assert!(matches!(
         svc.get_post(Some(&p.stranger), draft.id).await,
-        Err(BlogError::NotFound(_))
+        Err(BlogError::App(AppError::NotFound(_)))
     ));
     assert!(svc.get_post(Some(&p.owner), draft.id).await.is_ok());
     assert!(svc.get_post(Some(&p.admin), draft.id).await.is_ok());
@@ -107,16 +108,16 @@ async fn drafts_are_not_found_except_by_owner_and_admins() {
     assert!(matches!(
         svc.list_comments(Some(&p.stranger), draft.id, PageRequest::default())
             .await,
-        Err(BlogError::NotFound(_))
+        Err(BlogError::App(AppError::NotFound(_)))
     ));
     assert!(matches!(
         svc.add_comment(&p.stranger, draft.id, Some("hi".into()))
             .await,
-        Err(BlogError::NotFound(_))
+        Err(BlogError::App(AppError::NotFound(_)))
     ));
     assert!(matches!(
         svc.vote(&p.stranger, draft.id, Some(1)).await,
-        Err(BlogError::NotFound(_))
+        Err(BlogError::App(AppError::NotFound(_)))
     ));
 }
 
@@ -151,7 +152,7 @@ async fn list_passes_the_viewer_and_parses_the_sort() {
         .list_posts(None, bad, PageRequest::default())
         .await
         .unwrap_err();
-    assert!(matches!(&err, BlogError::Invalid(v) if v.0[0].field == "sort"));
+    assert!(matches!(&err, BlogError::App(AppError::Invalid(v)) if v.0[0].field == "sort"));
 }
 
 #[tokio::test]
@@ -162,7 +163,7 @@ async fn create_validates_and_defaults_to_published() {
         .create_post(&p.owner, PostInput::default())
         .await
         .unwrap_err();
-    assert!(matches!(&err, BlogError::Invalid(v) if v.0.len() == 2));
+    assert!(matches!(&err, BlogError::App(AppError::Invalid(v)) if v.0.len() == 2));
 
     let mut m = Mocks::default();
     m.posts
@@ -376,17 +377,17 @@ async fn only_owner_or_admin_write_posts_and_preconditions_hold() {
     let svc = Mocks::default().with_post(&post).service();
     assert!(matches!(
         svc.patch_post(&p.stranger, post.id, patch(), None).await,
-        Err(BlogError::Forbidden(_))
+        Err(BlogError::App(AppError::Forbidden(_)))
     ));
     assert!(matches!(
         svc.delete_post(&p.stranger, post.id, None).await,
-        Err(BlogError::Forbidden(_))
+        Err(BlogError::App(AppError::Forbidden(_)))
     ));
     let stale = IfMatch::Tags(vec![]);
     assert!(matches!(
         svc.patch_post(&p.owner, post.id, patch(), Some(&stale))
             .await,
-        Err(BlogError::PreconditionFailed)
+        Err(BlogError::App(AppError::PreconditionFailed))
     ));
 
     let mut m = Mocks::default().with_post(&post);
@@ -464,7 +465,7 @@ async fn votes_add_remove_and_report_conflicts() {
             .await
             .unwrap_err();
         assert!(
-            matches!(&err, BlogError::Invalid(v) if v.0[0].field == "dir"),
+            matches!(&err, BlogError::App(AppError::Invalid(v)) if v.0[0].field == "dir"),
             "{dir:?}"
         );
     }
@@ -473,7 +474,7 @@ async fn votes_add_remove_and_report_conflicts() {
     m.posts.expect_find().returning(|_, _| Ok(None));
     assert!(matches!(
         m.service().vote(&p.stranger, Uuid::now_v7(), Some(1)).await,
-        Err(BlogError::NotFound(_))
+        Err(BlogError::App(AppError::NotFound(_)))
     ));
 }
 
@@ -491,7 +492,7 @@ async fn comments_are_edited_by_their_author_and_deleted_by_author_owner_or_admi
             .edit_comment(editor, comment.id, Some("x".into()), None)
             .await
             .unwrap_err();
-        assert!(matches!(err, BlogError::Forbidden(_)));
+        assert!(matches!(err, BlogError::App(AppError::Forbidden(_))));
     }
     let mut m = setup();
     m.comments
@@ -511,7 +512,7 @@ async fn comments_are_edited_by_their_author_and_deleted_by_author_owner_or_admi
         .delete_comment(&p.stranger, comment.id, None)
         .await
         .unwrap_err();
-    assert!(matches!(err, BlogError::Forbidden(_)));
+    assert!(matches!(err, BlogError::App(AppError::Forbidden(_))));
     for deleter in [&author, &p.owner, &p.admin] {
         let mut m = setup();
         m.comments
@@ -530,7 +531,7 @@ async fn comments_are_edited_by_their_author_and_deleted_by_author_owner_or_admi
         .edit_comment(&author, comment.id, Some("  ".into()), None)
         .await
         .unwrap_err();
-    assert!(matches!(&err, BlogError::Invalid(v) if v.0[0].field == "content"));
+    assert!(matches!(&err, BlogError::App(AppError::Invalid(v)) if v.0[0].field == "content"));
 }
 
 #[tokio::test]
@@ -548,11 +549,11 @@ async fn a_comment_on_a_hidden_draft_is_not_found() {
         .service();
     assert!(matches!(
         svc.get_comment(Some(&p.stranger), comment.id).await,
-        Err(BlogError::NotFound("comment"))
+        Err(BlogError::App(AppError::NotFound("comment")))
     ));
     assert!(matches!(
         svc.get_comment(None, comment.id).await,
-        Err(BlogError::NotFound("comment"))
+        Err(BlogError::App(AppError::NotFound("comment")))
     ));
     assert!(svc.get_comment(Some(&p.admin), comment.id).await.is_ok());
 }

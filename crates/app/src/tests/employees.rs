@@ -1,4 +1,5 @@
 use super::{empty_page, principal_of, user};
+use crate::AppError;
 use crate::employees::{EmployeeError, EmployeeInput, EmployeePatch, EmployeeService};
 use domain::RepoError;
 use domain::concurrency::IfMatch;
@@ -38,19 +39,19 @@ async fn members_may_not_write() {
     let id = Uuid::now_v7();
     assert!(matches!(
         svc.create(&member, input("A", "a@b.co")).await,
-        Err(EmployeeError::Forbidden)
+        Err(EmployeeError::App(AppError::Forbidden(_)))
     ));
     assert!(matches!(
         svc.replace(&member, id, input("A", "a@b.co"), None).await,
-        Err(EmployeeError::Forbidden)
+        Err(EmployeeError::App(AppError::Forbidden(_)))
     ));
     assert!(matches!(
         svc.patch(&member, id, EmployeePatch::default(), None).await,
-        Err(EmployeeError::Forbidden)
+        Err(EmployeeError::App(AppError::Forbidden(_)))
     ));
     assert!(matches!(
         svc.delete(&member, id, None).await,
-        Err(EmployeeError::Forbidden)
+        Err(EmployeeError::App(AppError::Forbidden(_)))
     ));
 }
 
@@ -79,7 +80,7 @@ async fn admins_create_with_lower_cased_email_and_conflicts_are_mapped() {
         .create(&admin, EmployeeInput::default())
         .await
         .unwrap_err();
-    assert!(matches!(&err, EmployeeError::Invalid(v) if v.0.len() == 2));
+    assert!(matches!(&err, EmployeeError::App(AppError::Invalid(v)) if v.0.len() == 2));
 }
 
 #[tokio::test]
@@ -127,11 +128,14 @@ async fn missing_and_stale_records() {
     let mut repo = MockEmployeeRepository::new();
     repo.expect_find_by_id().returning(|_| Ok(None));
     let svc = service(repo);
-    assert!(matches!(svc.get(e.id).await, Err(EmployeeError::NotFound)));
+    assert!(matches!(
+        svc.get(e.id).await,
+        Err(EmployeeError::App(AppError::NotFound(_)))
+    ));
     assert!(matches!(
         svc.patch(&admin, e.id, EmployeePatch::default(), None)
             .await,
-        Err(EmployeeError::NotFound)
+        Err(EmployeeError::App(AppError::NotFound(_)))
     ));
 
     let mut repo = MockEmployeeRepository::new();
@@ -142,7 +146,7 @@ async fn missing_and_stale_records() {
     let svc = service(repo);
     assert!(matches!(
         svc.delete(&admin, e.id, Some(&stale)).await,
-        Err(EmployeeError::PreconditionFailed)
+        Err(EmployeeError::App(AppError::PreconditionFailed))
     ));
     let patch = EmployeePatch {
         full_name: Some("X".into()),
@@ -150,7 +154,7 @@ async fn missing_and_stale_records() {
     };
     assert!(matches!(
         svc.patch(&admin, e.id, patch, Some(&stale)).await,
-        Err(EmployeeError::PreconditionFailed)
+        Err(EmployeeError::App(AppError::PreconditionFailed))
     ));
 
     let mut repo = MockEmployeeRepository::new();
@@ -159,7 +163,7 @@ async fn missing_and_stale_records() {
         .returning(|_, _| Err(RepoError::NotFound));
     assert!(matches!(
         service(repo).delete(&admin, e.id, None).await,
-        Err(EmployeeError::NotFound)
+        Err(EmployeeError::App(AppError::NotFound(_)))
     ));
 }
 

@@ -1,4 +1,5 @@
 use super::{empty_page, principal_of, user};
+use crate::AppError;
 use crate::products::{ProductError, ProductInput, ProductPatch, ProductQuery, ProductService};
 use domain::RepoError;
 use domain::concurrency::IfMatch;
@@ -91,7 +92,7 @@ async fn create_validates_every_field_and_maps_a_taken_name() {
         .create(&caller, bad)
         .await
         .unwrap_err();
-    let ProductError::Invalid(v) = err else {
+    let ProductError::App(AppError::Invalid(v)) = err else {
         panic!("{err:?}")
     };
     let mut fields: Vec<_> = v.0.iter().map(|f| f.field.as_str()).collect();
@@ -145,7 +146,7 @@ async fn list_parses_filters_and_refuses_bad_ones() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ProductError::Invalid(v) if v.0.len() == 2),
+        matches!(&err, ProductError::App(AppError::Invalid(v)) if v.0.len() == 2),
         "{err:?}"
     );
 }
@@ -179,7 +180,7 @@ async fn a_cursor_goes_to_the_repository_only_for_the_order_it_was_made_for() {
             .await
             .unwrap_err();
         assert!(
-            matches!(&err, ProductError::Invalid(v) if v.0[0].field == "cursor"),
+            matches!(&err, ProductError::App(AppError::Invalid(v)) if v.0[0].field == "cursor"),
             "{sort:?}: {err:?}"
         );
     }
@@ -201,15 +202,15 @@ async fn only_the_creator_or_an_admin_may_write() {
     };
     assert!(matches!(
         svc.patch(&stranger, p.id, patch.clone(), None).await,
-        Err(ProductError::Forbidden)
+        Err(ProductError::App(AppError::Forbidden(_)))
     ));
     assert!(matches!(
         svc.replace(&stranger, p.id, input("Xy", "1"), None).await,
-        Err(ProductError::Forbidden)
+        Err(ProductError::App(AppError::Forbidden(_)))
     ));
     assert!(matches!(
         svc.delete(&stranger, p.id, None).await,
-        Err(ProductError::Forbidden)
+        Err(ProductError::App(AppError::Forbidden(_)))
     ));
 
     let mut repo = MockProductRepository::new();
@@ -257,7 +258,7 @@ async fn patch_changes_only_what_was_sent_and_never_quantity() {
         .patch(&owner, p.id, sent_quantity, None)
         .await
         .unwrap_err();
-    assert!(matches!(&err, ProductError::Invalid(v) if v.0[0].field == "quantity"));
+    assert!(matches!(&err, ProductError::App(AppError::Invalid(v)) if v.0[0].field == "quantity"));
     let with_quantity = ProductInput {
         quantity: Some(1),
         ..input("Tea", "1")
@@ -266,7 +267,7 @@ async fn patch_changes_only_what_was_sent_and_never_quantity() {
         .replace(&owner, p.id, with_quantity, None)
         .await
         .unwrap_err();
-    assert!(matches!(&err, ProductError::Invalid(v) if v.0[0].field == "quantity"));
+    assert!(matches!(&err, ProductError::App(AppError::Invalid(v)) if v.0[0].field == "quantity"));
 }
 
 #[tokio::test]
@@ -283,24 +284,27 @@ async fn writes_check_the_precondition_and_existence() {
     };
     assert!(matches!(
         svc.patch(&owner, p.id, patch, Some(&stale)).await,
-        Err(ProductError::PreconditionFailed)
+        Err(ProductError::App(AppError::PreconditionFailed))
     ));
     assert!(matches!(
         svc.delete(&owner, p.id, Some(&stale)).await,
-        Err(ProductError::PreconditionFailed)
+        Err(ProductError::App(AppError::PreconditionFailed))
     ));
 
     let mut repo = MockProductRepository::new();
     repo.expect_find_by_id().returning(|_| Ok(None));
     let svc = service(repo);
-    assert!(matches!(svc.get(p.id).await, Err(ProductError::NotFound)));
+    assert!(matches!(
+        svc.get(p.id).await,
+        Err(ProductError::App(AppError::NotFound(_)))
+    ));
     assert!(matches!(
         svc.movements(p.id, PageRequest::default()).await,
-        Err(ProductError::NotFound)
+        Err(ProductError::App(AppError::NotFound(_)))
     ));
     assert!(matches!(
         svc.delete(&owner, p.id, None).await,
-        Err(ProductError::NotFound)
+        Err(ProductError::App(AppError::NotFound(_)))
     ));
 
     let mut repo = MockProductRepository::new();
@@ -369,7 +373,7 @@ async fn stock_changes_map_every_outcome() {
         .returning(|_, _, _, _| Ok(StockOutcome::NotFound));
     assert!(matches!(
         service(repo).adjust_stock(&caller, id, Some(1), None).await,
-        Err(ProductError::NotFound)
+        Err(ProductError::App(AppError::NotFound(_)))
     ));
 
     for delta in [None, Some(0), Some(2_000_000_000)] {
@@ -378,7 +382,7 @@ async fn stock_changes_map_every_outcome() {
             .await
             .unwrap_err();
         assert!(
-            matches!(&err, ProductError::Invalid(v) if v.0[0].field == "delta"),
+            matches!(&err, ProductError::App(AppError::Invalid(v)) if v.0[0].field == "delta"),
             "{delta:?}"
         );
     }
@@ -388,6 +392,6 @@ async fn stock_changes_map_every_outcome() {
         .returning(|_, _, _, _| Err(RepoError::Unavailable("down".into())));
     assert!(matches!(
         service(repo).adjust_stock(&caller, id, Some(1), None).await,
-        Err(ProductError::Unavailable(_))
+        Err(ProductError::App(AppError::Unavailable(_)))
     ));
 }

@@ -1,8 +1,9 @@
 use super::{empty_page, principal_of, unexpected, user};
+use crate::AppError;
 use crate::users::{AdminBootstrap, AdminUpdate, NewUserInput, UpdateMe, UserError, UserService};
 use domain::RepoError;
 use domain::auth::{MockPasswordHasher, MockSessionRepository};
-use domain::concurrency::{ETag, IfMatch};
+use domain::concurrency::{ETag, IfMatch, Versioned};
 use domain::event::{Audience, Event, MockEventPublisher};
 use domain::pagination::PageRequest;
 use domain::user::{MockUserRepository, PasswordHash, Role, UserFilter, UserView};
@@ -43,7 +44,10 @@ async fn me_returns_the_caller_or_not_found() {
 
     let mut m = Mocks::default();
     m.users.expect_find_by_id().returning(|_| Ok(None));
-    assert!(matches!(m.service().me(&p).await, Err(UserError::NotFound)));
+    assert!(matches!(
+        m.service().me(&p).await,
+        Err(UserError::App(AppError::NotFound(_)))
+    ));
 }
 
 #[tokio::test]
@@ -93,7 +97,7 @@ async fn update_me_password_needs_the_right_current_password() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, UserError::Invalid(v) if v.0[0].field == "current_password"),
+        matches!(&err, UserError::App(AppError::Invalid(v)) if v.0[0].field == "current_password"),
         "{err:?}"
     );
 
@@ -158,7 +162,7 @@ async fn update_me_refuses_a_stale_precondition_before_writing() {
     };
     assert!(matches!(
         m.service().update_me(&p, input, Some(&stale)).await,
-        Err(UserError::PreconditionFailed)
+        Err(UserError::App(AppError::PreconditionFailed))
     ));
 
     // A concurrent writer won between the read and the conditional write.
@@ -177,7 +181,7 @@ async fn update_me_refuses_a_stale_precondition_before_writing() {
     let current = IfMatch::Tags(vec![ann.etag()]);
     assert!(matches!(
         m.service().update_me(&p, input, Some(&current)).await,
-        Err(UserError::PreconditionFailed)
+        Err(UserError::App(AppError::PreconditionFailed))
     ));
 }
 
@@ -189,7 +193,7 @@ async fn admin_operations_are_forbidden_to_members() {
     assert!(matches!(
         svc.list(&p, UserFilter::default(), PageRequest::default())
             .await,
-        Err(UserError::Forbidden)
+        Err(UserError::App(AppError::Forbidden(_)))
     ));
     let input = NewUserInput {
         email: "x@example.com".into(),
@@ -199,15 +203,15 @@ async fn admin_operations_are_forbidden_to_members() {
     };
     assert!(matches!(
         svc.create(&p, input).await,
-        Err(UserError::Forbidden)
+        Err(UserError::App(AppError::Forbidden(_)))
     ));
     assert!(matches!(
         svc.update(&p, id, AdminUpdate::default(), None).await,
-        Err(UserError::Forbidden)
+        Err(UserError::App(AppError::Forbidden(_)))
     ));
     assert!(matches!(
         svc.delete(&p, id, None).await,
-        Err(UserError::Forbidden)
+        Err(UserError::App(AppError::Forbidden(_)))
     ));
 }
 
@@ -260,7 +264,7 @@ async fn create_validates_and_maps_conflicts() {
         .create(&admin, input("root"))
         .await
         .unwrap_err();
-    assert!(matches!(&err, UserError::Invalid(v) if v.0[0].field == "role"));
+    assert!(matches!(&err, UserError::App(AppError::Invalid(v)) if v.0[0].field == "role"));
 
     let mut m = Mocks::default();
     m.hasher
@@ -315,7 +319,7 @@ async fn get_shows_everything_only_to_self_and_admins() {
     m.users.expect_find_by_id().returning(|_| Err(unexpected()));
     assert!(matches!(
         m.service().get(&bob, ann.id).await,
-        Err(UserError::Unexpected(_))
+        Err(UserError::App(AppError::Unexpected(_)))
     ));
 }
 
@@ -384,11 +388,11 @@ async fn update_and_delete_report_missing_users_and_stale_versions() {
     let svc = m.service();
     assert!(matches!(
         svc.update(&admin, id, AdminUpdate::default(), None).await,
-        Err(UserError::NotFound)
+        Err(UserError::App(AppError::NotFound(_)))
     ));
     assert!(matches!(
         svc.delete(&admin, id, Some(&IfMatch::Any)).await,
-        Err(UserError::NotFound)
+        Err(UserError::App(AppError::NotFound(_)))
     ));
 
     let mut m = Mocks::default();
@@ -398,7 +402,7 @@ async fn update_and_delete_report_missing_users_and_stale_versions() {
         .returning(|_, _| Err(RepoError::NotFound));
     assert!(matches!(
         m.service().delete(&admin, id, None).await,
-        Err(UserError::NotFound)
+        Err(UserError::App(AppError::NotFound(_)))
     ));
 
     let ann = user("ann@example.com", Role::Member);
@@ -410,7 +414,7 @@ async fn update_and_delete_report_missing_users_and_stale_versions() {
     let stale = IfMatch::Tags(vec![]);
     assert!(matches!(
         m.service().delete(&admin, ann.id, Some(&stale)).await,
-        Err(UserError::PreconditionFailed)
+        Err(UserError::App(AppError::PreconditionFailed))
     ));
 
     let mut m = Mocks::default();
@@ -489,7 +493,7 @@ async fn bootstrap_admin_creates_once_and_never_overwrites() {
         .bootstrap_admin("root@example.com", "short")
         .await
         .unwrap_err();
-    assert!(matches!(err, UserError::Invalid(_)));
+    assert!(matches!(err, UserError::App(AppError::Invalid(_))));
 }
 
 #[test]

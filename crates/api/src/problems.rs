@@ -1,0 +1,79 @@
+//! The problem answers of the OpenAPI document, each declared once as a response component
+//! (`#/components/responses/...`). The common ones are added by `openapi::complete` to every
+//! operation that can give them; a handler names the others with `response = ...`.
+
+use crate::error::Problem;
+use utoipa::ToResponse;
+use utoipa::openapi::{RefOr, Response};
+
+/// Malformed JSON or a malformed `If-Match` header.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct BadRequest(pub Problem);
+
+/// No valid access token.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct Unauthorized(pub Problem);
+
+/// The caller lacks the admin role this needs.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct AdminOnly(pub Problem);
+
+/// No such resource, or one hidden from the caller.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct NotFound(pub Problem);
+
+/// The body did not arrive within `REQUEST_TIMEOUT_SECS`.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct RequestTimeout(pub Problem);
+
+/// `If-Match` names a version that is no longer current: read again, then retry.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct PreconditionFailed(pub Problem);
+
+/// The body is over the configured limit.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct PayloadTooLarge(pub Problem);
+
+/// The body is not `application/json`.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct UnsupportedMediaType(pub Problem);
+
+/// Invalid path, query or body values; `errors` names each field.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct UnprocessableEntity(pub Problem);
+
+/// Rate limited; `Retry-After` says when to try again.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct TooManyRequests(pub Problem);
+
+/// A dependency (the database, Redis) is unavailable; retry later.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct ServiceUnavailable(pub Problem);
+
+/// Every problem response with its status, for `components.responses`.
+pub fn all() -> Vec<(&'static str, (&'static str, RefOr<Response>))> {
+    vec![
+        ("400", BadRequest::response()),
+        ("401", Unauthorized::response()),
+        ("403", AdminOnly::response()),
+        ("404", NotFound::response()),
+        ("408", RequestTimeout::response()),
+        ("412", PreconditionFailed::response()),
+        ("413", PayloadTooLarge::response()),
+        ("415", UnsupportedMediaType::response()),
+        ("422", UnprocessableEntity::response()),
+        ("429", TooManyRequests::response()),
+        ("503", ServiceUnavailable::response()),
+    ]
+}

@@ -1,0 +1,196 @@
+//! Comments: `/api/v1/posts/{id}/comments` and `/api/v1/comments`.
+
+use super::AuthorResponse;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader, MaybeUser};
+use crate::pagination::{PageParams, PageResponse};
+use crate::routes::{PROBLEM, created_with_etag, ok_with_etag};
+use crate::state::AppState;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use domain::blog::CommentView;
+use domain::concurrency::Versioned;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A page of [`CommentResponse`]s (its schema is named `CommentPage`).
+pub type CommentPage = PageResponse<CommentResponse>;
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f7a4-3b7e-7cc0-9a35-0f1e2d3c4b5b",
+    "post_id": "0192f7a4-3b7e-7cc0-9a35-0f1e2d3c4b5a",
+    "author": {"id": "0192f7a4-0000-7000-8000-000000000002", "name": "grace"},
+    "content": "Nice write-up!",
+    "created_at": "2026-11-23T10:05:00Z",
+    "updated_at": "2026-11-23T10:05:00Z"
+}))]
+pub struct CommentResponse {
+    pub id: Uuid,
+    pub post_id: Uuid,
+    pub author: AuthorResponse,
+    pub content: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<CommentView> for CommentResponse {
+    fn from(v: CommentView) -> Self {
+        Self {
+            id: v.comment.id,
+            post_id: v.comment.post_id,
+            author: v.author.into(),
+            content: v.comment.content.as_str().to_owned(),
+            created_at: v.comment.created_at,
+            updated_at: v.comment.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"content": "Nice write-up!"}))]
+pub struct CommentRequest {
+    /// 1 to 5000 characters.
+    #[schema(value_type = String)]
+    pub content: Option<String>,
+}
+
+fn comment_with_etag(view: CommentView) -> HttpResponse {
+    let etag = view.comment.etag();
+    ok_with_etag(&CommentResponse::from(view), &etag)
+}
+
+/// A post's comments, oldest first.
+#[utoipa::path(
+    tag = "blog",
+    security((), ("bearer" = []), ("oauth2" = [])),
+    params(("id" = Uuid, Path, description = "Post id"), PageParams),
+    responses(
+        (status = 200, description = "A page of comments", body = CommentPage),
+        (status = 404, description = "No such post, or a hidden draft", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/posts/{id}/comments")]
+pub async fn list_comments(
+    state: web::Data<AppState>,
+    viewer: MaybeUser,
+    id: web::Path<Uuid>,
+    page: ApiQuery<PageParams>,
+) -> Result<web::Json<CommentPage>, ApiError> {
+    let comments = state
+        .blog
+        .list_comments(viewer.0.as_ref(), id.into_inner(), page.0.page()?)
+        .await?;
+    Ok(web::Json(PageResponse::from_page(
+        comments,
+        CommentResponse::from,
+    )))
+}
+
+/// Comment on a post.
+#[utoipa::path(
+    tag = "blog",
+    security(("bearer" = []), ("oauth2" = [])),
+    request_body = CommentRequest,
+    params(("id" = Uuid, Path, description = "Post id")),
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = CommentResponse),
+        (status = 404, description = "No such post, or a hidden draft", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[post("/posts/{id}/comments")]
+pub async fn create_comment(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    body: ApiJson<CommentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let view = state
+        .blog
+        .add_comment(&user.0, id.into_inner(), body.0.content)
+        .await?;
+    let (id, etag) = (view.comment.id, view.comment.etag());
+    let body = CommentResponse::from(view);
+    Ok(created_with_etag("/api/v1/comments", id, &etag, &body))
+}
+
+/// One comment, if its post is visible to the caller.
+#[utoipa::path(
+    tag = "blog",
+    security((), ("bearer" = []), ("oauth2" = [])),
+    params(("id" = Uuid, Path, description = "Comment id")),
+    responses(
+        (status = 200, description = "The comment, with its ETag", body = CommentResponse),
+        (status = 404, description = "No such comment, or on a hidden draft", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/comments/{id}")]
+pub async fn get_comment(
+    state: web::Data<AppState>,
+    viewer: MaybeUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(comment_with_etag(
+        state
+            .blog
+            .get_comment(viewer.0.as_ref(), id.into_inner())
+            .await?,
+    ))
+}
+
+/// Edit one's own comment.
+#[utoipa::path(
+    tag = "blog",
+    security(("bearer" = []), ("oauth2" = [])),
+    request_body = CommentRequest,
+    params(
+        ("id" = Uuid, Path, description = "Comment id"),
+        IfMatchHeader,
+    ),
+    responses(
+        (status = 200, description = "Edited", body = CommentResponse),
+        (status = 403, description = "Not the author", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[patch("/comments/{id}")]
+pub async fn edit_comment(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    if_match: IfMatchHeader,
+    body: ApiJson<CommentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let view = state
+        .blog
+        .edit_comment(&user.0, id.into_inner(), body.0.content, if_match.as_ref())
+        .await?;
+    Ok(comment_with_etag(view))
+}
+
+/// Delete a comment: its author, the post's owner or an admin.
+#[utoipa::path(
+    tag = "blog",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(
+        ("id" = Uuid, Path, description = "Comment id"),
+        IfMatchHeader,
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not the author, the post's owner or an admin", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[delete("/comments/{id}")]
+pub async fn delete_comment(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    if_match: IfMatchHeader,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .blog
+        .delete_comment(&user.0, id.into_inner(), if_match.as_ref())
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,289 @@
+//! Posts: `/api/v1/posts`.
+
+use super::AuthorResponse;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader, MaybeUser};
+use crate::pagination::{PageParams, PageResponse};
+use crate::routes::{PROBLEM, created_with_etag, ok_with_etag};
+use crate::schemas::PostSortKey;
+use crate::state::AppState;
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use app::blog::{PostInput, PostQuery};
+use chrono::{DateTime, Utc};
+use domain::blog::PostView;
+use domain::concurrency::Versioned;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// A page of [`PostResponse`]s (its schema is named `PostPage`).
+pub type PostPage = PageResponse<PostResponse>;
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f7a4-3b7e-7cc0-9a35-0f1e2d3c4b5a",
+    "title": "Hello, Rust",
+    "content": "Why we rewrote our API.",
+    "published": true,
+    "owner": {"id": "0192f7a4-0000-7000-8000-000000000001", "name": "ada"},
+    "votes": 3,
+    "comments_count": 1,
+    "voted": false,
+    "created_at": "2026-11-23T10:00:00Z",
+    "updated_at": "2026-11-23T10:00:00Z"
+}))]
+pub struct PostResponse {
+    pub id: Uuid,
+    pub title: String,
+    pub content: String,
+    pub published: bool,
+    pub owner: AuthorResponse,
+    pub votes: u64,
+    pub comments_count: u64,
+    /// Whether the caller voted; false for anonymous callers.
+    pub voted: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<PostView> for PostResponse {
+    fn from(v: PostView) -> Self {
+        Self {
+            id: v.post.id,
+            title: v.post.title.as_str().to_owned(),
+            content: v.post.content.as_str().to_owned(),
+            published: v.post.published,
+            owner: v.owner.into(),
+            votes: v.votes,
+            comments_count: v.comments_count,
+            voted: v.voted,
+            created_at: v.post.created_at,
+            updated_at: v.post.updated_at,
+        }
+    }
+}
+
+/// A new post (`POST`) or all of one (`PUT`). Absent fields are read as missing, so each
+/// is reported in the `422` by name.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"title": "Hello, Rust", "content": "Why we rewrote our API.", "published": true}))]
+pub struct PostRequest {
+    /// 1 to 200 characters.
+    #[schema(value_type = String)]
+    pub title: Option<String>,
+    /// 1 to 20 000 characters.
+    #[schema(value_type = String)]
+    pub content: Option<String>,
+    /// Default true; `false` makes a draft.
+    pub published: Option<bool>,
+}
+
+/// Any subset of a post's fields (`PATCH`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"published": false}))]
+pub struct PostPatchRequest {
+    /// 1 to 200 characters.
+    pub title: Option<String>,
+    /// 1 to 20 000 characters.
+    pub content: Option<String>,
+    pub published: Option<bool>,
+}
+
+impl From<PostRequest> for PostInput {
+    fn from(b: PostRequest) -> Self {
+        Self {
+            title: b.title,
+            content: b.content,
+            published: b.published,
+        }
+    }
+}
+
+impl From<PostPatchRequest> for PostInput {
+    fn from(b: PostPatchRequest) -> Self {
+        Self {
+            title: b.title,
+            content: b.content,
+            published: b.published,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PostListQuery {
+    /// Case-insensitive text in the title or the content.
+    pub q: Option<String>,
+    pub owner_id: Option<Uuid>,
+    /// `-created_at` (default), `created_at` or `-votes`.
+    #[param(value_type = Option<PostSortKey>)]
+    pub sort: Option<String>,
+}
+
+fn post_with_etag(view: PostView) -> HttpResponse {
+    let etag = view.post.etag();
+    ok_with_etag(&PostResponse::from(view), &etag)
+}
+
+/// Published posts plus the caller's own drafts.
+#[utoipa::path(
+    tag = "blog",
+    security((), ("bearer" = []), ("oauth2" = [])),
+    params(PageParams, PostListQuery),
+    responses(
+        (status = 200, description = "A page of posts", body = PostPage),
+        (status = 401, description = "A token was sent and refused", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/posts")]
+pub async fn list_posts(
+    state: web::Data<AppState>,
+    viewer: MaybeUser,
+    page: ApiQuery<PageParams>,
+    query: ApiQuery<PostListQuery>,
+) -> Result<web::Json<PostPage>, ApiError> {
+    let q = query.0;
+    let query = PostQuery {
+        q: q.q,
+        owner_id: q.owner_id,
+        sort: q.sort,
+    };
+    let posts = state
+        .blog
+        .list_posts(viewer.0.as_ref(), query, page.0.page()?)
+        .await?;
+    Ok(web::Json(PageResponse::from_page(
+        posts,
+        PostResponse::from,
+    )))
+}
+
+/// Write a post (`published: false` for a draft).
+#[utoipa::path(
+    tag = "blog",
+    security(("bearer" = []), ("oauth2" = [])),
+    request_body = PostRequest,
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = PostResponse),
+    )
+)]
+#[post("/posts")]
+pub async fn create_post(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ApiJson<PostRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let view = state.blog.create_post(&user.0, body.0.into()).await?;
+    let (id, etag) = (view.post.id, view.post.etag());
+    let body = PostResponse::from(view);
+    Ok(created_with_etag("/api/v1/posts", id, &etag, &body))
+}
+
+/// One post; a draft is 404 to everyone but its owner and admins.
+#[utoipa::path(
+    tag = "blog",
+    security((), ("bearer" = []), ("oauth2" = [])),
+    params(("id" = Uuid, Path, description = "Post id")),
+    responses(
+        (status = 200, description = "The post, with its ETag", body = PostResponse),
+        (status = 404, description = "No such post, or a draft of someone else", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/posts/{id}")]
+pub async fn get_post(
+    state: web::Data<AppState>,
+    viewer: MaybeUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(post_with_etag(
+        state
+            .blog
+            .get_post(viewer.0.as_ref(), id.into_inner())
+            .await?,
+    ))
+}
+
+/// Replace title, content and `published` (back to true when omitted).
+#[utoipa::path(
+    tag = "blog",
+    security(("bearer" = []), ("oauth2" = [])),
+    request_body = PostRequest,
+    params(
+        ("id" = Uuid, Path, description = "Post id"),
+        IfMatchHeader,
+    ),
+    responses(
+        (status = 200, description = "Replaced", body = PostResponse),
+        (status = 403, description = "Neither the owner nor an admin", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[put("/posts/{id}")]
+pub async fn replace_post(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    if_match: IfMatchHeader,
+    body: ApiJson<PostRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let view = state
+        .blog
+        .replace_post(&user.0, id.into_inner(), body.0.into(), if_match.as_ref())
+        .await?;
+    Ok(post_with_etag(view))
+}
+
+/// Change only the fields sent.
+#[utoipa::path(
+    tag = "blog",
+    security(("bearer" = []), ("oauth2" = [])),
+    request_body = PostPatchRequest,
+    params(
+        ("id" = Uuid, Path, description = "Post id"),
+        IfMatchHeader,
+    ),
+    responses(
+        (status = 200, description = "Updated", body = PostResponse),
+        (status = 403, description = "Neither the owner nor an admin", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[patch("/posts/{id}")]
+pub async fn patch_post(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    if_match: IfMatchHeader,
+    body: ApiJson<PostPatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let view = state
+        .blog
+        .patch_post(&user.0, id.into_inner(), body.0.into(), if_match.as_ref())
+        .await?;
+    Ok(post_with_etag(view))
+}
+
+/// Delete a post with its comments and votes.
+#[utoipa::path(
+    tag = "blog",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(
+        ("id" = Uuid, Path, description = "Post id"),
+        IfMatchHeader,
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Neither the owner nor an admin", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[delete("/posts/{id}")]
+pub async fn delete_post(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    if_match: IfMatchHeader,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .blog
+        .delete_post(&user.0, id.into_inner(), if_match.as_ref())
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
