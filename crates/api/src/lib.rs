@@ -1,6 +1,7 @@
 //! The HTTP adapter: actix-web routes, extractors, problem details, OpenAPI, and the
 //! composition root ([`startup`]) that the `api` binary and the end-to-end tests share.
 
+pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod metrics;

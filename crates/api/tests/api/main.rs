@@ -13,6 +13,7 @@ mod pagination;
 mod process;
 mod products;
 mod realtime;
+mod resources;
 mod smtp;
 mod users;
 mod ws_client;

@@ -5,17 +5,21 @@ use crate::error::AppError;
 use crate::service_error;
 use domain::auth::Principal;
 use domain::blog::{
-    Comment, CommentContent, CommentRepository, CommentView, Post, PostContent, PostFilter,
-    PostRepository, PostSort, PostTitle, PostView, VoteRepository,
+    CommentRepository, Post, PostContent, PostFilter, PostRepository, PostSort, PostTitle,
+    PostView, VoteRepository,
 };
 use domain::concurrency::{IfMatch, Versioned};
-use domain::error::RepoError;
 use domain::event::{Audience, Event, EventPublisher, Notification};
-use domain::pagination::{BY_TIME_THEN_ID, Page, PageRequest};
+use domain::pagination::{Page, PageRequest};
 use domain::time::Timestamp;
 use domain::validation::{ValidationError, Validator, required};
 use std::sync::Arc;
 use uuid::Uuid;
+
+mod comments;
+mod votes;
+
+pub use votes::VoteOutcome;
 
 service_error! {
     pub enum BlogError for "resource" {
@@ -42,13 +46,6 @@ pub struct PostQuery {
     pub q: Option<String>,
     pub owner_id: Option<Uuid>,
     pub sort: Option<String>,
-}
-
-/// What a vote did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VoteOutcome {
-    Added { votes: u64 },
-    Removed,
 }
 
 pub struct BlogService {
@@ -197,163 +194,6 @@ impl BlogService {
         Ok(())
     }
 
-    /// A visible post's comments, oldest first.
-    pub async fn list_comments(
-        &self,
-        viewer: Option<&Principal>,
-        post_id: Uuid,
-        page: PageRequest,
-    ) -> Result<Page<CommentView>, BlogError> {
-        page.check_key(BY_TIME_THEN_ID)
-            .map_err(ValidationError::from)?;
-        self.get_post(viewer, post_id).await?;
-        Ok(self.comments.list(post_id, page).await?)
-    }
-
-    pub async fn add_comment(
-        &self,
-        caller: &Principal,
-        post_id: Uuid,
-        content: Option<String>,
-    ) -> Result<CommentView, BlogError> {
-        let content = parse_comment(content)?;
-        let post = self.get_post(Some(caller), post_id).await?;
-        let comment = Comment::new(post_id, caller.user_id, content);
-        self.comments.create(&comment).await?;
-        let view = self
-            .comments
-            .find(comment.id)
-            .await?
-            .ok_or(AppError::NotFound(COMMENT))?;
-        if post.post.owner_id != caller.user_id {
-            self.events.publish(Notification::new(
-                Audience::User(post.post.owner_id),
-                Event::CommentCreated {
-                    post_id,
-                    comment: view.clone(),
-                },
-            ));
-        }
-        Ok(view)
-    }
-
-    /// A comment, if its post is visible to the viewer.
-    pub async fn get_comment(
-        &self,
-        viewer: Option<&Principal>,
-        id: Uuid,
-    ) -> Result<CommentView, BlogError> {
-        self.visible_comment(viewer, id).await.map(|(view, _)| view)
-    }
-
-    /// Only the author edits a comment.
-    pub async fn edit_comment(
-        &self,
-        caller: &Principal,
-        id: Uuid,
-        content: Option<String>,
-        if_match: Option<&IfMatch>,
-    ) -> Result<CommentView, BlogError> {
-        let content = parse_comment(content)?;
-        let (view, _) = self.visible_comment(Some(caller), id).await?;
-        let mut comment = view.comment;
-        if !comment.may_be_edited_by(caller) {
-            return Err(AppError::Forbidden("only the author may edit a comment").into());
-        }
-        let expected = comment.expected_version(if_match)?;
-        comment.edit(content);
-        self.comments.update(&comment, expected).await?;
-        Ok(CommentView {
-            comment,
-            author: view.author,
-        })
-    }
-
-    /// The author, the post's owner or an admin deletes a comment.
-    pub async fn delete_comment(
-        &self,
-        caller: &Principal,
-        id: Uuid,
-        if_match: Option<&IfMatch>,
-    ) -> Result<(), BlogError> {
-        let (view, post) = self.visible_comment(Some(caller), id).await?;
-        if !view.comment.may_be_deleted_by(caller, &post) {
-            return Err(AppError::Forbidden(
-                "only the author, the post's owner or an admin may delete a comment",
-            )
-            .into());
-        }
-        let expected = view.comment.expected_version(if_match)?;
-        self.comments.delete(id, expected).await?;
-        Ok(())
-    }
-
-    /// `dir = 1` adds the caller's vote, `dir = 0` removes it. Voting on one's own post is fine.
-    pub async fn vote(
-        &self,
-        caller: &Principal,
-        post_id: Uuid,
-        dir: Option<i64>,
-    ) -> Result<VoteOutcome, BlogError> {
-        let add = match dir {
-            Some(1) => true,
-            Some(0) => false,
-            Some(_) => {
-                return Err(ValidationError::single(
-                    "dir",
-                    "must be 1 (vote) or 0 (remove the vote)",
-                )
-                .into());
-            }
-            None => return Err(ValidationError::single("dir", "is required").into()),
-        };
-        let post = self.get_post(Some(caller), post_id).await?.post;
-        if add {
-            match self.votes.add(post_id, caller.user_id).await {
-                Ok(added) => {
-                    if post.owner_id != caller.user_id {
-                        self.events.publish(Notification::new(
-                            Audience::User(post.owner_id),
-                            Event::VoteCreated {
-                                post_id,
-                                voter: added.voter,
-                                votes: added.votes,
-                            },
-                        ));
-                    }
-                    Ok(VoteOutcome::Added { votes: added.votes })
-                }
-                Err(RepoError::Conflict(_)) => Err(BlogError::AlreadyVoted),
-                Err(e) => Err(e.into()),
-            }
-        } else if self.votes.remove(post_id, caller.user_id).await? {
-            Ok(VoteOutcome::Removed)
-        } else {
-            Err(BlogError::NotVoted)
-        }
-    }
-
-    async fn visible_comment(
-        &self,
-        viewer: Option<&Principal>,
-        id: Uuid,
-    ) -> Result<(CommentView, Post), BlogError> {
-        let view = self
-            .comments
-            .find(id)
-            .await?
-            .ok_or(AppError::NotFound(COMMENT))?;
-        let post = self
-            .get_post(viewer, view.comment.post_id)
-            .await
-            .map_err(|e| match e {
-                // A hidden post hides its comments too.
-                BlogError::App(AppError::NotFound(_)) => AppError::NotFound(COMMENT).into(),
-                other => other,
-            })?;
-        Ok((view, post.post))
-    }
-
     /// The post, if the caller may see it (else 404) and change it (else 403) and the
     /// precondition holds; with the version the write must still find.
     async fn changeable_post(
@@ -412,11 +252,4 @@ fn parse_post(
     let content = v.require("content", content.as_deref(), PostContent::new);
     v.finish()?;
     Ok((required(title, "title")?, required(content, "content")?))
-}
-
-fn parse_comment(content: Option<String>) -> Result<CommentContent, ValidationError> {
-    match content {
-        Some(c) => CommentContent::new(&c).map_err(|e| e.at("content").into()),
-        None => Err(ValidationError::single("content", "is required")),
-    }
 }

@@ -2,24 +2,29 @@
 //! counts read, the viewer's vote as a correlated subquery) plus one COUNT, whatever the page
 //! size. The counts are kept by triggers on `votes` and `comments` (see the migration).
 
-use super::{DbResultExt, any_contains, corrupt};
-use super::{Key, Keyset, delete_versioned, into_page, update_versioned};
 use crate::db::Db;
-use crate::entities::{comments, posts, users, votes};
+use crate::entities::{posts, users, votes};
+use crate::repositories::{DbResultExt, any_contains, corrupt};
+use crate::repositories::{Key, Keyset, delete_versioned, into_page, update_versioned};
 use async_trait::async_trait;
 use domain::RepoError;
 use domain::blog::{
-    Author, Comment, CommentContent, CommentRepository, CommentView, Post, PostContent, PostFilter,
-    PostRepository, PostSort, PostTitle, PostView, VoteAdded, VoteRepository,
+    Author, Post, PostContent, PostFilter, PostRepository, PostSort, PostTitle, PostView,
 };
-use domain::pagination::{KeyValue, Page, PageRequest, time_then_id};
-use domain::time::{self, Timestamp};
+use domain::pagination::{KeyValue, Page, PageRequest};
+use domain::time::Timestamp;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
     QueryTrait, RelationTrait, Select, Set,
 };
 use uuid::Uuid;
+
+mod comment;
+mod vote;
+
+pub use comment::SeaOrmCommentRepository;
+pub use vote::SeaOrmVoteRepository;
 
 #[derive(Debug, FromQueryResult)]
 struct PostRow {
@@ -238,188 +243,5 @@ impl PostRepository for SeaOrmPostRepository {
         expected_updated_at: Option<Timestamp>,
     ) -> Result<(), RepoError> {
         delete_versioned::<posts::Entity>(&self.db, id, expected_updated_at).await
-    }
-}
-
-#[derive(Debug, FromQueryResult)]
-struct CommentRow {
-    id: Uuid,
-    post_id: Uuid,
-    author_id: Uuid,
-    content: String,
-    created_at: Timestamp,
-    updated_at: Timestamp,
-    author_name: String,
-}
-
-impl CommentRow {
-    fn into_view(self) -> Result<CommentView, RepoError> {
-        Ok(CommentView {
-            comment: Comment {
-                id: self.id,
-                post_id: self.post_id,
-                author_id: self.author_id,
-                content: CommentContent::new(&self.content).map_err(|e| corrupt("comment", e))?,
-                created_at: self.created_at,
-                updated_at: self.updated_at,
-            },
-            author: Author {
-                id: self.author_id,
-                name: self.author_name,
-            },
-        })
-    }
-}
-
-fn comment_views() -> Select<comments::Entity> {
-    comments::Entity::find()
-        .column_as(users::Column::Name, "author_name")
-        .join(JoinType::InnerJoin, comments::Relation::Author.def())
-}
-
-pub struct SeaOrmCommentRepository {
-    db: Db,
-}
-
-impl SeaOrmCommentRepository {
-    pub fn new(db: Db) -> Self {
-        Self { db }
-    }
-}
-
-#[async_trait]
-impl CommentRepository for SeaOrmCommentRepository {
-    async fn create(&self, comment: &Comment) -> Result<(), RepoError> {
-        let _writing = self.db.write_turn().await;
-        comments::Entity::insert(comments::ActiveModel {
-            id: Set(comment.id),
-            post_id: Set(comment.post_id),
-            author_id: Set(comment.author_id),
-            content: Set(comment.content.as_str().to_owned()),
-            created_at: Set(comment.created_at),
-            updated_at: Set(comment.updated_at),
-        })
-        .exec_without_returning(self.db.conn())
-        .await
-        .db_err()?;
-        Ok(())
-    }
-
-    async fn find(&self, id: Uuid) -> Result<Option<CommentView>, RepoError> {
-        let row = comment_views()
-            .filter(comments::Column::Id.eq(id))
-            .into_model::<CommentRow>()
-            .one(self.db.conn())
-            .await
-            .db_err()?;
-        row.map(CommentRow::into_view).transpose()
-    }
-
-    async fn list(&self, post_id: Uuid, page: PageRequest) -> Result<Page<CommentView>, RepoError> {
-        use comments::Column as C;
-        let total = self
-            .db
-            .count(comments::Entity::find().filter(C::PostId.eq(post_id)))
-            .await
-            .db_err()?;
-        let oldest_first = Keyset::asc(vec![
-            Key::col::<comments::Entity>(C::CreatedAt),
-            Key::col::<comments::Entity>(C::Id),
-        ]);
-        let rows = oldest_first
-            .window(comment_views().filter(C::PostId.eq(post_id)), &page)
-            .into_model::<CommentRow>()
-            .all(self.db.conn())
-            .await
-            .db_err()?;
-        into_page(
-            rows,
-            total,
-            page,
-            |row| time_then_id(row.created_at, row.id),
-            CommentRow::into_view,
-        )
-    }
-
-    async fn update(
-        &self,
-        comment: &Comment,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError> {
-        let update = comments::Entity::update_many()
-            .col_expr(
-                comments::Column::Content,
-                Expr::value(comment.content.as_str()),
-            )
-            .col_expr(comments::Column::UpdatedAt, Expr::value(comment.updated_at));
-        update_versioned(&self.db, update, comment.id, expected_updated_at).await
-    }
-
-    async fn delete(
-        &self,
-        id: Uuid,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError> {
-        delete_versioned::<comments::Entity>(&self.db, id, expected_updated_at).await
-    }
-}
-
-pub struct SeaOrmVoteRepository {
-    db: Db,
-}
-
-impl SeaOrmVoteRepository {
-    pub fn new(db: Db) -> Self {
-        Self { db }
-    }
-}
-
-#[async_trait]
-impl VoteRepository for SeaOrmVoteRepository {
-    async fn add(&self, post_id: Uuid, user_id: Uuid) -> Result<VoteAdded, RepoError> {
-        {
-            let _writing = self.db.write_turn().await;
-            votes::Entity::insert(votes::ActiveModel {
-                post_id: Set(post_id),
-                user_id: Set(user_id),
-                created_at: Set(time::now()),
-            })
-            .exec_without_returning(self.db.conn())
-            .await
-            .db_err()?;
-        }
-        let votes = posts::Entity::find_by_id(post_id)
-            .select_only()
-            .column(posts::Column::VotesCount)
-            .into_tuple::<i64>()
-            .one(self.db.conn())
-            .await
-            .db_err()?
-            .ok_or(RepoError::NotFound)?;
-        let votes = u64::try_from(votes).unwrap_or(0);
-        // The voter's public name, for the post owner's notification.
-        let name = users::Entity::find_by_id(user_id)
-            .select_only()
-            .column(users::Column::Name)
-            .into_tuple::<String>()
-            .one(self.db.conn())
-            .await
-            .db_err()?
-            .ok_or(RepoError::NotFound)?;
-        Ok(VoteAdded {
-            votes,
-            voter: Author { id: user_id, name },
-        })
-    }
-
-    async fn remove(&self, post_id: Uuid, user_id: Uuid) -> Result<bool, RepoError> {
-        let _writing = self.db.write_turn().await;
-        let result = votes::Entity::delete_many()
-            .filter(votes::Column::PostId.eq(post_id))
-            .filter(votes::Column::UserId.eq(user_id))
-            .exec(self.db.conn())
-            .await
-            .db_err()?;
-        Ok(result.rows_affected > 0)
     }
 }

@@ -1,9 +1,10 @@
 //! `/api/v1/products`: the catalogue, stock changes and the stock ledger.
 
-use super::{PROBLEM, created_with_etag, ok_with_etag};
+use crate::dto::{Price, nullable, present};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader};
 use crate::pagination::{PageParams, PageResponse};
+use crate::routes::{PROBLEM, created_with_etag, ok_with_etag};
 use crate::schemas::{CategoryName, ProductSortKey};
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
@@ -11,17 +12,17 @@ use app::ProductError;
 use app::products::{ProductInput, ProductPatch, ProductQuery};
 use chrono::{DateTime, Utc};
 use domain::concurrency::Versioned;
-use domain::product::{Product, StockMovement};
-use serde::de::{self, Deserializer, IgnoredAny, Visitor};
+use domain::product::Product;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+mod stock;
+
+pub use stock::{StockMovementPage, StockMovementResponse};
+
 /// A page of [`ProductResponse`]s (its schema is named `ProductPage`).
 pub type ProductPage = PageResponse<ProductResponse>;
-/// A page of [`StockMovementResponse`]s (its schema is named `StockMovementPage`).
-pub type StockMovementPage = PageResponse<StockMovementResponse>;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_products)
@@ -30,51 +31,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(replace_product)
         .service(patch_product)
         .service(delete_product)
-        .service(adjust_stock)
-        .service(list_stock_movements);
-}
-
-/// A price as sent: a JSON string `"9.99"` or number `9.99`, kept as its decimal text so
-/// it is parsed exactly (a number's shortest form is its exact decimal up to 15 digits).
-#[derive(Debug, Clone)]
-pub struct Price(pub String);
-
-impl<'de> Deserialize<'de> for Price {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct PriceVisitor;
-        impl Visitor<'_> for PriceVisitor {
-            type Value = Price;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a decimal as a string or a number")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Price, E> {
-                Ok(Price(v.to_owned()))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Price, E> {
-                Ok(Price(v.to_string()))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Price, E> {
-                Ok(Price(v.to_string()))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Price, E> {
-                Ok(Price(v.to_string()))
-            }
-        }
-        d.deserialize_any(PriceVisitor)
-    }
-}
-
-/// `true` when the field is present at all, whatever its value.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    IgnoredAny::deserialize(d)?;
-    Ok(true)
-}
-
-/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
+        .service(stock::adjust_stock)
+        .service(stock::list_stock_movements);
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -175,39 +133,6 @@ pub struct ProductPatchRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<i64>, read_only)]
     pub quantity: bool,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[schema(example = json!({"delta": -3, "reason": "sold"}))]
-pub struct StockRequest {
-    /// A non-zero integer: positive adds stock, negative removes it.
-    #[schema(value_type = i64)]
-    pub delta: Option<i64>,
-    /// At most 200 characters.
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StockMovementResponse {
-    pub id: Uuid,
-    pub delta: i64,
-    pub quantity_after: i64,
-    pub reason: Option<String>,
-    pub user_id: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<StockMovement> for StockMovementResponse {
-    fn from(m: StockMovement) -> Self {
-        Self {
-            id: m.id,
-            delta: m.delta,
-            quantity_after: m.quantity_after,
-            reason: m.reason.map(|r| r.as_str().to_owned()),
-            user_id: m.user_id,
-            created_at: m.created_at,
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -398,59 +323,6 @@ pub async fn delete_product(
         .delete(&user.0, id.into_inner(), if_match.as_ref())
         .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Change the stock by `delta`, atomically, recording one stock movement.
-#[utoipa::path(
-    tag = "products",
-    security(("bearer" = []), ("oauth2" = [])),
-    request_body = StockRequest,
-    params(("id" = Uuid, Path, description = "Product id")),
-    responses(
-        (status = 200, description = "The product after the change", body = ProductResponse),
-        (status = 409, description = "The stock would go below zero; nothing changed", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "`delta` missing, zero or not an integer", body = Problem, content_type = PROBLEM),
-    )
-)]
-#[post("/products/{id}/stock")]
-pub async fn adjust_stock(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<Uuid>,
-    body: ApiJson<StockRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let b = body.0;
-    let product = state
-        .products
-        .adjust_stock(&user.0, id.into_inner(), b.delta, b.reason)
-        .await?;
-    Ok(with_etag(product))
-}
-
-/// The stock ledger, newest first.
-#[utoipa::path(
-    tag = "products",
-    security(("bearer" = []), ("oauth2" = [])),
-    params(("id" = Uuid, Path, description = "Product id"), PageParams),
-    responses(
-        (status = 200, description = "A page of movements", body = StockMovementPage),
-    )
-)]
-#[get("/products/{id}/stock-movements")]
-pub async fn list_stock_movements(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-    id: web::Path<Uuid>,
-    page: ApiQuery<PageParams>,
-) -> Result<web::Json<StockMovementPage>, ApiError> {
-    let movements = state
-        .products
-        .movements(id.into_inner(), page.0.page()?)
-        .await?;
-    Ok(web::Json(PageResponse::from_page(
-        movements,
-        StockMovementResponse::from,
-    )))
 }
 
 impl From<ProductError> for ApiError {

@@ -1,0 +1,156 @@
+//! Loading, validation and redaction of the configuration.
+
+use super::*;
+use figment::Jail;
+
+fn load_in(jail: &Jail) -> Result<Config, ConfigError> {
+    Config::from_figment(Config::figment(&jail.directory().join("config.toml")))
+}
+
+#[test]
+fn defaults_are_development_on_sqlite() {
+    Jail::expect_with(|jail| {
+        let config = load_in(jail).expect("defaults are valid");
+        assert_eq!(config.port, 8000);
+        assert!(config.is_sqlite());
+        assert_eq!(config.app_env, AppEnv::Development);
+        assert_eq!(config.max_body_bytes, 65536);
+        Ok(())
+    });
+}
+
+#[test]
+fn environment_overrides_toml_which_overrides_defaults() {
+    Jail::expect_with(|jail| {
+        jail.create_file("config.toml", "port = 9000\nbcrypt_cost = 5\n")?;
+        jail.set_env("PORT", "9100");
+        let config = load_in(jail).expect("valid");
+        assert_eq!(config.port, 9100);
+        assert_eq!(config.bcrypt_cost, 5);
+        Ok(())
+    });
+}
+
+#[test]
+fn numeric_looking_strings_stay_strings_and_empty_is_unset() {
+    Jail::expect_with(|jail| {
+        jail.set_env("ADMIN_EMAIL", "root@example.com");
+        jail.set_env("ADMIN_PASSWORD", "12345678");
+        jail.set_env("REDIS_URL", "");
+        let config = load_in(jail).expect("valid");
+        assert_eq!(config.admin_password.as_deref(), Some("12345678"));
+        assert_eq!(config.redis_url, None);
+        Ok(())
+    });
+}
+
+#[test]
+fn a_bad_value_names_its_key() {
+    for (key, value) in [
+        ("PORT", "eighty"),
+        ("PORT", "70000"),
+        ("JWT_ALGORITHM", "RS256"),
+        ("LOG_FORMAT", "xml"),
+        ("BCRYPT_COST", "3"),
+        ("DATABASE_URL", "mysql://x"),
+        ("AUTO_MIGRATE", "maybe"),
+        ("MAX_BODY_BYTES", "0"),
+        ("MAIL_FROM", "not an address"),
+        ("SMTP_URL", "smtp://"),
+    ] {
+        Jail::expect_with(|jail| {
+            jail.set_env(key, value);
+            let err = load_in(jail).expect_err("must be refused");
+            assert_eq!(err.key, key, "{key}={value}: {err}");
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn every_setting_is_read_from_the_environment() {
+    let keys = Config::keys();
+    assert_eq!(keys.len(), 27);
+    for key in [
+        "DATABASE_URL",
+        "JWT_SECRET",
+        "TRUSTED_PROXIES",
+        "REDIS_PREFIX",
+    ] {
+        assert!(keys.iter().any(|k| k == key), "{key} is not read");
+    }
+    Jail::expect_with(|jail| {
+        jail.set_env("KEEP_ALIVE_SECS", "7");
+        jail.set_env("REDIS_PREFIX", "other");
+        let config = load_in(jail).unwrap();
+        assert_eq!(
+            (config.keep_alive_secs, config.redis_prefix.as_str()),
+            (7, "other")
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn debug_output_hides_secrets() {
+    let config = Config {
+        jwt_secret: Some("s3cret-signing-key".into()),
+        admin_password: Some("hunter2hunter2".into()),
+        database_url: "postgres://app:dbpass@db:5432/app".into(),
+        redis_url: Some("redis://:redispass@cache:6379".into()),
+        ..Config::default()
+    };
+    let shown = format!("{config:?}");
+    for secret in [
+        "s3cret-signing-key",
+        "hunter2hunter2",
+        "dbpass",
+        "redispass",
+    ] {
+        assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+    }
+    assert!(
+        shown.contains("postgres://app:[redacted]@db:5432/app"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("port: Number(8000)") || shown.contains("port: 8000"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn trusted_proxies_are_addresses_or_ranges() {
+    Jail::expect_with(|jail| {
+        jail.set_env("TRUSTED_PROXIES", " 10.0.0.0/8, 192.168.1.7 ,::1 ");
+        let proxies = load_in(jail).unwrap().trusted_proxies().unwrap();
+        let shown: Vec<String> = proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "192.168.1.7/32", "::1/128"]);
+        jail.set_env("TRUSTED_PROXIES", "10.0.0.0/8, nginx");
+        assert_eq!(load_in(jail).unwrap_err().key, "TRUSTED_PROXIES");
+        Ok(())
+    });
+}
+
+#[test]
+fn production_needs_a_long_secret() {
+    Jail::expect_with(|jail| {
+        jail.set_env("APP_ENV", "production");
+        assert_eq!(load_in(jail).unwrap_err().key, "JWT_SECRET");
+        jail.set_env("JWT_SECRET", "short");
+        assert_eq!(load_in(jail).unwrap_err().key, "JWT_SECRET");
+        jail.set_env("JWT_SECRET", "x".repeat(32));
+        assert!(load_in(jail).is_ok());
+        Ok(())
+    });
+}
+
+#[test]
+fn development_secret_is_generated_once_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/jwt_secret");
+    let first = crate::secret::load_or_create(&path).unwrap();
+    let second = crate::secret::load_or_create(&path).unwrap();
+    assert!(first.len() >= 32);
+    assert_eq!(first, second);
+}
