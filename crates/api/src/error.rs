@@ -1,7 +1,7 @@
 //! Every error leaves as RFC 9457 problem details (`application/problem+json`) carrying the
 //! request id. A 500 logs its whole cause chain and tells the client nothing internal.
 
-use crate::request_id;
+use crate::request_context;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
@@ -212,7 +212,7 @@ impl ApiError {
                 .to_owned(),
             status: self.0.status.as_u16(),
             detail: self.0.detail.clone(),
-            request_id: request_id::current().unwrap_or_default(),
+            request_id: request_context::current().unwrap_or_default(),
             errors: self
                 .0
                 .errors
@@ -250,7 +250,7 @@ impl ResponseError for ApiError {
                 .as_deref()
                 .map(|s| error_chain(s))
                 .unwrap_or_default();
-            tracing::error!(request_id = %request_id::current().unwrap_or_default(), status = self.0.status.as_u16(), "{cause}");
+            tracing::error!(request_id = %request_context::current().unwrap_or_default(), status = self.0.status.as_u16(), "{cause}");
         }
         let mut res = HttpResponse::build(self.0.status);
         res.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));

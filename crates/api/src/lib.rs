@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod problems;
+pub mod request_context;
 pub mod request_id;
 pub mod routes;
 pub mod schemas;

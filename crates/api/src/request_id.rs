@@ -4,6 +4,7 @@
 
 use crate::error::{ApiError, PROBLEM_JSON};
 use crate::metrics;
+use crate::request_context;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::InternalError;
@@ -13,15 +14,6 @@ use actix_web::{Error, HttpMessage, HttpResponse, ResponseError};
 use std::time::Instant;
 
 pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
-
-tokio::task_local! {
-    static REQUEST_ID: String;
-}
-
-/// The id of the request being handled on this task, if any.
-pub fn current() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok()
-}
 
 /// The request id, also stored in the request's extensions.
 #[derive(Debug, Clone)]
@@ -62,18 +54,17 @@ pub async fn middleware(
         );
     };
 
-    let outcome = REQUEST_ID
-        .scope(id.clone(), async {
-            match next.call(req).await {
-                Ok(res) => {
-                    let (req, res) = res.map_into_boxed_body().into_parts();
-                    Ok(ServiceResponse::new(req, ensure_problem(res)))
-                }
-                // A middleware failed before a response existed: answer for it.
-                Err(e) => Err((e.to_string(), ensure_problem(e.error_response()))),
+    let outcome = request_context::scope(id.clone(), async {
+        match next.call(req).await {
+            Ok(res) => {
+                let (req, res) = res.map_into_boxed_body().into_parts();
+                Ok(ServiceResponse::new(req, ensure_problem(res)))
             }
-        })
-        .await;
+            // A middleware failed before a response existed: answer for it.
+            Err(e) => Err((e.to_string(), ensure_problem(e.error_response()))),
+        }
+    })
+    .await;
     let header_value = HeaderValue::from_str(&id).ok();
     match outcome {
         Ok(mut res) => {
