@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use domain::health::{DependencyProbe, ProbeResult};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, EntityTrait, PaginatorTrait,
-    QueryTrait, Select,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, PaginatorTrait, QueryTrait, Select, TransactionTrait,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -43,7 +43,52 @@ impl Drop for WriteTurn<'_> {
     }
 }
 
+/// A transaction begun in a writer turn ([`Db::transaction`]): the turn lasts until the
+/// transaction commits, rolls back or is dropped (which rolls it back), so a transaction can
+/// neither start without its turn nor outlive it. Statements run on `&*txn`.
+pub struct WriteTxn<'a> {
+    // Declared first: dropped (rolled back) before the turn is given up.
+    txn: DatabaseTransaction,
+    _turn: WriteTurn<'a>,
+}
+
+impl std::ops::Deref for WriteTxn<'_> {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+impl WriteTxn<'_> {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
+}
+
 impl Db {
+    /// Takes the writer turn, then begins a transaction.
+    pub async fn transaction(&self) -> Result<WriteTxn<'_>, DbErr> {
+        let turn = self.write_turn().await;
+        Ok(WriteTxn {
+            txn: self.conn.begin().await?,
+            _turn: turn,
+        })
+    }
+
+    /// [`Db::transaction`] for tables no list counts (see [`Db::write_turn_unlisted`]).
+    pub async fn transaction_unlisted(&self) -> Result<WriteTxn<'_>, DbErr> {
+        let turn = self.write_turn_unlisted().await;
+        Ok(WriteTxn {
+            txn: self.conn.begin().await?,
+            _turn: turn,
+        })
+    }
+
     pub fn new(conn: DatabaseConnection) -> Self {
         let writers =
             (conn.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));

@@ -14,7 +14,6 @@ use domain::time::{self, Timestamp};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QuerySelect, QueryTrait, Set,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -142,14 +141,13 @@ impl ProductRepository for SeaOrmProductRepository {
         product: &Product,
         initial: Option<StockMovement>,
     ) -> Result<(), RepoError> {
-        let _writing = self.db.write_turn().await;
-        let txn = self.db.conn().begin().await.db_err()?;
+        let txn = self.db.transaction().await.db_err()?;
         products::Entity::insert(to_active(product, true))
-            .exec_without_returning(&txn)
+            .exec_without_returning(&*txn)
             .await
             .db_err()?;
         if let Some(movement) = initial {
-            movement_model(&movement).insert(&txn).await.db_err()?;
+            movement_model(&movement).insert(&*txn).await.db_err()?;
         }
         txn.commit().await.db_err()
     }
@@ -234,11 +232,10 @@ impl ProductRepository for SeaOrmProductRepository {
         reason: Option<StockReason>,
         user_id: Uuid,
     ) -> Result<StockOutcome, RepoError> {
-        let _writing = self.db.write_turn().await;
         use products::Column as C;
         let d = delta.value();
         let now = time::now();
-        let txn = self.db.conn().begin().await.db_err()?;
+        let txn = self.db.transaction().await.db_err()?;
         // One conditional UPDATE does the arithmetic in the database: concurrent changes
         // queue on the row (PostgreSQL re-checks the condition on the newest version; SQLite
         // serialises writers), so none is lost and none takes the stock out of range.
@@ -248,11 +245,11 @@ impl ProductRepository for SeaOrmProductRepository {
             .filter(C::Id.eq(product_id))
             .filter(Expr::col(C::Quantity).add(d).gte(0))
             .filter(Expr::col(C::Quantity).add(d).lte(Quantity::MAX))
-            .exec(&txn)
+            .exec(&*txn)
             .await
             .db_err()?;
         let current = products::Entity::find_by_id(product_id)
-            .one(&txn)
+            .one(&*txn)
             .await
             .db_err()?;
         let Some(current) = current else {
@@ -276,7 +273,7 @@ impl ProductRepository for SeaOrmProductRepository {
             user_id: Some(user_id),
             created_at: time::now(),
         };
-        movement_model(&movement).insert(&txn).await.db_err()?;
+        movement_model(&movement).insert(&*txn).await.db_err()?;
         txn.commit().await.db_err()?;
         Ok(StockOutcome::Applied(Box::new(StockChange {
             product: to_domain(current)?,

@@ -6,7 +6,7 @@ use domain::RepoError;
 use domain::auth::{Principal, RefreshTokenRecord, Session, SessionRepository};
 use domain::time;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 pub struct SeaOrmSessionRepository {
@@ -37,8 +37,7 @@ impl SessionRepository for SeaOrmSessionRepository {
         session: &Session,
         first_token: &RefreshTokenRecord,
     ) -> Result<(), RepoError> {
-        let _writing = self.db.write_turn_unlisted().await;
-        let txn = self.db.conn().begin().await.db_err()?;
+        let txn = self.db.transaction_unlisted().await.db_err()?;
         sessions::Entity::insert(sessions::ActiveModel {
             id: Set(session.id),
             user_id: Set(session.user_id),
@@ -46,11 +45,11 @@ impl SessionRepository for SeaOrmSessionRepository {
             expires_at: Set(session.expires_at),
             revoked_at: Set(None),
         })
-        .exec_without_returning(&txn)
+        .exec_without_returning(&*txn)
         .await
         .db_err()?;
         refresh_tokens::Entity::insert(token_model(first_token))
-            .exec_without_returning(&txn)
+            .exec_without_returning(&*txn)
             .await
             .db_err()?;
         txn.commit().await.db_err()
@@ -102,14 +101,13 @@ impl SessionRepository for SeaOrmSessionRepository {
         used_id: Uuid,
         next: &RefreshTokenRecord,
     ) -> Result<bool, RepoError> {
-        let _writing = self.db.write_turn_unlisted().await;
-        let txn = self.db.conn().begin().await.db_err()?;
+        let txn = self.db.transaction_unlisted().await.db_err()?;
         // The conditional update is the lock: of two concurrent exchanges only one sees a row.
         let spent = refresh_tokens::Entity::update_many()
             .col_expr(refresh_tokens::Column::UsedAt, Expr::value(time::now()))
             .filter(refresh_tokens::Column::Id.eq(used_id))
             .filter(refresh_tokens::Column::UsedAt.is_null())
-            .exec(&txn)
+            .exec(&*txn)
             .await
             .db_err()?;
         if spent.rows_affected != 1 {
@@ -117,7 +115,7 @@ impl SessionRepository for SeaOrmSessionRepository {
             return Ok(false);
         }
         refresh_tokens::Entity::insert(token_model(next))
-            .exec_without_returning(&txn)
+            .exec_without_returning(&*txn)
             .await
             .db_err()?;
         txn.commit().await.db_err()?;

@@ -12,7 +12,7 @@ use domain::user::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DbBackend, DeleteMany, EntityTrait, QueryFilter, QuerySelect,
-    Set, TransactionTrait, UpdateMany,
+    Set, UpdateMany,
 };
 use uuid::Uuid;
 
@@ -72,15 +72,14 @@ pub(crate) fn job_model(job: &Job) -> Result<jobs::ActiveModel, RepoError> {
 #[async_trait]
 impl UserRepository for SeaOrmUserRepository {
     async fn create(&self, user: &User, job: Option<Job>) -> Result<(), RepoError> {
-        let _writing = self.db.write_turn().await;
         let job = job.as_ref().map(job_model).transpose()?;
-        let txn = self.db.conn().begin().await.db_err()?;
+        let txn = self.db.transaction().await.db_err()?;
         users::Entity::insert(to_active(user))
-            .exec_without_returning(&txn)
+            .exec_without_returning(&*txn)
             .await
             .db_err()?;
         if let Some(job) = job {
-            job.insert(&txn).await.db_err()?;
+            job.insert(&*txn).await.db_err()?;
         }
         txn.commit().await.db_err()
     }
@@ -159,8 +158,7 @@ impl SeaOrmUserRepository {
     /// other's change and is refused.
     async fn keeping_an_admin(&self, id: Uuid, write: Write) -> Result<(), RepoError> {
         let changed = {
-            let _writing = self.db.write_turn().await;
-            let txn = self.db.conn().begin().await.db_err()?;
+            let txn = self.db.transaction().await.db_err()?;
             let mut admins = users::Entity::find()
                 .select_only()
                 .column(users::Column::Id)
@@ -169,14 +167,14 @@ impl SeaOrmUserRepository {
             if self.db.conn().get_database_backend() == DbBackend::Postgres {
                 admins = admins.lock_exclusive();
             }
-            let admins: Vec<Uuid> = admins.into_tuple().all(&txn).await.db_err()?;
+            let admins: Vec<Uuid> = admins.into_tuple().all(&*txn).await.db_err()?;
             if admins == [id] {
                 txn.rollback().await.db_err()?;
                 return Err(RepoError::Conflict(LAST_ADMIN.to_owned()));
             }
             let changed = match write {
-                Write::Update(update) => update.exec(&txn).await.map(|r| r.rows_affected),
-                Write::Delete(delete) => delete.exec(&txn).await.map(|r| r.rows_affected),
+                Write::Update(update) => update.exec(&*txn).await.map(|r| r.rows_affected),
+                Write::Delete(delete) => delete.exec(&*txn).await.map(|r| r.rows_affected),
             }
             .db_err()?;
             txn.commit().await.db_err()?;
