@@ -6,7 +6,7 @@ use domain::concurrency::{IfMatch, Versioned};
 use domain::employee::{Employee, EmployeeFields, EmployeeFilter, EmployeeRepository, FullName};
 use domain::pagination::{BY_TIME_THEN_ID, Page, PageRequest};
 use domain::user::Email;
-use domain::validation::{ValidationError, Validator, required};
+use domain::validation::{ValidationError, Validator, required, search_text};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -51,10 +51,7 @@ impl EmployeeService {
         page.check_key(BY_TIME_THEN_ID)
             .map_err(ValidationError::from)?;
         let filter = EmployeeFilter {
-            q: filter
-                .q
-                .map(|q| q.trim().to_owned())
-                .filter(|q| !q.is_empty()),
+            q: search_text(filter.q),
             ..filter
         };
         Ok(self.employees.list(&filter, page).await?)

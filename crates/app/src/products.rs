@@ -10,7 +10,7 @@ use domain::product::{
     Category, Description, Product, ProductFields, ProductFilter, ProductName, ProductRepository,
     ProductSort, Quantity, StockDelta, StockMovement, StockOutcome, StockReason,
 };
-use domain::validation::{ValidationError, Validator, required};
+use domain::validation::{ValidationError, Validator, required, search_text};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -101,10 +101,7 @@ impl ProductService {
         }
         v.finish()?;
         let filter = ProductFilter {
-            q: query
-                .q
-                .map(|q| q.trim().to_owned())
-                .filter(|q| !q.is_empty()),
+            q: search_text(query.q),
             category: required(category, "category")?,
             is_active: query.is_active,
             in_stock: query.in_stock,

@@ -10,7 +10,7 @@ use domain::pagination::{BY_TIME_THEN_ID, Page, PageRequest};
 use domain::user::{
     Email, LAST_ADMIN, Password, Role, User, UserFilter, UserName, UserRepository, UserView,
 };
-use domain::validation::{ValidationError, Validator, required};
+use domain::validation::{ValidationError, Validator, required, search_text};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -149,10 +149,7 @@ impl UserService {
         page.check_key(BY_TIME_THEN_ID)
             .map_err(ValidationError::from)?;
         let filter = UserFilter {
-            q: filter
-                .q
-                .map(|q| q.trim().to_owned())
-                .filter(|q| !q.is_empty()),
+            q: search_text(filter.q),
         };
         Ok(self.users.list(&filter, page).await?)
     }

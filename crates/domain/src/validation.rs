@@ -64,6 +64,11 @@ pub fn optional_text(raw: &str, max: usize) -> Result<Option<String>, Invalid> {
     bounded_text(raw, 1, max).map(Some)
 }
 
+/// A search term as sent (`q`): trimmed; blank means no search.
+pub fn search_text(raw: Option<String>) -> Option<String> {
+    raw.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty())
+}
+
 /// A value object holding checked text: `new` runs `check(raw, min, max)`, `as_str` reads.
 macro_rules! text_value {
     ($(#[$meta:meta])* $name:ident, $check:ident, $min:expr, $max:expr) => {
@@ -181,6 +186,13 @@ pub fn required<T>(value: Option<T>, field: &str) -> Result<T, ValidationError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_terms_are_trimmed_and_blank_is_none() {
+        assert_eq!(search_text(Some("  lamp ".into())), Some("lamp".into()));
+        assert_eq!(search_text(Some(" \t ".into())), None);
+        assert_eq!(search_text(None), None);
+    }
 
     #[test]
     fn collects_every_failing_field() {

@@ -12,7 +12,7 @@ use domain::concurrency::{IfMatch, Versioned};
 use domain::event::{Audience, Event, EventPublisher, Notification};
 use domain::pagination::{Page, PageRequest};
 use domain::time::Timestamp;
-use domain::validation::{ValidationError, Validator, required};
+use domain::validation::{ValidationError, Validator, required, search_text};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -86,10 +86,7 @@ impl BlogService {
             .unwrap_or_default();
         page.check_key(sort.key()).map_err(ValidationError::from)?;
         let filter = PostFilter {
-            q: query
-                .q
-                .map(|q| q.trim().to_owned())
-                .filter(|q| !q.is_empty()),
+            q: search_text(query.q),
             owner_id: query.owner_id,
             sort,
         };
