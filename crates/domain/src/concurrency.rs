@@ -94,10 +94,10 @@ pub trait Versioned {
         &self,
         if_match: Option<&IfMatch>,
     ) -> Result<Option<Timestamp>, PreconditionFailed> {
-        match if_match {
-            None => Ok(None),
-            Some(m) if m.matches(&self.etag()) => Ok(Some(self.updated_at())),
-            Some(_) => Err(PreconditionFailed),
+        if precondition_holds(if_match, &self.etag()) {
+            Ok(if_match.map(|_| self.updated_at()))
+        } else {
+            Err(PreconditionFailed)
         }
     }
 }
