@@ -280,7 +280,7 @@ where
     E::Model: Send + Sync,
 {
     let total = db.count(query.clone()).await.db_err()?;
-    let rows = keyset.window(query, &page).all(db.conn()).await.db_err()?;
+    let rows = db.page_rows(&keyset.window(query, &page)).await.db_err()?;
     into_page(rows, total, page, key, convert)
 }
 

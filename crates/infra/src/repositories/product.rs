@@ -194,9 +194,9 @@ impl ProductRepository for SeaOrmProductRepository {
         let page_ids = order
             .window(query.select_only().column(C::Id), &page)
             .into_query();
-        let rows = order
-            .order(products::Entity::find().filter(C::Id.in_subquery(page_ids)))
-            .all(self.db.conn())
+        let rows = self
+            .db
+            .page_rows(&order.order(products::Entity::find().filter(C::Id.in_subquery(page_ids))))
             .await
             .db_err()?;
         into_page(

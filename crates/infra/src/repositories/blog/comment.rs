@@ -101,10 +101,9 @@ impl CommentRepository for SeaOrmCommentRepository {
             Key::col::<comments::Entity>(C::CreatedAt),
             Key::col::<comments::Entity>(C::Id),
         ]);
-        let rows = oldest_first
-            .window(comment_views().filter(C::PostId.eq(post_id)), &page)
-            .into_model::<CommentRow>()
-            .all(self.db.conn())
+        let rows: Vec<CommentRow> = self
+            .db
+            .page_rows(&oldest_first.window(comment_views().filter(C::PostId.eq(post_id)), &page))
             .await
             .db_err()?;
         into_page(

@@ -213,10 +213,9 @@ impl PostRepository for SeaOrmPostRepository {
                 &page,
             )
             .into_query();
-        let rows = order
-            .order(post_views(viewer).filter(C::Id.in_subquery(page_ids)))
-            .into_model::<PostRow>()
-            .all(self.db.conn())
+        let rows: Vec<PostRow> = self
+            .db
+            .page_rows(&order.order(post_views(viewer).filter(C::Id.in_subquery(page_ids))))
             .await
             .db_err()?;
         into_page(
