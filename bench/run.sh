@@ -107,12 +107,16 @@ pgbench_limits() { # pgbench -f on each captured statement set, at the same conc
     [[ -s $file ]] || continue
     local max; max=$(sed -n 's/.*MAX_N=\([0-9]*\).*/\1/p' <<<"$envs")
     local script="$WORK/pgbench.sql"
-    { echo "\\set off random(0, ${max:-0})"; sed -E 's/OFFSET [0-9]+/OFFSET :off/g' "$file"; } >"$script"
+    # A random offset is a parameter, as the service sends it; a first page's SQL (whose
+    # LIMIT and OFFSET 0 the service writes in) runs as logged.
+    if [[ ${max:-0} -gt 0 ]]; then
+      { echo "\\set off random(0, $max)"; sed -E "s/OFFSET '?[0-9]+'?/OFFSET :off/g" "$file"; } >"$script"
+    else cp "$file" "$script"; fi
     local tps; tps=$(pgbench -n -M prepared -c "$CONC" -j 2 -T "${DUR%s}" -f "$script" "$PG/$DB_NAME" 2>/dev/null |
       awk '/^tps/{printf "%.1f", $3}')
     emit "{\"backend\":\"postgres\",\"name\":\"$name\",\"kind\":\"pgbench\",\"tps\":${tps:-0}}"
     { echo "### $name"; echo; echo '```sql'; cat "$file"; echo '```'; echo; echo '```';
-      sed -E "s/OFFSET [0-9]+/OFFSET ${max:-0}/g" "$file" | sed '/^$/d' | while IFS= read -r stmt; do
+      sed -E "s/OFFSET '?[0-9]+'?/OFFSET ${max:-0}/g" "$file" | sed '/^$/d' | while IFS= read -r stmt; do
         psql -qXAt "$PG/$DB_NAME" -c "explain (analyze, buffers, costs off) $stmt" 2>&1; echo; done
       echo '```'; echo; } >>"$WORK/explain.md"
     log "pgbench -f $name: ${tps:-?} tps"
