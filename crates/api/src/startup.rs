@@ -30,8 +30,9 @@ use infra::password::BcryptHasher;
 use infra::rate_limit::InMemoryRateLimiter;
 use infra::redis::{RedisProbe, RedisRateLimiter};
 use infra::repositories::{
-    SeaOrmCommentRepository, SeaOrmEmployeeRepository, SeaOrmJobQueue, SeaOrmPostRepository,
-    SeaOrmProductRepository, SeaOrmSessionRepository, SeaOrmUserRepository, SeaOrmVoteRepository,
+    PrincipalCache, SeaOrmCommentRepository, SeaOrmEmployeeRepository, SeaOrmJobQueue,
+    SeaOrmPostRepository, SeaOrmProductRepository, SeaOrmSessionRepository, SeaOrmUserRepository,
+    SeaOrmVoteRepository,
 };
 use infra::token::JwtTokenService;
 use migration::{Migrator, MigratorTrait};
@@ -54,8 +55,12 @@ pub async fn build_state(
     shutdown: CancellationToken,
 ) -> Result<AppState, BoxError> {
     let shared = Db::new(db.clone());
-    let users = Arc::new(SeaOrmUserRepository::new(shared.clone()));
-    let sessions = Arc::new(SeaOrmSessionRepository::new(shared.clone()));
+    let principals = Arc::new(PrincipalCache::new(Duration::from_secs(
+        config.session_cache_secs,
+    )));
+    let users = Arc::new(SeaOrmUserRepository::new(shared.clone()).with_cache(principals.clone()));
+    let sessions =
+        Arc::new(SeaOrmSessionRepository::new(shared.clone()).with_cache(principals.clone()));
     let hasher = Arc::new(BcryptHasher::new(config.bcrypt_cost)?);
     let tokens = Arc::new(JwtTokenService::new(
         jwt_secret.as_bytes(),
@@ -89,6 +94,8 @@ pub async fn build_state(
         }
     };
     let (publisher, source) = events;
+    // Sessions ended on other instances are forgotten here too.
+    principals.follow(source.subscribe());
     let mailer: Arc<dyn Mailer> = match &config.smtp_url {
         Some(url) => {
             Arc::new(SmtpMailer::new(url, &config.mail_from).map_err(|e| format!("SMTP_URL: {e}"))?)

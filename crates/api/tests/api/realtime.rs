@@ -325,6 +325,8 @@ async fn with_redis_events_cross_instances() {
     let a = spawn_app_with(|c| {
         c.redis_url = Some(url.clone());
         c.redis_prefix = prefix.clone();
+        // Long enough that only the event, not the clock, can make A forget.
+        c.session_cache_secs = 60;
     })
     .await;
     let b = TestApp::on(&a, start(&a.config).await);
@@ -342,10 +344,28 @@ async fn with_redis_events_cross_instances() {
         assert_nothing_pending(socket).await;
     }
 
-    // A logout on B closes Ann's socket on A.
+    // A logout on B closes Ann's socket on A, and A, which has just seen her session,
+    // refuses her token.
+    assert_eq!(
+        a.get("/api/v1/users/me", Some(&ann.access)).await.status(),
+        200
+    );
     b.logout(&ann.access).await;
     let frame = closed_with(&mut on_a, WAIT).await.expect("a close frame");
     assert_eq!(frame.code, CloseCode::Policy);
+    let mut status = 0;
+    for _ in 0..40 {
+        status = a
+            .get("/api/v1/users/me", Some(&ann.access))
+            .await
+            .status()
+            .as_u16();
+        if status == 401 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, 401, "A still accepts a session B ended");
 }
 
 /// Waits until `n` instances listen on the event channel.

@@ -229,6 +229,9 @@ async fn admins_update_roles_and_a_promotion_takes_effect_at_once() {
         app.get("/api/v1/users", Some(&user.access)).await.status(),
         StatusCode::OK
     );
+    // So does a demotion, though the caller was just seen as an admin.
+    patch_ok(&app, &path, &json!({"role": "member"}), &admin).await;
+    assert_problem(app.get("/api/v1/users", Some(&user.access)).await, 403).await;
 
     let problem = assert_problem(
         app.send_json(
@@ -257,6 +260,13 @@ async fn admins_delete_users_with_if_match() {
     let admin = app.admin_token().await;
     let user = app.register("gone@example.com").await;
     let path = format!("/api/v1/users/{}", user.id);
+    // Seen signed in just before: the deletion still ends its access at once.
+    assert_eq!(
+        app.get("/api/v1/users/me", Some(&user.access))
+            .await
+            .status(),
+        StatusCode::OK
+    );
     let etag = app.get(&path, Some(&admin)).await.headers()["etag"]
         .to_str()
         .unwrap()

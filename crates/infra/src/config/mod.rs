@@ -69,6 +69,11 @@ pub struct Config {
     /// Seconds a request may wait for a database connection, and (PostgreSQL) a statement
     /// may run, before the request is answered `503`.
     pub db_timeout_secs: u64,
+    /// Seconds a signed-in caller's session is remembered instead of read on each request;
+    /// 0 reads it every time. Revocations on this instance, and those the event bus
+    /// carries from others, take effect at once; a role changed on another instance
+    /// within this many seconds.
+    pub session_cache_secs: u64,
     pub job_max_attempts: u32,
     /// Attempts per client IP and minute for login and for register; 0 turns it off.
     pub auth_rate_limit_per_minute: u32,
@@ -113,6 +118,7 @@ impl Default for Config {
             bcrypt_cost: 12,
             db_max_connections: 10,
             db_timeout_secs: 5,
+            session_cache_secs: 5,
             job_max_attempts: 8,
             auth_rate_limit_per_minute: 10,
             max_body_bytes: 64 * 1024,
@@ -249,6 +255,12 @@ impl Config {
         }
         self.trusted_proxies()
             .map_err(|e| ConfigError::new("TRUSTED_PROXIES", e))?;
+        if self.session_cache_secs > 60 {
+            return Err(ConfigError::new(
+                "SESSION_CACHE_SECS",
+                "must be at most 60 (a role change elsewhere waits that long)",
+            ));
+        }
         if !(4..=31).contains(&self.bcrypt_cost) {
             return Err(ConfigError::new("BCRYPT_COST", "must be between 4 and 31"));
         }

@@ -52,6 +52,7 @@ fn a_bad_value_names_its_key() {
         ("JWT_ALGORITHM", "RS256"),
         ("LOG_FORMAT", "xml"),
         ("BCRYPT_COST", "3"),
+        ("SESSION_CACHE_SECS", "61"),
         ("DATABASE_URL", "mysql://x"),
         ("AUTO_MIGRATE", "maybe"),
         ("MAX_BODY_BYTES", "0"),
@@ -70,7 +71,7 @@ fn a_bad_value_names_its_key() {
 #[test]
 fn every_setting_is_read_from_the_environment() {
     let keys = Config::keys();
-    assert_eq!(keys.len(), 27);
+    assert_eq!(keys.len(), 28);
     for key in [
         "DATABASE_URL",
         "JWT_SECRET",

@@ -3,6 +3,7 @@
 mod blog;
 mod employee;
 mod job;
+mod principal_cache;
 mod product;
 mod session;
 mod user;
@@ -10,6 +11,7 @@ mod user;
 pub use blog::{SeaOrmCommentRepository, SeaOrmPostRepository, SeaOrmVoteRepository};
 pub use employee::SeaOrmEmployeeRepository;
 pub use job::SeaOrmJobQueue;
+pub use principal_cache::PrincipalCache;
 pub use product::SeaOrmProductRepository;
 pub use session::SeaOrmSessionRepository;
 pub use user::SeaOrmUserRepository;

@@ -1,4 +1,4 @@
-use super::{DbResultExt, corrupt};
+use super::{DbResultExt, PrincipalCache, corrupt};
 use crate::db::Db;
 use crate::entities::{refresh_tokens, sessions, users};
 use async_trait::async_trait;
@@ -7,15 +7,57 @@ use domain::auth::{Principal, RefreshTokenRecord, Session, SessionRepository};
 use domain::time;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use std::sync::Arc;
+use std::time::Duration;
 use uuid::Uuid;
 
 pub struct SeaOrmSessionRepository {
     db: Db,
+    principals: Option<Arc<PrincipalCache>>,
 }
 
 impl SeaOrmSessionRepository {
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            principals: None,
+        }
+    }
+
+    /// Serves [`SessionRepository::find_principal`] from `cache` while it remembers, and
+    /// makes it forget the sessions this repository revokes.
+    pub fn with_cache(mut self, cache: Arc<PrincipalCache>) -> Self {
+        self.principals = Some(cache);
+        self
+    }
+
+    async fn read_principal(
+        &self,
+        session_id: Uuid,
+    ) -> Result<Option<(Principal, Duration)>, RepoError> {
+        // One round trip: the live session joined to its user.
+        let now = time::now();
+        let row = sessions::Entity::find_by_id(session_id)
+            .filter(sessions::Column::RevokedAt.is_null())
+            .filter(sessions::Column::ExpiresAt.gt(now))
+            .find_also_related(users::Entity)
+            .one(self.db.conn())
+            .await
+            .db_err()?;
+        let Some((session, Some(user))) = row else {
+            return Ok(None);
+        };
+        if !user.is_active {
+            return Ok(None);
+        }
+        let role = user.role.parse().map_err(|e| corrupt("role", e))?;
+        let principal = Principal {
+            user_id: user.id,
+            session_id: session.id,
+            role,
+        };
+        let left = (session.expires_at - now).to_std().unwrap_or_default();
+        Ok(Some((principal, left)))
     }
 }
 
@@ -56,26 +98,18 @@ impl SessionRepository for SeaOrmSessionRepository {
     }
 
     async fn find_principal(&self, session_id: Uuid) -> Result<Option<Principal>, RepoError> {
-        // One round trip per authenticated request: the live session joined to its user.
-        let row = sessions::Entity::find_by_id(session_id)
-            .filter(sessions::Column::RevokedAt.is_null())
-            .filter(sessions::Column::ExpiresAt.gt(time::now()))
-            .find_also_related(users::Entity)
-            .one(self.db.conn())
-            .await
-            .db_err()?;
-        let Some((session, Some(user))) = row else {
-            return Ok(None);
+        let Some(cache) = &self.principals else {
+            return Ok(self.read_principal(session_id).await?.map(|(p, _)| p));
         };
-        if !user.is_active {
-            return Ok(None);
+        let ticket = match cache.get(session_id) {
+            Ok(principal) => return Ok(Some(principal)),
+            Err(ticket) => ticket,
+        };
+        let found = self.read_principal(session_id).await?;
+        if let Some((principal, left)) = found {
+            cache.put(ticket, principal, left);
         }
-        let role = user.role.parse().map_err(|e| corrupt("role", e))?;
-        Ok(Some(Principal {
-            user_id: user.id,
-            session_id: session.id,
-            role,
-        }))
+        Ok(found.map(|(p, _)| p))
     }
 
     async fn find_refresh_token(
@@ -131,6 +165,9 @@ impl SessionRepository for SeaOrmSessionRepository {
             .exec(self.db.conn())
             .await
             .db_err()?;
+        if let Some(cache) = &self.principals {
+            cache.forget_session(session_id);
+        }
         Ok(())
     }
 
@@ -148,6 +185,10 @@ impl SessionRepository for SeaOrmSessionRepository {
             revoke = revoke.filter(sessions::Column::Id.ne(keep));
         }
         revoke.exec(self.db.conn()).await.db_err()?;
+        if let Some(cache) = &self.principals {
+            // The kept session's entry goes too: it is read again, unchanged.
+            cache.forget_user(user_id);
+        }
         Ok(())
     }
 }

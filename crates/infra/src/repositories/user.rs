@@ -1,4 +1,4 @@
-use super::{DbResultExt, any_contains, corrupt, paginate};
+use super::{DbResultExt, PrincipalCache, any_contains, corrupt, paginate};
 use super::{Keyset, update_versioned};
 use crate::db::Db;
 use crate::entities::{jobs, users};
@@ -14,15 +14,34 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DbBackend, DeleteMany, EntityTrait, QueryFilter, QuerySelect,
     Set, UpdateMany,
 };
+use std::sync::Arc;
 use uuid::Uuid;
 
 pub struct SeaOrmUserRepository {
     db: Db,
+    principals: Option<Arc<PrincipalCache>>,
 }
 
 impl SeaOrmUserRepository {
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            principals: None,
+        }
+    }
+
+    /// Makes `cache` forget a user's sessions whenever its row is written (role,
+    /// activity) or deleted.
+    pub fn with_cache(mut self, cache: Arc<PrincipalCache>) -> Self {
+        self.principals = Some(cache);
+        self
+    }
+
+    /// After the write, failed or not: re-reading is always safe.
+    fn forget_principals(&self, user_id: Uuid) {
+        if let Some(cache) = &self.principals {
+            cache.forget_user(user_id);
+        }
     }
 }
 
@@ -117,6 +136,34 @@ impl UserRepository for SeaOrmUserRepository {
         user: &User,
         expected_updated_at: Option<Timestamp>,
     ) -> Result<(), RepoError> {
+        let written = self.update_row(user, expected_updated_at).await;
+        self.forget_principals(user.id);
+        written
+    }
+
+    async fn delete(
+        &self,
+        id: Uuid,
+        expected_updated_at: Option<Timestamp>,
+    ) -> Result<(), RepoError> {
+        let written = self.delete_row(id, expected_updated_at).await;
+        self.forget_principals(id);
+        written
+    }
+}
+
+/// A conditional write to one user's row that may leave it no active admin.
+enum Write {
+    Update(UpdateMany<users::Entity>),
+    Delete(DeleteMany<users::Entity>),
+}
+
+impl SeaOrmUserRepository {
+    async fn update_row(
+        &self,
+        user: &User,
+        expected_updated_at: Option<Timestamp>,
+    ) -> Result<(), RepoError> {
         if user.role == Role::Admin && user.is_active {
             let update = users::Entity::update_many().set(to_active(user));
             return update_versioned(&self.db, update, user.id, expected_updated_at).await;
@@ -131,7 +178,7 @@ impl UserRepository for SeaOrmUserRepository {
         self.keeping_an_admin(user.id, Write::Update(update)).await
     }
 
-    async fn delete(
+    async fn delete_row(
         &self,
         id: Uuid,
         expected_updated_at: Option<Timestamp>,
@@ -142,15 +189,7 @@ impl UserRepository for SeaOrmUserRepository {
         }
         self.keeping_an_admin(id, Write::Delete(delete)).await
     }
-}
 
-/// A conditional write to one user's row that may leave it no active admin.
-enum Write {
-    Update(UpdateMany<users::Entity>),
-    Delete(DeleteMany<users::Entity>),
-}
-
-impl SeaOrmUserRepository {
     /// Runs `write` (which leaves user `id` no active admin, or removes it) unless `id` is
     /// the only active admin: `RepoError::Conflict(LAST_ADMIN)` then, and nothing changes.
     /// The active admins' rows are locked first (PostgreSQL; SQLite's single writer turn
