@@ -213,6 +213,14 @@ impl Keyset {
         query
     }
 
+    /// Whether `page` starts at the top of the order or at a cursor: its rows are then the
+    /// first the order's index yields, so a list reads them whole in one statement. Past
+    /// an offset that statement would build every skipped row (joins included), so deeper
+    /// pages pick their ids first.
+    pub(crate) fn skips_nothing(page: &PageRequest) -> bool {
+        page.after().is_some() || page.offset() == 0
+    }
+
     /// Orders `query` and restricts it to `page`: the rows after the cursor's key (one
     /// row-value comparison, which an index on the key answers by seeking), or at the
     /// offset; one row more than the page holds, so [`PageRequest::split`] can tell whether

@@ -188,17 +188,19 @@ impl ProductRepository for SeaOrmProductRepository {
             query = query.filter(C::PriceCents.lte(max.cents()));
         }
         let total = self.db.count(query.clone()).await.db_err()?;
-        // The page's ids first (through an index alone where one covers the order), then
-        // only those rows: a deep offset skips index entries instead of whole rows.
         let order = product_order(filter.sort);
-        let page_ids = order
-            .window(query.select_only().column(C::Id), &page)
-            .into_query();
-        let rows = self
-            .db
-            .page_rows(&order.order(products::Entity::find().filter(C::Id.in_subquery(page_ids))))
-            .await
-            .db_err()?;
+        let rows = if Keyset::skips_nothing(&page) {
+            self.db.page_rows(&order.window(query, &page)).await
+        } else {
+            // The page's ids first (through an index alone where one covers the order),
+            // then only those rows: a deep offset skips index entries, not whole rows.
+            let page_ids = order
+                .window(query.select_only().column(C::Id), &page)
+                .into_query();
+            let rows = products::Entity::find().filter(C::Id.in_subquery(page_ids));
+            self.db.page_rows(&order.order(rows)).await
+        }
+        .db_err()?;
         into_page(
             rows,
             total,

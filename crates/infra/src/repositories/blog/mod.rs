@@ -201,23 +201,26 @@ impl PostRepository for SeaOrmPostRepository {
             .count(posts::Entity::find().filter(filtered(filter, viewer)))
             .await
             .db_err()?;
-        // The page's ids first, through an index; only those twenty rows then get their
-        // owner and the viewer's vote (else the joins run for every row the offset skips).
         let order = post_order(filter.sort);
-        let page_ids = order
-            .window(
-                posts::Entity::find()
-                    .select_only()
-                    .column(C::Id)
-                    .filter(filtered(filter, viewer)),
-                &page,
-            )
-            .into_query();
-        let rows: Vec<PostRow> = self
-            .db
-            .page_rows(&order.order(post_views(viewer).filter(C::Id.in_subquery(page_ids))))
-            .await
-            .db_err()?;
+        let rows: Vec<PostRow> = if Keyset::skips_nothing(&page) {
+            let rows = post_views(viewer).filter(filtered(filter, viewer));
+            self.db.page_rows(&order.window(rows, &page)).await
+        } else {
+            // The page's ids first, through an index; only those twenty rows then get their
+            // owner and the viewer's vote (else the joins run for every row the offset skips).
+            let page_ids = order
+                .window(
+                    posts::Entity::find()
+                        .select_only()
+                        .column(C::Id)
+                        .filter(filtered(filter, viewer)),
+                    &page,
+                )
+                .into_query();
+            let rows = post_views(viewer).filter(C::Id.in_subquery(page_ids));
+            self.db.page_rows(&order.order(rows)).await
+        }
+        .db_err()?;
         into_page(
             rows,
             total,
