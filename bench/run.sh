@@ -92,6 +92,7 @@ capture_sql() { # PostgreSQL only: the statements one request of each list scena
     else path="${prefix}$(sed -n 's/.*MAX_N=\([0-9]*\).*/\1/p' <<<"$envs")"; fi
     local auth=(); [[ -n $token_file ]] && auth=(-H "Authorization: Bearer $(cat "$token_file")")
     curl -s "${auth[@]}" "$BASE$path" >/dev/null              # primes the count cache
+    sleep 0.3  # an aged total is recounted in the background: let that finish before the marker
     psql -qX "$PG/$DB_NAME" -c "select 'bench-marker|$name'" >/dev/null
     curl -s "${auth[@]}" "$BASE$path" >/dev/null              # the steady-state request
     psql -qX "$PG/$DB_NAME" -c "select 'bench-marker|end'" >/dev/null
