@@ -91,8 +91,11 @@ capture_sql() { # PostgreSQL only: the statements one request of each list scena
     if [[ -n $ids_file ]]; then path="${prefix}$(head -n1 "$ids_file")"
     else path="${prefix}$(sed -n 's/.*MAX_N=\([0-9]*\).*/\1/p' <<<"$envs")"; fi
     local auth=(); [[ -n $token_file ]] && auth=(-H "Authorization: Bearer $(cat "$token_file")")
-    curl -s "${auth[@]}" "$BASE$path" >/dev/null              # primes the count cache
-    sleep 0.3  # an aged total is recounted in the background: let that finish before the marker
+    # Prime the count cache so the steady-state request holds no COUNT: lists share totals,
+    # so age any total the previous scenario left (TTL 1 s), have it recounted in the
+    # background, and let that recount finish before the marker.
+    curl -s "${auth[@]}" "$BASE$path" >/dev/null; sleep 1.1
+    curl -s "${auth[@]}" "$BASE$path" >/dev/null; sleep 0.3
     psql -qX "$PG/$DB_NAME" -c "select 'bench-marker|$name'" >/dev/null
     curl -s "${auth[@]}" "$BASE$path" >/dev/null              # the steady-state request
     psql -qX "$PG/$DB_NAME" -c "select 'bench-marker|end'" >/dev/null
