@@ -241,29 +241,31 @@ impl ProductRepository for SeaOrmProductRepository {
         // One conditional UPDATE does the arithmetic in the database: concurrent changes
         // queue on the row (PostgreSQL re-checks the condition on the newest version; SQLite
         // serialises writers), so none is lost and none takes the stock out of range.
-        let changed = products::Entity::update_many()
+        let updated = products::Entity::update_many()
             .col_expr(C::Quantity, Expr::col(C::Quantity).add(d))
             .col_expr(C::UpdatedAt, Expr::value(now))
             .filter(C::Id.eq(product_id))
             .filter(Expr::col(C::Quantity).add(d).gte(0))
             .filter(Expr::col(C::Quantity).add(d).lte(Quantity::MAX))
-            .exec(&*txn)
+            .exec_with_returning(&*txn)
             .await
-            .db_err()?;
-        let current = products::Entity::find_by_id(product_id)
-            .one(&*txn)
-            .await
-            .db_err()?;
-        let Some(current) = current else {
+            .db_err()?
+            .pop();
+        // RETURNING hands back the changed row, so the row lock is held for one statement
+        // fewer; only a refused change reads the product to say why.
+        let Some(current) = updated else {
+            let found = products::Entity::find_by_id(product_id)
+                .one(&*txn)
+                .await
+                .db_err()?;
             txn.rollback().await.db_err()?;
-            return Ok(StockOutcome::NotFound);
-        };
-        if changed.rows_affected == 0 {
-            txn.rollback().await.db_err()?;
-            return Ok(StockOutcome::OutOfRange {
-                quantity: current.quantity,
+            return Ok(match found {
+                None => StockOutcome::NotFound,
+                Some(p) => StockOutcome::OutOfRange {
+                    quantity: p.quantity,
+                },
             });
-        }
+        };
         // Stamped while this transaction holds the row, so the ledger's time order is the
         // order in which the changes were applied.
         let movement = StockMovement {
