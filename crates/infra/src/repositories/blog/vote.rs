@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use domain::RepoError;
 use domain::blog::{Author, VoteAdded, VoteRepository};
 use domain::time;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use uuid::Uuid;
 
@@ -34,24 +35,24 @@ impl VoteRepository for SeaOrmVoteRepository {
             .await
             .db_err()?;
         }
-        let votes = posts::Entity::find_by_id(post_id)
+        // The post's new count and the voter's public name (for the post owner's
+        // notification), read in one statement.
+        let voter_name = Query::select()
+            .column(users::Column::Name)
+            .from(users::Entity)
+            .and_where(users::Column::Id.eq(user_id))
+            .to_owned();
+        let (votes, name) = posts::Entity::find_by_id(post_id)
             .select_only()
             .column(posts::Column::VotesCount)
-            .into_tuple::<i64>()
+            .expr(Expr::from(voter_name))
+            .into_tuple::<(i64, Option<String>)>()
             .one(self.db.conn())
             .await
             .db_err()?
             .ok_or(RepoError::NotFound)?;
         let votes = u64::try_from(votes).unwrap_or(0);
-        // The voter's public name, for the post owner's notification.
-        let name = users::Entity::find_by_id(user_id)
-            .select_only()
-            .column(users::Column::Name)
-            .into_tuple::<String>()
-            .one(self.db.conn())
-            .await
-            .db_err()?
-            .ok_or(RepoError::NotFound)?;
+        let name = name.ok_or(RepoError::NotFound)?;
         Ok(VoteAdded {
             votes,
             voter: Author { id: user_id, name },
