@@ -133,7 +133,7 @@ pub async fn build_state(
         rate_limiter,
         auth_rate_limit_per_minute: config.auth_rate_limit_per_minute,
         probes,
-        db,
+        db: shared,
         db_max_connections: config.db_max_connections,
     })
 }

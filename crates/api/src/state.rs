@@ -4,7 +4,6 @@ use crate::ws::Hub;
 use app::{AuthService, BlogService, EmployeeService, JobService, ProductService, UserService};
 use domain::health::DependencyProbe;
 use domain::rate_limit::RateLimiter;
-use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -25,6 +24,6 @@ pub struct AppState {
     /// Required dependencies checked by `/health/ready`.
     pub probes: Vec<Arc<dyn DependencyProbe>>,
     /// For pool statistics in `/metrics`.
-    pub db: DatabaseConnection,
+    pub db: infra::db::Db,
     pub db_max_connections: u32,
 }

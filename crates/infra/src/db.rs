@@ -1,13 +1,14 @@
 //! Database connections (SQLite or PostgreSQL from one URL), pool statistics and the
 //! readiness probe.
 
+use crate::statement_pool::PgStatementPool;
 use async_trait::async_trait;
 use domain::health::{DependencyProbe, ProbeResult};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, FromQueryResult, PaginatorTrait, QueryTrait, Select, Statement, TransactionTrait,
-    Value,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, EntityTrait, ExecResult, FromQueryResult, PaginatorTrait, QueryResult, QueryTrait,
+    Select, Statement, TransactionTrait, Value,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,9 +25,59 @@ use tokio::sync::{Mutex, MutexGuard};
 /// PostgreSQL locks rows itself and gets no gate.
 #[derive(Clone)]
 pub struct Db {
-    conn: DatabaseConnection,
+    conn: Connection,
     writers: Option<Arc<Mutex<()>>>,
     counts: Arc<CountCache>,
+}
+
+/// Where the repositories' statements run: transactions on SeaORM's pool; on PostgreSQL,
+/// every statement outside one on a [`PgStatementPool`] of the same size, which gives
+/// connections back without sqlx's round trip (see there).
+#[derive(Clone)]
+pub struct Connection {
+    pool: DatabaseConnection,
+    statements: Option<Arc<PgStatementPool>>,
+}
+
+impl Connection {
+    pub fn get_database_backend(&self) -> DbBackend {
+        self.pool.get_database_backend()
+    }
+}
+
+#[async_trait]
+impl ConnectionTrait for Connection {
+    fn get_database_backend(&self) -> DbBackend {
+        self.pool.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        match &self.statements {
+            Some(direct) => direct.execute_raw(stmt).await,
+            None => self.pool.execute_raw(stmt).await,
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        match &self.statements {
+            Some(direct) => direct.execute_unprepared(sql).await,
+            None => self.pool.execute_unprepared(sql).await,
+        }
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match &self.statements {
+            Some(direct) => direct.query_one_raw(stmt).await,
+            None => self.pool.query_one_raw(stmt).await,
+        }
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match &self.statements {
+            Some(direct) => direct.query_all_raw(stmt).await,
+            None => self.pool.query_all_raw(stmt).await,
+        }
+    }
 }
 
 /// Held for the whole of a write (statement or transaction); never nest two. Dropping it
@@ -76,7 +127,7 @@ impl Db {
     pub async fn transaction(&self) -> Result<WriteTxn<'_>, DbErr> {
         let turn = self.write_turn().await;
         Ok(WriteTxn {
-            txn: self.conn.begin().await?,
+            txn: self.conn.pool.begin().await?,
             _turn: turn,
         })
     }
@@ -85,23 +136,64 @@ impl Db {
     pub async fn transaction_unlisted(&self) -> Result<WriteTxn<'_>, DbErr> {
         let turn = self.write_turn_unlisted().await;
         Ok(WriteTxn {
-            txn: self.conn.begin().await?,
+            txn: self.conn.pool.begin().await?,
             _turn: turn,
         })
     }
 
+    /// On PostgreSQL, statements outside transactions get a [`PgStatementPool`] as large as
+    /// `conn`'s pool, with its connect options (statement timeout included) and acquire
+    /// timeout.
     pub fn new(conn: DatabaseConnection) -> Self {
-        let writers =
-            (conn.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let backend = conn.get_database_backend();
+        let writers = (backend == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let statements = (backend == DbBackend::Postgres).then(|| {
+            let pool = conn.get_postgres_connection_pool();
+            Arc::new(PgStatementPool::new(
+                (*pool.connect_options()).clone(),
+                pool.options().get_max_connections(),
+                pool.options().get_acquire_timeout(),
+            ))
+        });
         Self {
-            conn,
+            conn: Connection {
+                pool: conn,
+                statements,
+            },
             writers,
             counts: Arc::new(CountCache::default()),
         }
     }
 
-    pub fn conn(&self) -> &DatabaseConnection {
+    pub fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// Like SeaORM's `DatabaseConnection::set_metric_callback`, for both pools: call it
+    /// before cloning this `Db`.
+    pub fn set_metric_callback<F>(&mut self, callback: F)
+    where
+        F: Fn(&sea_orm::metric::Info<'_>) + Send + Sync + 'static,
+    {
+        let callback: crate::statement_pool::MetricCallback = Arc::new(callback);
+        if let Some(direct) = &self.conn.statements {
+            direct.set_metric_callback(callback.clone());
+        }
+        self.conn
+            .pool
+            .set_metric_callback(move |info| callback(info));
+    }
+
+    /// Connections `(open, idle)` of both pools, for the metrics.
+    pub fn pool_usage(&self) -> (u32, usize) {
+        let (open, idle) = pool_usage(&self.conn.pool);
+        match &self.conn.statements {
+            Some(direct) => {
+                let (more_open, more_idle) = direct.usage();
+                (open.saturating_add(more_open), idle + more_idle)
+            }
+            None => (open, idle),
+        }
     }
 
     /// The rows of a list page (a query through [`Keyset::window`](crate::repositories)),
@@ -341,7 +433,14 @@ pub async fn connect_service(
     max_connections: u32,
     timeout: Duration,
 ) -> Result<DatabaseConnection, DbErr> {
-    connect_with(url, max_connections, Some(timeout)).await
+    // On PostgreSQL, `Db` opens a statement pool as large as this one beside it: half the
+    // budget each (rounded down, at least one).
+    let size = if url.starts_with("sqlite:") {
+        max_connections
+    } else {
+        (max_connections / 2).max(1)
+    };
+    connect_with(url, size, Some(timeout)).await
 }
 
 async fn connect_with(

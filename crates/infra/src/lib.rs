@@ -10,6 +10,7 @@ pub mod rate_limit;
 pub mod redis;
 pub mod repositories;
 pub mod secret;
+pub mod statement_pool;
 pub mod token;
 
 pub use config::{Config, ConfigError};

@@ -71,7 +71,7 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
 )]
 #[get("/metrics")]
 pub async fn metrics_endpoint(state: web::Data<AppState>) -> HttpResponse {
-    let (open, idle) = infra::db::pool_usage(&state.db);
+    let (open, idle) = state.db.pool_usage();
     metrics::record_pool(open, idle, state.db_max_connections);
     // Read at scrape time: one COUNT per scrape rather than per worker poll.
     match state.jobs.depth().await {

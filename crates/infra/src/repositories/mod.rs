@@ -22,7 +22,7 @@ use domain::pagination::{KeyValue, Page, PageRequest};
 use domain::time::Timestamp;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
     QuerySelect, Select, SqlErr, UpdateMany,
 };
 use uuid::Uuid;
@@ -104,7 +104,10 @@ pub(crate) async fn delete_versioned<E: Versioned>(
 }
 
 /// After a conditional write touched nothing: was the row gone, or newer than expected?
-pub(crate) async fn missing_or_stale<E: Versioned>(db: &DatabaseConnection, id: Uuid) -> RepoError {
+pub(crate) async fn missing_or_stale<E: Versioned>(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> RepoError {
     match E::find().filter(E::ID.eq(id)).one(db).await {
         Ok(None) => RepoError::NotFound,
         Ok(Some(_)) => RepoError::Stale,

@@ -4,6 +4,7 @@
 use sea_orm::{ConnectionTrait, Database};
 
 /// A fresh SQLite database in `dir`.
+#[allow(dead_code)] // the PostgreSQL-only test binaries use none
 pub fn sqlite_url(dir: &tempfile::TempDir, name: &str) -> String {
     format!("sqlite://{}/{name}.db?mode=rwc", dir.path().display())
 }

@@ -1,0 +1,107 @@
+//! The PostgreSQL statement pool: a connection goes back only in a known state, a broken
+//! one is replaced, and waiting too long for one is an error. Needs `TEST_DATABASE_URL`.
+
+mod common;
+
+use infra::statement_pool::PgStatementPool;
+use sea_orm::sqlx::postgres::PgConnectOptions;
+use sea_orm::{ConnAcquireErr, ConnectionTrait, DbBackend, DbErr, Statement};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn new_pool(url: &str, max: u32, acquire_timeout: Duration) -> PgStatementPool {
+    let options: PgConnectOptions = url.parse().expect("a PostgreSQL URL");
+    PgStatementPool::new(options, max, acquire_timeout)
+}
+
+async fn one_i64(pool: &PgStatementPool, sql: &str) -> Result<i64, DbErr> {
+    let row = pool
+        .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
+        .await?
+        .expect("a row");
+    row.try_get_by_index::<i64>(0)
+}
+
+async fn backend_pid(pool: &PgStatementPool) -> i64 {
+    one_i64(pool, "SELECT pg_backend_pid()::bigint")
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_refused_statement_keeps_its_connection_usable() {
+    common::on_postgres(|url| async move {
+        let pool = new_pool(&url, 1, Duration::from_secs(2));
+        let pid = backend_pid(&pool).await;
+        let refused = one_i64(&pool, "SELECT (1 / 0)::bigint").await;
+        assert!(refused.is_err(), "{refused:?}");
+        assert_eq!(pool.usage(), (1, 1));
+        assert_eq!(backend_pid(&pool).await, pid, "the same connection, reused");
+        assert_eq!(one_i64(&pool, "SELECT 7::bigint").await.unwrap(), 7);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_cancelled_statement_closes_its_connection() {
+    common::on_postgres(|url| async move {
+        let pool = new_pool(&url, 1, Duration::from_secs(2));
+        let pid = backend_pid(&pool).await;
+        let cancelled = tokio::time::timeout(
+            Duration::from_millis(100),
+            one_i64(&pool, "SELECT 1::bigint FROM pg_sleep(2)"),
+        )
+        .await;
+        assert!(cancelled.is_err(), "the statement outlived its timeout");
+        // Its answer may still be on the way: the connection is closed, not reused.
+        assert_eq!(pool.usage(), (0, 0));
+        assert_ne!(backend_pid(&pool).await, pid);
+        assert_eq!(one_i64(&pool, "SELECT 8::bigint").await.unwrap(), 8);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_connection_the_server_ended_is_replaced() {
+    common::on_postgres(|url| async move {
+        let pool = new_pool(&url, 1, Duration::from_secs(2));
+        let pid = backend_pid(&pool).await;
+        let admin = new_pool(&url, 1, Duration::from_secs(2));
+        let ended = one_i64(
+            &admin,
+            &format!("SELECT pg_terminate_backend({pid})::int::bigint"),
+        )
+        .await;
+        assert_eq!(ended.unwrap(), 1);
+        // The first statement after finds the connection gone; the next gets a new one.
+        let failed = one_i64(&pool, "SELECT 1::bigint").await;
+        assert!(failed.is_err(), "{failed:?}");
+        let fresh = backend_pid(&pool).await;
+        assert_ne!(fresh, pid);
+        assert_eq!(pool.usage(), (1, 1));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn waiting_longer_than_the_acquire_timeout_is_an_error() {
+    common::on_postgres(|url| async move {
+        let pool = Arc::new(new_pool(&url, 1, Duration::from_millis(200)));
+        let busy = {
+            let pool = pool.clone();
+            tokio::spawn(async move { one_i64(&pool, "SELECT 1::bigint FROM pg_sleep(1)").await })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let waited = one_i64(&pool, "SELECT 1::bigint").await;
+        assert!(
+            matches!(
+                waited,
+                Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))
+            ),
+            "{waited:?}"
+        );
+        assert_eq!(busy.await.unwrap().unwrap(), 1);
+        assert_eq!(one_i64(&pool, "SELECT 2::bigint").await.unwrap(), 2);
+    })
+    .await;
+}
