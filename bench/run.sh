@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # make bench: the release binary on PostgreSQL and on SQLite, seeded through its own API,
 # every scenario driven by wrk over loopback, the database's own limits measured in the same
-# run (pgbench -S, and pgbench -f on the very SQL each list endpoint issued), resident memory
-# sampled, and a report written to bench/results/ (report.md, results.json, chart.svg).
+# run (pgbench -S, and pgbench -f on the very SQL each list and write endpoint issued),
+# resident memory sampled (and watched over a long mixed load), and a report written to
+# bench/results/ (report.md, results.json, chart.svg).
 # It stops by itself and never fails on a timing: targets are reported, not enforced.
 #
 # Env: DUR (5s per scenario), CONC (32), BACKENDS ("postgres sqlite"),
 #      PG (postgres://postgres@127.0.0.1:5432), SCALES (product rows for the cost-growth run
 #      on PostgreSQL, "100000 1000000"; empty skips it), PORT (8300), OUT (bench/results),
-#      PG_LOG (the server's log file, read to capture each list's SQL; Debian's by default).
+#      PG_LOG (the server's log file, read to capture each list's SQL; Debian's by default),
+#      MEM_SECS (300: the mixed load whose memory is watched, on PostgreSQL; 0 skips it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 DUR=${DUR:-5s}; CONC=${CONC:-32}; PORT=${PORT:-8300}
 BACKENDS=${BACKENDS:-postgres sqlite}; PG=${PG:-postgres://postgres@127.0.0.1:5432}
-SCALES=${SCALES-100000 1000000}
+SCALES=${SCALES-100000 1000000}; MEM_SECS=${MEM_SECS:-300}
 OUT=${OUT:-bench/results}; WORK=$(mktemp -d -t api-bench.XXXX)
 BASE=http://127.0.0.1:$PORT; DB_NAME=api_bench
 RAW=$WORK/raw.jsonl; : >"$RAW"; mkdir -p "$OUT"
@@ -44,7 +46,8 @@ run_wrk() {
 }
 
 start_server() { # DATABASE_URL
-  DATABASE_URL=$1 PORT=$PORT AUTH_RATE_LIMIT_PER_MINUTE=0 RUST_LOG=warn LOG_FORMAT=json \
+  # Tokens live an hour: the seeded ones must outlast every scenario and the memory run.
+  DATABASE_URL=$1 PORT=$PORT AUTH_RATE_LIMIT_PER_MINUTE=0 RUST_LOG=warn LOG_FORMAT=json JWT_EXPIRES_MINUTES=60 \
     "$BIN" >>"$WORK/server.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 300); do curl -sf "$BASE/health" >/dev/null && return 0; sleep 0.1; done
@@ -96,12 +99,63 @@ capture_sql() { # PostgreSQL only: the statements one request of each list scena
     # background, and let that recount finish before the marker.
     curl -s "${auth[@]}" "$BASE$path" >/dev/null; sleep 1.1
     curl -s "${auth[@]}" "$BASE$path" >/dev/null; sleep 0.3
-    psql -qX "$PG/$DB_NAME" -c "select 'bench-marker|$name'" >/dev/null
-    curl -s "${auth[@]}" "$BASE$path" >/dev/null              # the steady-state request
-    psql -qX "$PG/$DB_NAME" -c "select 'bench-marker|end'" >/dev/null
+    mark "$name"; curl -s "${auth[@]}" "$BASE$path" >/dev/null; mark end  # the steady-state request
   done < <(read_scenarios)
+  capture_writes
   psql -qX "$PG/postgres" -c "alter system reset log_min_duration_statement" -c "select pg_reload_conf()" >/dev/null
   tail -n +"$((start + 1))" "$logfile" | python3 bench/sql_from_log.py "$DB_NAME" "$WORK/sql"
+}
+
+mark() { psql -qX "$PG/$DB_NAME" -c "select 'bench-marker|$1'" >/dev/null; }
+json_id() { python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
+
+capture_writes() { # one request of each write scenario, as the first of TOKENS_FILE's users
+  local h=(-H "Authorization: Bearer $(head -n1 "$WORK/tokens.txt")" -H "Content-Type: application/json")
+  local vote_on
+  ME=$(curl -s "${h[@]}" "$BASE/api/v1/users/me" | json_id)  # also caches the session
+  # Two new posts nobody has voted on: pgbench votes and unvotes on them, one user per client.
+  VOTE_POSTS=$(for i in 1 2; do curl -s "${h[@]}" "$BASE/api/v1/posts" \
+    -d "{\"title\":\"Vote target $i\",\"content\":\"For pgbench.\",\"published\":true}" | json_id; done)
+  vote_on=$(head -n1 <<<"$VOTE_POSTS")
+  mark "stock change, 10 hot products"
+  curl -s "${h[@]}" "$BASE/api/v1/products/$(head -n1 "$WORK/product_ids.txt")/stock" -d '{"delta":3,"reason":"bench"}' >/dev/null
+  mark "vote"; curl -s "${h[@]}" "$BASE/api/v1/votes" -d "{\"post_id\":\"$vote_on\",\"dir\":1}" >/dev/null
+  mark "unvote"; curl -s "${h[@]}" "$BASE/api/v1/votes" -d "{\"post_id\":\"$vote_on\",\"dir\":0}" >/dev/null
+  mark "post create"
+  curl -s "${h[@]}" "$BASE/api/v1/posts" -d '{"title":"Bench post","content":"Written under load.","published":true}' >/dev/null
+  mark end
+}
+
+pgbench_run() { # NAME SCRIPT REQUESTS_PER_TRANSACTION: pgbench -f at the bench's concurrency
+  local out tps
+  out=$(pgbench -n -M prepared -c "$CONC" -j 2 -T "${DUR%s}" -f "$2" "$PG/$DB_NAME" 2>&1)
+  if grep -q aborted <<<"$out"; then log "pgbench -f $1 failed: $(grep -m1 error <<<"$out")"; return; fi
+  tps=$(awk -v k="$3" '/^tps/{printf "%.1f", $3 * k}' <<<"$out")
+  emit "{\"backend\":\"postgres\",\"name\":\"$1\",\"kind\":\"pgbench\",\"tps\":${tps:-0}}"
+  log "pgbench -f $1: ${tps:-?} per s"
+}
+
+pgbench_writes() { # each write's captured statements, repeated for other rows as the load does
+  local sql=$WORK/sql known=$WORK/known_ids.txt
+  psql -qXAt "$PG/$DB_NAME" -c "select id from users" >"$WORK/user_ids.txt"
+  cat "$WORK/product_ids.txt" "$WORK/post_ids.txt" "$WORK/user_ids.txt" >"$known"
+  arr() { sed "s/.*/'&'/" | paste -sd, | sed 's/.*/(ARRAY[&]::uuid[])/'; }
+  local hot users posts n_users
+  hot=$(head -n10 "$WORK/product_ids.txt" | arr); users=$(arr <"$WORK/user_ids.txt"); posts=$(arr <<<"$VOTE_POSTS")
+  n_users=$(wc -l <"$WORK/user_ids.txt")
+  local caller=(--set "$ME" "$users[:client_id % $n_users + 1]")
+  python3 bench/write_sql.py "$known" --set "$(head -n1 "$WORK/product_ids.txt")" "$hot[:h]" \
+    --head '\set h random(1, 10)' <"$sql/stock_change__10_hot_products.sql" >"$WORK/stock.pgb"
+  cat "$sql/vote.sql" "$sql/unvote.sql" | python3 bench/write_sql.py "$known" "${caller[@]}" \
+    --set "$(head -n1 <<<"$VOTE_POSTS")" "$posts[:client_id % 2 + 1]" >"$WORK/vote.pgb"
+  python3 bench/write_sql.py "$known" "${caller[@]}" <"$sql/post_create.sql" >"$WORK/post.pgb"
+  pgbench_run "stock change, 10 hot products" "$WORK/stock.pgb" 1
+  pgbench_run "vote and unvote" "$WORK/vote.pgb" 2  # a vote and its unvote: two requests
+  pgbench_run "post create" "$WORK/post.pgb" 1
+  for f in stock vote post; do
+    { echo "### pgbench script: $f"; echo; echo "\`\`\`sql"  # the id arrays shortened for reading
+      sed -E "s/ARRAY\[('[^']*',){2,}'[^']*'\]/ARRAY[ids]/g" "$WORK/$f.pgb"; echo "\`\`\`"; echo; } >>"$WORK/writes.md"
+  done
 }
 
 pgbench_limits() { # pgbench -f on each captured statement set, at the same concurrency
@@ -125,6 +179,19 @@ pgbench_limits() { # pgbench -f on each captured statement set, at the same conc
       echo '```'; echo; } >>"$WORK/explain.md"
     log "pgbench -f $name: ${tps:-?} tps"
   done < <(read_scenarios)
+}
+
+memory_run() { # BACKEND: MEM_SECS of mixed reads at c=CONC, RSS sampled every 10 s
+  [[ $MEM_SECS -gt 0 ]] || return 0
+  log "$1: memory over ${MEM_SECS}s of mixed load"
+  local samples=() text
+  IDS_FILE=$WORK/product_ids.txt POSTS_FILE=$WORK/post_ids.txt TOKENS_FILE=$WORK/tokens.txt \
+    wrk -t2 -c"$CONC" -d"${MEM_SECS}s" --timeout 10s --latency -s bench/lua/mix.lua "$BASE" >"$WORK/mix.txt" &
+  local load=$!
+  for _ in $(seq $((MEM_SECS / 10))); do sleep 10; samples+=("$(rss_mb "$SERVER")"); done
+  wait $load; text=$(cat "$WORK/mix.txt")
+  echo "$text" | python3 bench/wrk_json.py "$1" "mixed reads, ${MEM_SECS} s" mixed "$CONC" "$(rss_mb "$SERVER")" >>"$RAW"
+  emit "{\"backend\":\"$1\",\"name\":\"memory over the mixed load\",\"kind\":\"memory\",\"interval_s\":10,\"rss_mb\":[$(IFS=,; echo "${samples[*]}")]}"
 }
 
 make_cursors() { # MAX_PRODUCT_OFFSET MAX_POST_OFFSET: cursors at random depths for the cursor scenarios
@@ -159,10 +226,14 @@ bench_backend() { # BACKEND DATABASE_URL
   # a paced ~400 req/s (a saturating health load would take the cores the hashes need).
   LUA_ENV=(PREFIX=/health DELAY_MS=10); WRK_C=4 run_wrk "$backend" "health, during logins" read "$BASE" -s bench/lua/get.lua &
   local health=$!
+  local before; before=$(target/release/examples/bcrypt_bound)
   LUA_ENV=(MODE=login); WRK_C=4 run_wrk "$backend" "login (bcrypt $BCRYPT_COST), c=4" login "$BASE" -s bench/lua/write.lua
   wait $health
+  # The bound, measured just before and just after, so a slow minute weighs on both sides.
+  emit "{\"backend\":\"$backend\",\"name\":\"bcrypt bound\",\"kind\":\"bound\",\"per_s\":$(python3 -c "print(($before + $(target/release/examples/bcrypt_bound)) / 2)")}"
   LUA_ENV=(PREFIX="/api/v1/products?limit=20&offset=" MAX_N=9980); WRK_C=256 run_wrk "$backend" "products, random offset, c=256" list "$BASE" -s bench/lua/get.lua
-  if [[ $backend == postgres ]] && capture_sql; then pgbench_limits; fi
+  if [[ $backend == postgres ]] && capture_sql; then pgbench_limits; pgbench_writes; fi
+  [[ $backend == postgres ]] && memory_run "$backend"
   stop_server
 }
 
@@ -179,7 +250,6 @@ for backend in $BACKENDS; do
     sqlite) bench_backend sqlite "sqlite://$WORK/bench.db?mode=rwc" ;;
   esac
 done
-emit "{\"backend\":\"-\",\"name\":\"bcrypt bound\",\"kind\":\"bound\",\"per_s\":$(target/release/examples/bcrypt_bound)}"
 
 # Cost growth: the product lists at larger sizes (rows added in SQL, then VACUUM ANALYZE).
 if [[ $BACKENDS == *postgres* && -n $SCALES ]]; then
