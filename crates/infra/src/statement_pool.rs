@@ -54,14 +54,14 @@ impl Lease<'_> {
 
     /// Back to the pool if `outcome` leaves the connection in a known state: success, or an
     /// error the server answered about the statement (the connection reads up to its next
-    /// `ReadyForQuery` before the next statement). Not after SQLSTATE classes 08 and 57: the
-    /// server is closing that session.
+    /// `ReadyForQuery` before the next statement), a statement timeout (57014) included.
+    /// Not after SQLSTATE class 08 or 57P01–57P05: the session is ending.
     fn give_back<T>(self, outcome: &Result<T, sqlx::Error>) {
         let reusable = match outcome {
             Ok(_) | Err(sqlx::Error::RowNotFound) => true,
             Err(sqlx::Error::Database(e)) => !e
                 .code()
-                .is_some_and(|code| code.starts_with("08") || code.starts_with("57")),
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
             Err(_) => false,
         };
         // The slot is freed after the connection is back, so whoever takes it finds one.

@@ -43,6 +43,23 @@ async fn a_refused_statement_keeps_its_connection_usable() {
 }
 
 #[tokio::test]
+async fn a_statement_past_its_timeout_keeps_its_connection_usable() {
+    common::on_postgres(|url| async move {
+        let options: PgConnectOptions = url.parse().expect("a PostgreSQL URL");
+        let options = options.options([("statement_timeout", "100")]);
+        let pool = PgStatementPool::new(options, 1, Duration::from_secs(2));
+        let pid = backend_pid(&pool).await;
+        let timed_out = one_i64(&pool, "SELECT 1::bigint FROM pg_sleep(2)").await;
+        assert!(
+            format!("{timed_out:?}").contains("57014"),
+            "cancelled by the server: {timed_out:?}"
+        );
+        assert_eq!(backend_pid(&pool).await, pid, "the same connection, reused");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_cancelled_statement_closes_its_connection() {
     common::on_postgres(|url| async move {
         let pool = new_pool(&url, 1, Duration::from_secs(2));
