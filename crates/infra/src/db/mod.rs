@@ -1,0 +1,282 @@
+//! Database connections (SQLite or PostgreSQL from one URL), pool statistics and the
+//! readiness probe.
+
+mod connect;
+mod count_cache;
+mod page_bounds;
+
+pub use connect::{DatabaseProbe, connect, connect_service, pool_usage};
+pub use count_cache::CountCache;
+
+use crate::statement_pool::PgStatementPool;
+use async_trait::async_trait;
+use count_cache::Lookup;
+use page_bounds::inline_page_bounds;
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    ExecResult, FromQueryResult, PaginatorTrait, QueryResult, QueryTrait, Select, Statement,
+    TransactionTrait,
+};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio::sync::{Mutex, MutexGuard};
+
+/// The connection pool the repositories share, with SQLite's writers queued in-process and
+/// the list totals it has counted.
+///
+/// SQLite admits one writer at a time and makes the others sleep-poll for the lock (in
+/// steps of up to 100 ms), which under a burst of writes turns into long tails. Writers
+/// here wait their turn on an async mutex instead, while readers keep using the whole pool.
+/// PostgreSQL locks rows itself and gets no gate.
+#[derive(Clone)]
+pub struct Db {
+    conn: Connection,
+    writers: Option<Arc<Mutex<()>>>,
+    counts: Arc<CountCache>,
+}
+
+/// Where the repositories' statements run: transactions on SeaORM's pool; on PostgreSQL,
+/// every statement outside one on a [`PgStatementPool`] of the same size, which gives
+/// connections back without sqlx's round trip (see there).
+#[derive(Clone)]
+pub struct Connection {
+    pool: DatabaseConnection,
+    statements: Option<Arc<PgStatementPool>>,
+}
+
+impl Connection {
+    pub fn get_database_backend(&self) -> DbBackend {
+        self.pool.get_database_backend()
+    }
+}
+
+#[async_trait]
+impl ConnectionTrait for Connection {
+    fn get_database_backend(&self) -> DbBackend {
+        self.pool.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        match &self.statements {
+            Some(direct) => direct.execute_raw(stmt).await,
+            None => self.pool.execute_raw(stmt).await,
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        match &self.statements {
+            Some(direct) => direct.execute_unprepared(sql).await,
+            None => self.pool.execute_unprepared(sql).await,
+        }
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match &self.statements {
+            Some(direct) => direct.query_one_raw(stmt).await,
+            None => self.pool.query_one_raw(stmt).await,
+        }
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match &self.statements {
+            Some(direct) => direct.query_all_raw(stmt).await,
+            None => self.pool.query_all_raw(stmt).await,
+        }
+    }
+}
+
+/// Held for the whole of a write (statement or transaction); never nest two. Dropping it
+/// (after the write) marks every cached count as outdated.
+pub struct WriteTurn<'a> {
+    _gate: Option<MutexGuard<'a, ()>>,
+    counts: Option<&'a CountCache>,
+}
+
+impl Drop for WriteTurn<'_> {
+    fn drop(&mut self) {
+        if let Some(counts) = self.counts {
+            counts.writes.fetch_add(1, Ordering::Release);
+        }
+    }
+}
+
+/// A transaction begun in a writer turn ([`Db::transaction`]): the turn lasts until the
+/// transaction commits, rolls back or is dropped (which rolls it back), so a transaction can
+/// neither start without its turn nor outlive it. Statements run on `&*txn`.
+pub struct WriteTxn<'a> {
+    // Declared first: dropped (rolled back) before the turn is given up.
+    txn: DatabaseTransaction,
+    _turn: WriteTurn<'a>,
+}
+
+impl std::ops::Deref for WriteTxn<'_> {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+impl WriteTxn<'_> {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
+}
+
+impl Db {
+    /// Takes the writer turn, then begins a transaction.
+    pub async fn transaction(&self) -> Result<WriteTxn<'_>, DbErr> {
+        let turn = self.write_turn().await;
+        Ok(WriteTxn {
+            txn: self.conn.pool.begin().await?,
+            _turn: turn,
+        })
+    }
+
+    /// [`Db::transaction`] for tables no list counts (see [`Db::write_turn_unlisted`]).
+    pub async fn transaction_unlisted(&self) -> Result<WriteTxn<'_>, DbErr> {
+        let turn = self.write_turn_unlisted().await;
+        Ok(WriteTxn {
+            txn: self.conn.pool.begin().await?,
+            _turn: turn,
+        })
+    }
+
+    /// On PostgreSQL, statements outside transactions get a [`PgStatementPool`] as large as
+    /// `conn`'s pool, with its connect options (statement timeout included) and acquire
+    /// timeout.
+    pub fn new(conn: DatabaseConnection) -> Self {
+        let backend = conn.get_database_backend();
+        let writers = (backend == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let statements = (backend == DbBackend::Postgres).then(|| {
+            let pool = conn.get_postgres_connection_pool();
+            Arc::new(PgStatementPool::new(
+                (*pool.connect_options()).clone(),
+                pool.options().get_max_connections(),
+                pool.options().get_acquire_timeout(),
+            ))
+        });
+        Self {
+            conn: Connection {
+                pool: conn,
+                statements,
+            },
+            writers,
+            counts: Arc::new(CountCache::default()),
+        }
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Like SeaORM's `DatabaseConnection::set_metric_callback`, for both pools: call it
+    /// before cloning this `Db`.
+    pub fn set_metric_callback<F>(&mut self, callback: F)
+    where
+        F: Fn(&sea_orm::metric::Info<'_>) + Send + Sync + 'static,
+    {
+        let callback: crate::statement_pool::MetricCallback = Arc::new(callback);
+        if let Some(direct) = &self.conn.statements {
+            direct.set_metric_callback(callback.clone());
+        }
+        self.conn
+            .pool
+            .set_metric_callback(move |info| callback(info));
+    }
+
+    /// Connections `(open, idle)` of both pools, for the metrics.
+    pub fn pool_usage(&self) -> (u32, usize) {
+        let (open, idle) = pool_usage(&self.conn.pool);
+        match &self.conn.statements {
+            Some(direct) => {
+                let (more_open, more_idle) = direct.usage();
+                (open.saturating_add(more_open), idle + more_idle)
+            }
+            None => (open, idle),
+        }
+    }
+
+    /// The rows of a list page (a query through [`Keyset::window`](crate::repositories)),
+    /// read as `R`.
+    ///
+    /// On PostgreSQL a first page's (or a cursor page's) `LIMIT` and `OFFSET 0` are written
+    /// into the SQL instead of sent as parameters. With parameters there, PostgreSQL cannot
+    /// see that a generic plan would do and plans the statement again on every call, which
+    /// costs more than running a first page; written in, one prepared statement per page
+    /// size is planned once per connection. Deeper pages keep both parameters.
+    pub async fn page_rows<R: FromQueryResult>(
+        &self,
+        query: &impl QueryTrait,
+    ) -> Result<Vec<R>, DbErr> {
+        let backend = self.conn.get_database_backend();
+        let mut statement = query.build(backend);
+        if backend == DbBackend::Postgres {
+            statement = inline_page_bounds(statement);
+        }
+        R::find_by_statement(statement).all(&self.conn).await
+    }
+
+    /// Taken by every write through the repositories.
+    pub async fn write_turn(&self) -> WriteTurn<'_> {
+        WriteTurn {
+            _gate: self.gate().await,
+            counts: Some(&self.counts),
+        }
+    }
+
+    /// For writes to tables no list counts (sessions, jobs), which therefore leave the
+    /// cached totals alone: logins and the job worker's polling would outdate them all.
+    pub async fn write_turn_unlisted(&self) -> WriteTurn<'_> {
+        WriteTurn {
+            _gate: self.gate().await,
+            counts: None,
+        }
+    }
+
+    async fn gate(&self) -> Option<MutexGuard<'_, ()>> {
+        match &self.writers {
+            Some(gate) => Some(gate.lock().await),
+            None => None,
+        }
+    }
+
+    /// How many rows `select` matches: the total of a list page.
+    ///
+    /// Counting is most of what a list page costs the database (every matching row, against
+    /// the page's twenty), so a large total (at least [`CountCache::EXACT_BELOW`]) is kept
+    /// for up to [`CountCache::TTL`]. Any write through this instance outdates every kept
+    /// total at once, so this instance's own writes show immediately; another instance's
+    /// writes show within the TTL plus one count (an aged total answers while a background
+    /// task counts again). Small totals are always counted exactly.
+    pub async fn count<E>(&self, select: Select<E>) -> Result<u64, DbErr>
+    where
+        E: EntityTrait,
+        E::Model: Send + Sync,
+    {
+        let key = select.build(self.conn.get_database_backend()).to_string();
+        let writes = self.counts.writes.load(Ordering::Acquire);
+        match self.counts.lookup(&key, writes) {
+            Lookup::Fresh(total) | Lookup::Refreshing(total) => Ok(total),
+            Lookup::Aged(total) => {
+                // Recounted in the background: no request waits for a large count.
+                let (conn, counts) = (self.conn.clone(), self.counts.clone());
+                tokio::spawn(async move {
+                    let counted = select.count(&conn).await;
+                    counts.settle(key, counted.ok(), writes);
+                });
+                Ok(total)
+            }
+            Lookup::Miss => {
+                let counted = select.count(&self.conn).await;
+                self.counts
+                    .settle(key, counted.as_ref().ok().copied(), writes);
+                counted
+            }
+        }
+    }
+}
