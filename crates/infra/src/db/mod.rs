@@ -85,9 +85,9 @@ impl ConnectionTrait for Connection {
     }
 }
 
-/// Held for the whole of a write (statement or transaction); never nest two. Dropping it
-/// (after the write) marks every cached count as outdated.
-pub struct WriteTurn<'a> {
+/// Held for the whole of a write (statement or transaction). Dropping it (after the write)
+/// marks every cached count as outdated.
+struct WriteTurn<'a> {
     _gate: Option<MutexGuard<'a, ()>>,
     counts: Option<&'a CountCache>,
 }
@@ -137,7 +137,7 @@ impl Db {
         })
     }
 
-    /// [`Db::transaction`] for tables no list counts (see [`Db::write_turn_unlisted`]).
+    /// [`Db::transaction`] for tables no list counts (see [`Db::write_unlisted`]).
     pub async fn transaction_unlisted(&self) -> Result<WriteTxn<'_>, DbErr> {
         let turn = self.write_turn_unlisted().await;
         Ok(WriteTxn {
@@ -221,17 +221,44 @@ impl Db {
         R::find_by_statement(statement).all(&self.conn).await
     }
 
-    /// Taken by every write through the repositories.
-    pub async fn write_turn(&self) -> WriteTurn<'_> {
+    /// Runs one writing statement (an insert, or an update or delete that sets or matches
+    /// something) in a writer turn held just for it; the rows it changed. Every write through
+    /// the repositories is this or a [`Db::transaction`]: neither can forget the turn, end
+    /// it early, or hold it past the statement.
+    pub async fn write(&self, statement: &impl QueryTrait) -> Result<u64, DbErr> {
+        let _turn = self.write_turn().await;
+        self.execute(statement).await
+    }
+
+    /// [`Db::write`] to a table no list counts (sessions, jobs), which therefore leaves the
+    /// cached totals alone: logins and the job worker's polling would outdate them all.
+    pub async fn write_unlisted(&self, statement: &impl QueryTrait) -> Result<u64, DbErr> {
+        let _turn = self.write_turn_unlisted().await;
+        self.execute(statement).await
+    }
+
+    /// [`Db::write_unlisted`] for a statement whose rows are read back (`UPDATE … RETURNING`).
+    pub async fn write_rows_unlisted(
+        &self,
+        statement: Statement,
+    ) -> Result<Vec<QueryResult>, DbErr> {
+        let _turn = self.write_turn_unlisted().await;
+        self.conn.query_all_raw(statement).await
+    }
+
+    async fn execute(&self, statement: &impl QueryTrait) -> Result<u64, DbErr> {
+        let statement = statement.build(self.conn.get_database_backend());
+        Ok(self.conn.execute_raw(statement).await?.rows_affected())
+    }
+
+    async fn write_turn(&self) -> WriteTurn<'_> {
         WriteTurn {
             _gate: self.gate().await,
             counts: Some(&self.counts),
         }
     }
 
-    /// For writes to tables no list counts (sessions, jobs), which therefore leave the
-    /// cached totals alone: logins and the job worker's polling would outdate them all.
-    pub async fn write_turn_unlisted(&self) -> WriteTurn<'_> {
+    async fn write_turn_unlisted(&self) -> WriteTurn<'_> {
         WriteTurn {
             _gate: self.gate().await,
             counts: None,

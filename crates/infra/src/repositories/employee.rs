@@ -46,11 +46,8 @@ fn to_active(e: &Employee) -> employees::ActiveModel {
 #[async_trait]
 impl EmployeeRepository for SeaOrmEmployeeRepository {
     async fn create(&self, employee: &Employee) -> Result<(), RepoError> {
-        let _writing = self.db.write_turn().await;
-        employees::Entity::insert(to_active(employee))
-            .exec_without_returning(self.db.conn())
-            .await
-            .db_err()?;
+        let insert = employees::Entity::insert(to_active(employee));
+        self.db.write(&insert).await.db_err()?;
         Ok(())
     }
 

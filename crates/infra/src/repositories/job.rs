@@ -16,8 +16,7 @@ use domain::job::{ClaimedJob, JobKind, JobQueue, UnreadableJob};
 use domain::time::{self, Timestamp};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Statement,
-    UpdateMany, Value,
+    ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Statement, UpdateMany, Value,
 };
 use std::time::Duration;
 use uuid::Uuid;
@@ -49,8 +48,7 @@ impl SeaOrmJobQueue {
             .filter(jobs::Column::Id.eq(job))
             .filter(jobs::Column::Status.eq(RUNNING))
             .filter(jobs::Column::Attempts.eq(attempt as i32));
-        let _writing = self.db.write_turn_unlisted().await;
-        let changed = update.exec(self.db.conn()).await.db_err()?.rows_affected;
+        let changed = self.db.write_unlisted(&update).await.db_err()?;
         if changed == 0 {
             return Err(RepoError::Stale);
         }
@@ -96,10 +94,7 @@ impl JobQueue for SeaOrmJobQueue {
                 Value::from(i64::from(limit)),
             ],
         );
-        let rows = {
-            let _writing = self.db.write_turn_unlisted().await;
-            self.db.conn().query_all_raw(statement).await.db_err()?
-        };
+        let rows = self.db.write_rows_unlisted(statement).await.db_err()?;
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
             let id: Uuid = row.try_get("", "id").db_err()?;

@@ -73,10 +73,7 @@ pub(crate) async fn update_versioned<E: Versioned>(
     if let Some(expected) = expected {
         update = update.filter(E::UPDATED_AT.eq(expected));
     }
-    let changed = {
-        let _writing = db.write_turn().await;
-        update.exec(db.conn()).await.db_err()?.rows_affected
-    };
+    let changed = db.write(&update).await.db_err()?;
     if changed == 0 {
         return Err(missing_or_stale::<E>(db.conn(), id).await);
     }
@@ -93,10 +90,7 @@ pub(crate) async fn delete_versioned<E: Versioned>(
     if let Some(expected) = expected {
         delete = delete.filter(E::UPDATED_AT.eq(expected));
     }
-    let changed = {
-        let _writing = db.write_turn().await;
-        delete.exec(db.conn()).await.db_err()?.rows_affected
-    };
+    let changed = db.write(&delete).await.db_err()?;
     if changed == 0 {
         return Err(missing_or_stale::<E>(db.conn(), id).await);
     }

@@ -157,14 +157,11 @@ impl SessionRepository for SeaOrmSessionRepository {
     }
 
     async fn revoke(&self, session_id: Uuid) -> Result<(), RepoError> {
-        let _writing = self.db.write_turn_unlisted().await;
-        sessions::Entity::update_many()
+        let revoke = sessions::Entity::update_many()
             .col_expr(sessions::Column::RevokedAt, Expr::value(time::now()))
             .filter(sessions::Column::Id.eq(session_id))
-            .filter(sessions::Column::RevokedAt.is_null())
-            .exec(self.db.conn())
-            .await
-            .db_err()?;
+            .filter(sessions::Column::RevokedAt.is_null());
+        self.db.write_unlisted(&revoke).await.db_err()?;
         if let Some(cache) = &self.principals {
             cache.forget_session(session_id);
         }
@@ -176,7 +173,6 @@ impl SessionRepository for SeaOrmSessionRepository {
         user_id: Uuid,
         except: Option<Uuid>,
     ) -> Result<(), RepoError> {
-        let _writing = self.db.write_turn_unlisted().await;
         let mut revoke = sessions::Entity::update_many()
             .col_expr(sessions::Column::RevokedAt, Expr::value(time::now()))
             .filter(sessions::Column::UserId.eq(user_id))
@@ -184,7 +180,7 @@ impl SessionRepository for SeaOrmSessionRepository {
         if let Some(keep) = except {
             revoke = revoke.filter(sessions::Column::Id.ne(keep));
         }
-        revoke.exec(self.db.conn()).await.db_err()?;
+        self.db.write_unlisted(&revoke).await.db_err()?;
         if let Some(cache) = &self.principals {
             // The kept session's entry goes too: it is read again, unchanged.
             cache.forget_user(user_id);

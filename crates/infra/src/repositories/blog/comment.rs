@@ -65,18 +65,15 @@ impl SeaOrmCommentRepository {
 #[async_trait]
 impl CommentRepository for SeaOrmCommentRepository {
     async fn create(&self, comment: &Comment) -> Result<(), RepoError> {
-        let _writing = self.db.write_turn().await;
-        comments::Entity::insert(comments::ActiveModel {
+        let insert = comments::Entity::insert(comments::ActiveModel {
             id: Set(comment.id),
             post_id: Set(comment.post_id),
             author_id: Set(comment.author_id),
             content: Set(comment.content.as_str().to_owned()),
             created_at: Set(comment.created_at),
             updated_at: Set(comment.updated_at),
-        })
-        .exec_without_returning(self.db.conn())
-        .await
-        .db_err()?;
+        });
+        self.db.write(&insert).await.db_err()?;
         Ok(())
     }
 

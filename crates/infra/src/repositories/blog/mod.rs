@@ -171,11 +171,8 @@ fn post_model(p: &Post) -> posts::ActiveModel {
 #[async_trait]
 impl PostRepository for SeaOrmPostRepository {
     async fn create(&self, post: &Post) -> Result<(), RepoError> {
-        let _writing = self.db.write_turn().await;
-        posts::Entity::insert(post_model(post))
-            .exec_without_returning(self.db.conn())
-            .await
-            .db_err()?;
+        let insert = posts::Entity::insert(post_model(post));
+        self.db.write(&insert).await.db_err()?;
         Ok(())
     }
 

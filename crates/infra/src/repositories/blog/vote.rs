@@ -24,17 +24,12 @@ impl SeaOrmVoteRepository {
 #[async_trait]
 impl VoteRepository for SeaOrmVoteRepository {
     async fn add(&self, post_id: Uuid, user_id: Uuid) -> Result<VoteAdded, RepoError> {
-        {
-            let _writing = self.db.write_turn().await;
-            votes::Entity::insert(votes::ActiveModel {
-                post_id: Set(post_id),
-                user_id: Set(user_id),
-                created_at: Set(time::now()),
-            })
-            .exec_without_returning(self.db.conn())
-            .await
-            .db_err()?;
-        }
+        let insert = votes::Entity::insert(votes::ActiveModel {
+            post_id: Set(post_id),
+            user_id: Set(user_id),
+            created_at: Set(time::now()),
+        });
+        self.db.write(&insert).await.db_err()?;
         // The post's new count and the voter's public name (for the post owner's
         // notification), read in one statement.
         let voter_name = Query::select()
@@ -60,13 +55,9 @@ impl VoteRepository for SeaOrmVoteRepository {
     }
 
     async fn remove(&self, post_id: Uuid, user_id: Uuid) -> Result<bool, RepoError> {
-        let _writing = self.db.write_turn().await;
-        let result = votes::Entity::delete_many()
+        let delete = votes::Entity::delete_many()
             .filter(votes::Column::PostId.eq(post_id))
-            .filter(votes::Column::UserId.eq(user_id))
-            .exec(self.db.conn())
-            .await
-            .db_err()?;
-        Ok(result.rows_affected > 0)
+            .filter(votes::Column::UserId.eq(user_id));
+        Ok(self.db.write(&delete).await.db_err()? > 0)
     }
 }
