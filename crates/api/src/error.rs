@@ -201,6 +201,12 @@ impl ApiError {
         self.0.status
     }
 
+    /// The fields named in a validation answer, in order.
+    #[cfg(test)]
+    pub(crate) fn fields(&self) -> Vec<&str> {
+        self.0.errors.iter().map(|e| e.field.as_str()).collect()
+    }
+
     fn problem(&self) -> Problem {
         Problem {
             kind: format!("urn:problem-type:{}", self.0.slug),

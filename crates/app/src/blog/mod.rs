@@ -19,7 +19,7 @@ use uuid::Uuid;
 mod comments;
 mod votes;
 
-pub use votes::VoteOutcome;
+pub use votes::{VoteChange, VoteOutcome};
 
 service_error! {
     pub enum BlogError for "resource" {

@@ -4,8 +4,16 @@ use super::{BlogError, BlogService};
 use domain::auth::Principal;
 use domain::error::RepoError;
 use domain::event::{Audience, Event, Notification};
-use domain::validation::ValidationError;
 use uuid::Uuid;
+
+/// What a vote asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoteChange {
+    /// The caller's vote on the post.
+    Add,
+    /// The caller's vote taken back.
+    Remove,
+}
 
 /// What a vote did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,27 +23,16 @@ pub enum VoteOutcome {
 }
 
 impl BlogService {
-    /// `dir = 1` adds the caller's vote, `dir = 0` removes it. Voting on one's own post is fine.
+    /// Adds or takes back the caller's vote on a post it can see. Voting on one's own post is
+    /// fine.
     pub async fn vote(
         &self,
         caller: &Principal,
         post_id: Uuid,
-        dir: Option<i64>,
+        change: VoteChange,
     ) -> Result<VoteOutcome, BlogError> {
-        let add = match dir {
-            Some(1) => true,
-            Some(0) => false,
-            Some(_) => {
-                return Err(ValidationError::single(
-                    "dir",
-                    "must be 1 (vote) or 0 (remove the vote)",
-                )
-                .into());
-            }
-            None => return Err(ValidationError::single("dir", "is required").into()),
-        };
         let post = self.get_post(Some(caller), post_id).await?.post;
-        if add {
+        if change == VoteChange::Add {
             match self.votes.add(post_id, caller.user_id).await {
                 Ok(added) => {
                     if post.owner_id != caller.user_id {

@@ -6,7 +6,7 @@ use crate::routes::PROBLEM;
 use crate::schemas::VoteDirection;
 use crate::state::AppState;
 use actix_web::{HttpResponse, post, web};
-use app::blog::VoteOutcome;
+use app::blog::{VoteChange, VoteOutcome};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -18,6 +18,21 @@ pub struct VoteRequest {
     /// 1 adds the caller's vote, 0 removes it.
     #[schema(value_type = VoteDirection)]
     pub dir: Option<i64>,
+}
+
+impl VoteRequest {
+    /// `dir` read as the change it asks for.
+    fn change(&self) -> Result<VoteChange, ApiError> {
+        match self.dir {
+            Some(1) => Ok(VoteChange::Add),
+            Some(0) => Ok(VoteChange::Remove),
+            Some(_) => Err(ApiError::field(
+                "dir",
+                "must be 1 (vote) or 0 (remove the vote)",
+            )),
+            None => Err(ApiError::field("dir", "is required")),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -48,11 +63,35 @@ pub async fn vote(
     body: ApiJson<VoteRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.0;
-    match state.blog.vote(&user.0, b.post_id, b.dir).await? {
+    match state.blog.vote(&user.0, b.post_id, b.change()?).await? {
         VoteOutcome::Added { votes } => Ok(HttpResponse::Created().json(VoteResponse {
             post_id: b.post_id,
             votes,
         })),
         VoteOutcome::Removed => Ok(HttpResponse::NoContent().finish()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(dir: Option<i64>) -> Result<VoteChange, ApiError> {
+        VoteRequest {
+            post_id: Uuid::nil(),
+            dir,
+        }
+        .change()
+    }
+
+    #[test]
+    fn dir_is_one_or_zero() {
+        assert_eq!(change(Some(1)).ok(), Some(VoteChange::Add));
+        assert_eq!(change(Some(0)).ok(), Some(VoteChange::Remove));
+        for dir in [None, Some(2), Some(-1)] {
+            let err = change(dir).expect_err("refused");
+            assert_eq!(err.status().as_u16(), 422, "{dir:?}");
+            assert_eq!(err.fields(), ["dir"], "{dir:?}");
+        }
     }
 }
