@@ -4,13 +4,11 @@
 use crate::error::{BoxError, RepoError};
 use crate::time::{self, Timestamp};
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use uuid::Uuid;
 
 /// What a job does, with everything it needs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobKind {
     WelcomeEmail {
         user_id: Uuid,

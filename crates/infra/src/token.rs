@@ -21,7 +21,8 @@ struct Claims {
     sub: Uuid,
     sid: Uuid,
     jti: Uuid,
-    role: Role,
+    /// `Role::as_str`: the claim's format is this adapter's, not the domain's.
+    role: String,
     iat: i64,
     exp: i64,
     iss: String,
@@ -73,7 +74,7 @@ impl TokenService for JwtTokenService {
             sub: principal.user_id,
             sid: principal.session_id,
             jti: Uuid::now_v7(),
-            role: principal.role,
+            role: principal.role.as_str().to_owned(),
             iat: now,
             exp: now + self.access_ttl.num_seconds(),
             iss: ISSUER.into(),
@@ -95,11 +96,15 @@ impl TokenService for JwtTokenService {
                 }
             })?;
         let c = data.claims;
+        let role = c
+            .role
+            .parse::<Role>()
+            .map_err(|_| TokenError::Invalid(format!("unknown role {:?}", c.role)))?;
         Ok(AccessClaims {
             user_id: c.sub,
             session_id: c.sid,
             token_id: c.jti,
-            role: c.role,
+            role,
             expires_at: c.exp,
         })
     }
@@ -153,6 +158,23 @@ mod tests {
                 (p.user_id, p.session_id, p.role)
             );
         }
+    }
+
+    #[test]
+    fn the_role_claim_is_its_name_and_an_unknown_one_is_refused() {
+        let svc = service(JwtAlgorithm::HS256);
+        let issued = svc.issue_access(&principal()).unwrap();
+        let raw = decode::<serde_json::Value>(&issued.token, &svc.decoding, &svc.validation);
+        assert_eq!(raw.unwrap().claims["role"], "admin");
+        let mut forged = decode::<Claims>(&issued.token, &svc.decoding, &svc.validation)
+            .unwrap()
+            .claims;
+        forged.role = "superuser".into();
+        let token = encode(&Header::new(svc.algorithm), &forged, &svc.encoding).unwrap();
+        assert!(matches!(
+            svc.verify_access(&token),
+            Err(TokenError::Invalid(_))
+        ));
     }
 
     #[test]

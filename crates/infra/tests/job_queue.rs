@@ -21,12 +21,17 @@ const LEASE: Duration = Duration::from_secs(60);
 
 async fn enqueue(db: &Db, payload: Option<&str>, run_at: time::Timestamp) -> Uuid {
     let id = Uuid::now_v7();
+    let user_id = Uuid::now_v7();
     let kind = JobKind::WelcomeEmail {
-        user_id: Uuid::now_v7(),
+        user_id,
         email: format!("{id}@example.com"),
         name: "New".into(),
     };
-    let payload = payload.map_or_else(|| serde_json::to_string(&kind).unwrap(), str::to_owned);
+    // The stored format (`repositories::job` keeps it).
+    let stored = format!(
+        r#"{{"kind":"welcome_email","user_id":"{user_id}","email":"{id}@example.com","name":"New"}}"#
+    );
+    let payload = payload.map_or(stored, str::to_owned);
     let now = time::now();
     jobs::ActiveModel {
         id: Set(id),

@@ -12,7 +12,7 @@ use app::UserError;
 use app::users::{AdminUpdate, NewUserInput, UpdateMe};
 use chrono::{DateTime, Utc};
 use domain::concurrency::Versioned;
-use domain::user::{Role, User, UserFilter, UserView};
+use domain::user::{User, UserFilter, UserView};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -47,7 +47,7 @@ pub struct UserResponse {
     pub email: String,
     pub name: String,
     #[schema(value_type = RoleName, example = "member")]
-    pub role: Role,
+    pub role: &'static str,
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -59,7 +59,7 @@ impl From<User> for UserResponse {
             id: u.id,
             email: u.email.to_string(),
             name: u.name.as_str().to_owned(),
-            role: u.role,
+            role: u.role.as_str(),
             is_active: u.is_active,
             created_at: u.created_at,
             updated_at: u.updated_at,

@@ -12,12 +12,14 @@ use crate::db::Db;
 use crate::entities::jobs;
 use async_trait::async_trait;
 use domain::RepoError;
-use domain::job::{ClaimedJob, JobKind, JobQueue, UnreadableJob};
+use domain::job::{ClaimedJob, Job, JobKind, JobQueue, UnreadableJob};
 use domain::time::{self, Timestamp};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Statement, UpdateMany, Value,
+    ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Set, Statement, UpdateMany,
+    Value,
 };
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -25,6 +27,75 @@ pub const PENDING: &str = "pending";
 pub const RUNNING: &str = "running";
 pub const DONE: &str = "done";
 pub const FAILED: &str = "failed";
+
+/// A job's payload as stored: this table's format, apart from the domain's type, so that a
+/// change there cannot make the jobs already queued unreadable unnoticed.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Payload {
+    WelcomeEmail {
+        user_id: Uuid,
+        email: String,
+        name: String,
+    },
+}
+
+impl From<&JobKind> for Payload {
+    fn from(kind: &JobKind) -> Self {
+        match kind.clone() {
+            JobKind::WelcomeEmail {
+                user_id,
+                email,
+                name,
+            } => Self::WelcomeEmail {
+                user_id,
+                email,
+                name,
+            },
+        }
+    }
+}
+
+impl From<Payload> for JobKind {
+    fn from(payload: Payload) -> Self {
+        match payload {
+            Payload::WelcomeEmail {
+                user_id,
+                email,
+                name,
+            } => Self::WelcomeEmail {
+                user_id,
+                email,
+                name,
+            },
+        }
+    }
+}
+
+fn encode(kind: &JobKind) -> Result<String, serde_json::Error> {
+    serde_json::to_string(&Payload::from(kind))
+}
+
+fn decode(payload: &str) -> Result<JobKind, serde_json::Error> {
+    serde_json::from_str::<Payload>(payload).map(JobKind::from)
+}
+
+/// The row that queues `job` (inserted in the transaction of the write that asks for it).
+pub(crate) fn job_model(job: &Job) -> Result<jobs::ActiveModel, RepoError> {
+    let now = time::now();
+    Ok(jobs::ActiveModel {
+        id: Set(job.id),
+        kind: Set(job.kind.name().to_owned()),
+        payload: Set(encode(&job.kind).map_err(RepoError::unexpected)?),
+        status: Set(PENDING.to_owned()),
+        attempts: Set(0),
+        run_at: Set(job.run_at),
+        locked_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+}
 
 pub struct SeaOrmJobQueue {
     db: Db,
@@ -101,7 +172,7 @@ impl JobQueue for SeaOrmJobQueue {
             let attempts: i32 = row.try_get("", "attempts").db_err()?;
             let payload: String = row.try_get("", "payload").db_err()?;
             let attempt = u32::try_from(attempts).unwrap_or(0);
-            claimed.push(match serde_json::from_str::<JobKind>(&payload) {
+            claimed.push(match decode(&payload) {
                 Ok(kind) => Ok(ClaimedJob { id, kind, attempt }),
                 Err(e) => Err(UnreadableJob {
                     id,
@@ -158,5 +229,24 @@ impl JobQueue for SeaOrmJobQueue {
             .count(self.db.conn())
             .await
             .db_err()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stored_payload_keeps_its_format() {
+        let user_id = Uuid::nil();
+        let stored = r#"{"kind":"welcome_email","user_id":"00000000-0000-0000-0000-000000000000","email":"ada@example.com","name":"Ada"}"#;
+        let kind = JobKind::WelcomeEmail {
+            user_id,
+            email: "ada@example.com".into(),
+            name: "Ada".into(),
+        };
+        assert_eq!(encode(&kind).unwrap(), stored);
+        assert_eq!(decode(stored).unwrap(), kind);
+        assert!(decode(r#"{"kind":"unknown"}"#).is_err());
     }
 }

@@ -1,12 +1,13 @@
+use super::job::job_model;
 use super::{DbResultExt, PrincipalCache, any_contains, corrupt, paginate};
 use super::{Keyset, update_versioned};
 use crate::db::Db;
-use crate::entities::{jobs, users};
+use crate::entities::users;
 use async_trait::async_trait;
 use domain::RepoError;
 use domain::job::Job;
 use domain::pagination::{Page, PageRequest, time_then_id};
-use domain::time::{self, Timestamp};
+use domain::time::Timestamp;
 use domain::user::{
     Email, LAST_ADMIN, PasswordHash, Role, User, UserFilter, UserName, UserRepository,
 };
@@ -70,22 +71,6 @@ fn to_active(u: &User) -> users::ActiveModel {
         created_at: Set(u.created_at),
         updated_at: Set(u.updated_at),
     }
-}
-
-pub(crate) fn job_model(job: &Job) -> Result<jobs::ActiveModel, RepoError> {
-    let now = time::now();
-    Ok(jobs::ActiveModel {
-        id: Set(job.id),
-        kind: Set(job.kind.name().to_owned()),
-        payload: Set(serde_json::to_string(&job.kind).map_err(RepoError::unexpected)?),
-        status: Set("pending".to_owned()),
-        attempts: Set(0),
-        run_at: Set(job.run_at),
-        locked_until: Set(None),
-        last_error: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    })
 }
 
 #[async_trait]
