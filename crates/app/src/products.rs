@@ -64,7 +64,8 @@ pub struct ProductQuery {
     pub sort: Option<String>,
 }
 
-const QUANTITY_IS_READ_ONLY: &str = "changes only through POST /api/v1/products/{id}/stock";
+// The use case names no route: the API's documentation says where stock movements go.
+const QUANTITY_IS_READ_ONLY: &str = "changes only through a stock movement";
 
 pub struct ProductService {
     products: Arc<dyn ProductRepository>,
@@ -129,7 +130,10 @@ impl ProductService {
         let quantity = v.check("quantity", Quantity::new(input.quantity.unwrap_or(0)));
         let fields = fields_from(&mut v, input);
         v.finish()?;
-        let (fields, quantity) = (required(fields, "body")?, required(quantity, "quantity")?);
+        let (fields, quantity) = (
+            required(fields, "product")?,
+            required(quantity, "quantity")?,
+        );
         let product = Product::new(fields, quantity, caller.user_id);
         let initial = StockMovement::initial(&product, caller.user_id);
         self.products.create(&product, initial).await?;
@@ -150,7 +154,7 @@ impl ProductService {
         }
         let fields = fields_from(&mut v, input);
         v.finish()?;
-        let fields = required(fields, "body")?;
+        let fields = required(fields, "product")?;
         self.write(caller, id, if_match, |p| p.replace(fields))
             .await
     }

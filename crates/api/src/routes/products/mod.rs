@@ -98,7 +98,8 @@ pub struct ProductRequest {
     /// 0 to 99999999.99, at most 2 decimals; a string or a number.
     #[schema(value_type = String, example = "4.50")]
     pub price: Option<Price>,
-    /// Initial stock on create (default 0); refused on replace.
+    /// Initial stock on create (default 0); refused on replace: stock changes through
+    /// `POST /api/v1/products/{id}/stock`.
     pub quantity: Option<i64>,
     /// Default true.
     pub is_active: Option<bool>,
@@ -117,7 +118,8 @@ impl From<ProductRequest> for ProductInput {
     }
 }
 
-/// Partial update; `description: null` clears it. `quantity` is refused.
+/// Partial update; `description: null` clears it. `quantity` is refused (stock changes
+/// through `POST /api/v1/products/{id}/stock`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"price": 3.99, "is_active": false}))]
 pub struct ProductPatchRequest {
