@@ -1,10 +1,29 @@
-//! The application state shared by every handler: use cases and adapters behind ports.
+//! The application state shared by every handler, and the composition root that builds it:
+//! each use case wired to the adapters of its ports.
 
 use crate::ws::Hub;
 use app::{AuthService, BlogService, EmployeeService, JobService, ProductService, UserService};
+use domain::BoxError;
+use domain::event::EventPublisher;
 use domain::health::DependencyProbe;
+use domain::job::Mailer;
 use domain::rate_limit::RateLimiter;
+use infra::Config;
+use infra::db::{DatabaseProbe, Db};
+use infra::events::{EventSource, LocalEvents, RedisEvents};
+use infra::mail::{LogMailer, SmtpMailer};
+use infra::password::BcryptHasher;
+use infra::rate_limit::InMemoryRateLimiter;
+use infra::redis::{RedisProbe, RedisRateLimiter};
+use infra::repositories::{
+    PrincipalCache, SeaOrmCommentRepository, SeaOrmEmployeeRepository, SeaOrmJobQueue,
+    SeaOrmPostRepository, SeaOrmProductRepository, SeaOrmSessionRepository, SeaOrmUserRepository,
+    SeaOrmVoteRepository,
+};
+use infra::token::JwtTokenService;
+use sea_orm::DatabaseConnection;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 pub struct AppState {
@@ -24,6 +43,102 @@ pub struct AppState {
     /// Required dependencies checked by `/health/ready`.
     pub probes: Vec<Arc<dyn DependencyProbe>>,
     /// For pool statistics in `/metrics`.
-    pub db: infra::db::Db,
+    pub db: Db,
     pub db_max_connections: u32,
 }
+
+/// Wires the adapters into the use cases. Starts the event tasks: the socket hub, which
+/// ends with `shutdown`, and with Redis its publisher and subscriber, which end with the
+/// runtime.
+pub async fn build_state(
+    config: &Config,
+    db: DatabaseConnection,
+    jwt_secret: &str,
+    shutdown: CancellationToken,
+) -> Result<AppState, BoxError> {
+    let shared = Db::new(db.clone());
+    let principals = Arc::new(PrincipalCache::new(Duration::from_secs(
+        config.session_cache_secs,
+    )));
+    let users = Arc::new(SeaOrmUserRepository::new(shared.clone()).with_cache(principals.clone()));
+    let sessions =
+        Arc::new(SeaOrmSessionRepository::new(shared.clone()).with_cache(principals.clone()));
+    let hasher = Arc::new(BcryptHasher::new(config.bcrypt_cost)?);
+    let tokens = Arc::new(JwtTokenService::new(
+        jwt_secret.as_bytes(),
+        config.jwt_algorithm,
+        config.jwt_expires_minutes,
+        config.refresh_token_days,
+    ));
+    let mut probes: Vec<Arc<dyn DependencyProbe>> = vec![Arc::new(DatabaseProbe::new(db.clone()))];
+    let prefix = &config.redis_prefix;
+    let (rate_limiter, events): (Arc<dyn RateLimiter>, Events) = match &config.redis_url {
+        Some(url) => {
+            let conn = infra::redis::connect(url)
+                .await
+                .map_err(|e| format!("REDIS_URL: cannot connect: {e}"))?;
+            probes.push(Arc::new(RedisProbe::new(conn.clone())));
+            let events = Arc::new(
+                RedisEvents::start(url, conn.clone(), format!("{prefix}events"))
+                    .map_err(|e| format!("REDIS_URL: {e}"))?,
+            );
+            (
+                Arc::new(RedisRateLimiter::new(conn, format!("{prefix}ratelimit:"))),
+                (events.clone(), events),
+            )
+        }
+        None => {
+            let events = Arc::new(LocalEvents::new());
+            (
+                Arc::new(InMemoryRateLimiter::new()),
+                (events.clone(), events),
+            )
+        }
+    };
+    let (publisher, source) = events;
+    // Sessions ended on other instances are forgotten here too.
+    principals.follow(source.subscribe());
+    let mailer: Arc<dyn Mailer> = match &config.smtp_url {
+        Some(url) => {
+            Arc::new(SmtpMailer::new(url, &config.mail_from).map_err(|e| format!("SMTP_URL: {e}"))?)
+        }
+        None => Arc::new(LogMailer),
+    };
+    Ok(AppState {
+        auth: Arc::new(AuthService::new(
+            users.clone(),
+            sessions.clone(),
+            hasher.clone(),
+            tokens,
+            publisher.clone(),
+        )),
+        users: Arc::new(UserService::new(users, sessions, hasher, publisher.clone())),
+        products: Arc::new(ProductService::new(Arc::new(SeaOrmProductRepository::new(
+            shared.clone(),
+        )))),
+        employees: Arc::new(EmployeeService::new(Arc::new(
+            SeaOrmEmployeeRepository::new(shared.clone()),
+        ))),
+        blog: Arc::new(BlogService::new(
+            Arc::new(SeaOrmPostRepository::new(shared.clone())),
+            Arc::new(SeaOrmCommentRepository::new(shared.clone())),
+            Arc::new(SeaOrmVoteRepository::new(shared.clone())),
+            publisher,
+        )),
+        jobs: Arc::new(JobService::new(
+            Arc::new(SeaOrmJobQueue::new(shared.clone())),
+            mailer,
+            config.job_max_attempts,
+        )),
+        hub: Hub::start(source.as_ref(), shutdown.clone()),
+        shutdown,
+        rate_limiter,
+        auth_rate_limit_per_minute: config.auth_rate_limit_per_minute,
+        probes,
+        db: shared,
+        db_max_connections: config.db_max_connections,
+    })
+}
+
+/// The event adapter, as the use cases publish to it and as the hub reads from it.
+type Events = (Arc<dyn EventPublisher>, Arc<dyn EventSource>);
