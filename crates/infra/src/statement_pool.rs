@@ -27,11 +27,16 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// pinged before use (as the transaction pool is told to).
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
 
+/// A connection left idle this long is closed (as the transaction pool's are, after sqlx's
+/// default of ten minutes): after a burst, the server gets its connections back.
+const CLOSE_IF_IDLE_FOR: Duration = Duration::from_secs(600);
+
 pub struct PgStatementPool {
     options: PgConnectOptions,
     slots: Arc<Semaphore>,
     idle: Mutex<Vec<(PgConnection, Instant)>>,
     acquire_timeout: Duration,
+    close_if_idle_for: Duration,
     max: u32,
     metric: OnceLock<MetricCallback>,
 }
@@ -82,8 +87,32 @@ impl PgStatementPool {
             slots: Arc::new(Semaphore::new(max as usize)),
             idle: Mutex::new(Vec::new()),
             acquire_timeout,
+            close_if_idle_for: CLOSE_IF_IDLE_FOR,
             max,
             metric: OnceLock::new(),
+        }
+    }
+
+    /// Closes connections idle for `after` instead of the default ten minutes.
+    pub fn close_if_idle_for(mut self, after: Duration) -> Self {
+        self.close_if_idle_for = after;
+        self
+    }
+
+    /// The least recently used idle connection, if idle too long: closed (each lease checks
+    /// one, so a pool in use sheds what a burst opened without a task of its own).
+    fn close_one_stale(&self) {
+        let stale = self.idle.lock().ok().and_then(|mut idle| {
+            let expired = idle
+                .first()
+                .is_some_and(|(_, since)| since.elapsed() >= self.close_if_idle_for);
+            expired.then(|| idle.remove(0).0)
+        });
+        if let Some(conn) = stale {
+            // A polite goodbye (`Terminate`), off the request's path.
+            tokio::spawn(async move {
+                let _ = conn.close().await;
+            });
         }
     }
 
@@ -114,6 +143,7 @@ impl PgStatementPool {
             .await
             .map_err(|_| DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))?
             .map_err(|_| DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))?;
+        self.close_one_stale();
         loop {
             // Most recently used first: the others age out of use and get checked.
             let next = self.idle.lock().ok().and_then(|mut idle| idle.pop());

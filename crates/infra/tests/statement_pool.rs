@@ -122,3 +122,27 @@ async fn waiting_longer_than_the_acquire_timeout_is_an_error() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_connection_idle_too_long_is_closed() {
+    common::on_postgres(|url| async move {
+        let pool = Arc::new(
+            new_pool(&url, 2, Duration::from_secs(2)).close_if_idle_for(Duration::from_millis(200)),
+        );
+        // Two statements at once open two connections.
+        let (a, b) = tokio::join!(
+            one_i64(&pool, "SELECT 1::bigint FROM pg_sleep(0.1)"),
+            one_i64(&pool, "SELECT 2::bigint FROM pg_sleep(0.1)")
+        );
+        assert_eq!((a.unwrap(), b.unwrap()), (1, 2));
+        assert_eq!(pool.usage(), (2, 2));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // The next statement closes the one idle longest and reuses the other.
+        assert_eq!(one_i64(&pool, "SELECT 3::bigint").await.unwrap(), 3);
+        assert_eq!(pool.usage(), (1, 1));
+        // Recently used ones stay.
+        assert_eq!(one_i64(&pool, "SELECT 4::bigint").await.unwrap(), 4);
+        assert_eq!(pool.usage(), (1, 1));
+    })
+    .await;
+}
