@@ -79,13 +79,14 @@ impl AuthService {
     /// starts a session.
     pub async fn register(
         &self,
-        email: &str,
-        password: &str,
+        email: Option<&str>,
+        password: Option<&str>,
         name: Option<&str>,
     ) -> Result<Registered, AuthError> {
+        // A missing email or password is reported beside every other invalid field.
         let mut v = Validator::new();
-        let email = v.check("email", Email::parse(email));
-        let password = v.check("password", Password::new(password));
+        let email = v.require("email", email, Email::parse);
+        let password = v.require("password", password, Password::new);
         let name = v.check_opt("name", name, UserName::new);
         v.finish()?;
         let (email, password, name) = (

@@ -21,12 +21,15 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(logout);
 }
 
+/// A new account. Absent fields are read as missing, so each is named in the `422`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"email": "ada@example.com", "password": "correct horse battery", "name": "Ada"}))]
 pub struct RegisterRequest {
-    pub email: String,
+    #[schema(value_type = String)]
+    pub email: Option<String>,
     /// 8 to 72 bytes.
-    pub password: String,
+    #[schema(value_type = String)]
+    pub password: Option<String>,
     /// 1 to 100 characters; defaults to the email's local part.
     pub name: Option<String>,
 }
@@ -136,7 +139,11 @@ pub async fn register(
         .0;
     let registered = state
         .auth
-        .register(&body.email, &body.password, body.name.as_deref())
+        .register(
+            body.email.as_deref(),
+            body.password.as_deref(),
+            body.name.as_deref(),
+        )
         .await?;
     let location = format!("/api/v1/users/{}", registered.user.id);
     Ok(HttpResponse::Created()

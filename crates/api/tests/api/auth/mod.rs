@@ -89,6 +89,14 @@ async fn register_refuses_duplicates_case_insensitively_and_invalid_input() {
         .await;
         assert_eq!(fields(&problem), vec![field], "{body}");
     }
+    // A missing field is named beside the invalid ones.
+    let problem = assert_problem(
+        app.post_json("/api/v1/auth/register", &json!({"email": "x"}), None)
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(fields(&problem), vec!["email", "password"]);
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 2);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM jobs").await,

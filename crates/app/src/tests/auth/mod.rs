@@ -88,7 +88,7 @@ async fn register_creates_user_with_welcome_job_and_session() {
         .returning(|_, _| Ok(()));
     let registered = m
         .service()
-        .register(" Ann@Example.com", "password-1", None)
+        .register(Some(" Ann@Example.com"), Some("password-1"), None)
         .await
         .unwrap();
     assert_eq!(registered.user.name.as_str(), "ann");
@@ -100,7 +100,7 @@ async fn register_creates_user_with_welcome_job_and_session() {
 async fn register_reports_every_invalid_field_without_touching_ports() {
     let err = Mocks::new()
         .service()
-        .register("nope", "short", Some(""))
+        .register(Some("nope"), Some("short"), Some(""))
         .await
         .unwrap_err();
     let AuthError::Invalid(v) = err else {
@@ -108,6 +108,17 @@ async fn register_reports_every_invalid_field_without_touching_ports() {
     };
     let fields: Vec<_> = v.0.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(fields, vec!["email", "password", "name"]);
+
+    let err = Mocks::new()
+        .service()
+        .register(None, None, Some(""))
+        .await
+        .unwrap_err();
+    let AuthError::Invalid(v) = err else {
+        panic!("{err:?}")
+    };
+    let fields: Vec<_> = v.0.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, vec!["email", "password", "name"], "absent ones too");
 }
 
 #[tokio::test]
@@ -133,7 +144,7 @@ async fn register_maps_a_taken_email_and_storage_failures() {
             .returning(move |_, _| Err(repo_err.take().unwrap()));
         let err = m
             .service()
-            .register("a@b.co", "password-1", None)
+            .register(Some("a@b.co"), Some("password-1"), None)
             .await
             .unwrap_err();
         assert!(check(&err), "{err:?}");
