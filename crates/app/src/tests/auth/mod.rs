@@ -98,27 +98,19 @@ async fn register_creates_user_with_welcome_job_and_session() {
 
 #[tokio::test]
 async fn register_reports_every_invalid_field_without_touching_ports() {
-    let err = Mocks::new()
-        .service()
-        .register(Some("nope"), Some("short"), Some(""))
-        .await
-        .unwrap_err();
-    let AuthError::Invalid(v) = err else {
-        panic!("{err:?}")
-    };
-    let fields: Vec<_> = v.0.iter().map(|f| f.field.as_str()).collect();
-    assert_eq!(fields, vec!["email", "password", "name"]);
-
-    let err = Mocks::new()
-        .service()
-        .register(None, None, Some(""))
-        .await
-        .unwrap_err();
-    let AuthError::Invalid(v) = err else {
-        panic!("{err:?}")
-    };
-    let fields: Vec<_> = v.0.iter().map(|f| f.field.as_str()).collect();
-    assert_eq!(fields, vec!["email", "password", "name"], "absent ones too");
+    // Invalid ones, and absent ones beside them.
+    for (email, password) in [(Some("nope"), Some("short")), (None, None)] {
+        let err = Mocks::new()
+            .service()
+            .register(email, password, Some(""))
+            .await
+            .unwrap_err();
+        let AuthError::Invalid(v) = err else {
+            panic!("{err:?}")
+        };
+        let fields: Vec<_> = v.0.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, vec!["email", "password", "name"], "{email:?}");
+    }
 }
 
 #[tokio::test]
