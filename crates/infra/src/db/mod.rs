@@ -4,6 +4,7 @@
 mod connect;
 mod count_cache;
 mod page_bounds;
+mod sql_texts;
 
 pub use connect::{DatabaseProbe, connect, connect_service, pool_usage};
 pub use count_cache::CountCache;
@@ -14,12 +15,15 @@ use count_cache::Lookup;
 use page_bounds::inline_page_bounds;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    ExecResult, FromQueryResult, PaginatorTrait, QueryResult, QueryTrait, Select, Statement,
-    TransactionTrait,
+    ExecResult, FromQueryResult, PaginatorTrait, PrimaryKeyTrait, QueryResult, QueryTrait, Select,
+    Statement, TransactionTrait,
 };
+use sql_texts::SqlTexts;
+use std::any::TypeId;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::sync::{Mutex, MutexGuard};
+use uuid::Uuid;
 
 /// The connection pool the repositories share, with SQLite's writers queued in-process and
 /// the list totals it has counted.
@@ -33,6 +37,7 @@ pub struct Db {
     conn: Connection,
     writers: Option<Arc<Mutex<()>>>,
     counts: Arc<CountCache>,
+    texts: Arc<SqlTexts>,
 }
 
 /// Where the repositories' statements run: transactions on SeaORM's pool; on PostgreSQL,
@@ -167,6 +172,7 @@ impl Db {
             },
             writers,
             counts: Arc::new(CountCache::default()),
+            texts: Arc::new(SqlTexts::default()),
         }
     }
 
@@ -199,6 +205,21 @@ impl Db {
             }
             None => (open, idle),
         }
+    }
+
+    /// The row of `E` whose primary key is `id`. Its SQL is built on the first call and
+    /// reused (see [`SqlTexts`]): this read is on the hot path of most requests.
+    pub async fn find_by_id<E>(&self, id: Uuid) -> Result<Option<E::Model>, DbErr>
+    where
+        E: EntityTrait,
+        E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
+    {
+        let backend = self.conn.get_database_backend();
+        let sql = self
+            .texts
+            .get_or_build(TypeId::of::<E>(), || E::find_by_id(id).build(backend).sql);
+        let statement = Statement::from_sql_and_values(backend, sql, [id.into()]);
+        E::Model::find_by_statement(statement).one(&self.conn).await
     }
 
     /// The rows of a list page (a query through [`Keyset::window`](crate::repositories)),

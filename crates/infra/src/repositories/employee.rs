@@ -52,10 +52,7 @@ impl EmployeeRepository for SeaOrmEmployeeRepository {
     }
 
     async fn find_by_id(&self, id: Uuid) -> Result<Option<Employee>, RepoError> {
-        let row = employees::Entity::find_by_id(id)
-            .one(self.db.conn())
-            .await
-            .db_err()?;
+        let row = self.db.find_by_id::<employees::Entity>(id).await.db_err()?;
         row.map(to_domain).transpose()
     }
 

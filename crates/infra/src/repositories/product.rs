@@ -153,10 +153,7 @@ impl ProductRepository for SeaOrmProductRepository {
     }
 
     async fn find_by_id(&self, id: Uuid) -> Result<Option<Product>, RepoError> {
-        let row = products::Entity::find_by_id(id)
-            .one(self.db.conn())
-            .await
-            .db_err()?;
+        let row = self.db.find_by_id::<products::Entity>(id).await.db_err()?;
         row.map(to_domain).transpose()
     }
 

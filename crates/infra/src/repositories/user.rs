@@ -89,10 +89,7 @@ impl UserRepository for SeaOrmUserRepository {
     }
 
     async fn find_by_id(&self, id: Uuid) -> Result<Option<User>, RepoError> {
-        let row = users::Entity::find_by_id(id)
-            .one(self.db.conn())
-            .await
-            .db_err()?;
+        let row = self.db.find_by_id::<users::Entity>(id).await.db_err()?;
         row.map(to_domain).transpose()
     }
 
