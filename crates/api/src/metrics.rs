@@ -4,7 +4,10 @@
 //! `events_delivered_total`, `events_dropped_total{reason}`, `jobs_done_total`,
 //! `jobs_retried_total`, `jobs_failed_total`.
 
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -38,13 +41,67 @@ pub fn handle() -> &'static PrometheusHandle {
 }
 
 pub fn record_request(method: &str, route: &str, status: u16, elapsed: Duration) {
-    let labels = [
-        ("method", method.to_owned()),
-        ("route", route.to_owned()),
-        ("status", status.to_string()),
-    ];
-    metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
+    SERIES.with_borrow_mut(|by_route| {
+        let known = by_route
+            .get(route)
+            .and_then(|series| series.iter().find(|s| s.is(method, status)));
+        if let Some(series) = known {
+            series.record(elapsed);
+            return;
+        }
+        let series = RequestSeries::register(method, route, status);
+        series.record(elapsed);
+        if by_route.values().map(Vec::len).sum::<usize>() < MAX_SERIES_PER_THREAD {
+            by_route.entry(route.to_owned()).or_default().push(series);
+        }
+    });
+}
+
+/// The most series a thread keeps handles for; past it (clients inventing methods) a
+/// series is registered on each request, as it would be without the cache.
+const MAX_SERIES_PER_THREAD: usize = 1024;
+
+thread_local! {
+    /// Each worker thread's handles to the series it has recorded, by route. Registering
+    /// looks the labels up in the recorder's shared map and allocates them: per request,
+    /// that was 6 % of a product read's instructions (callgrind).
+    static SERIES: RefCell<HashMap<String, Vec<RequestSeries>>> = RefCell::new(HashMap::new());
+}
+
+/// One route's request counter and latency histogram for a method and status.
+struct RequestSeries {
+    method: String,
+    status: u16,
+    count: Counter,
+    latency: Histogram,
+}
+
+impl RequestSeries {
+    fn register(method: &str, route: &str, status: u16) -> Self {
+        // Installs the recorder if nothing did yet: a handle taken before would be a no-op
+        // one, kept for good.
+        handle();
+        let labels = [
+            ("method", method.to_owned()),
+            ("route", route.to_owned()),
+            ("status", status.to_string()),
+        ];
+        Self {
+            method: method.to_owned(),
+            status,
+            count: metrics::counter!("http_requests_total", &labels),
+            latency: metrics::histogram!("http_request_duration_seconds", &labels),
+        }
+    }
+
+    fn is(&self, method: &str, status: u16) -> bool {
+        self.status == status && self.method == method
+    }
+
+    fn record(&self, elapsed: Duration) {
+        self.count.increment(1);
+        self.latency.record(elapsed.as_secs_f64());
+    }
 }
 
 pub fn record_pool(open: u32, idle: usize, max: u32) {
@@ -57,4 +114,40 @@ pub fn record_pool(open: u32, idle: usize, max: u32) {
 /// Jobs waiting or running.
 pub fn record_job_queue(depth: u64) {
     metrics::gauge!("job_queue_depth").set(depth as f64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count_line(route: &str, status: u16) -> Option<String> {
+        let wanted =
+            format!("http_requests_total{{method=\"GET\",route=\"{route}\",status=\"{status}\"}}");
+        handle()
+            .render()
+            .lines()
+            .find(|l| l.starts_with(&wanted))
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn every_request_is_counted_once_its_series_is_kept() {
+        let route = "/metrics-test/{id}";
+        for _ in 0..3 {
+            record_request("GET", route, 200, Duration::from_millis(2));
+        }
+        record_request("GET", route, 404, Duration::from_millis(1));
+        assert_eq!(
+            count_line(route, 200)
+                .as_deref()
+                .and_then(|l| l.rsplit(' ').next()),
+            Some("3")
+        );
+        assert_eq!(
+            count_line(route, 404)
+                .as_deref()
+                .and_then(|l| l.rsplit(' ').next()),
+            Some("1")
+        );
+    }
 }
