@@ -42,7 +42,9 @@ pub struct EmployeeResponse {
     pub full_name: String,
     pub email: String,
     pub is_active: bool,
+    #[serde(serialize_with = "crate::dto::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::dto::rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -49,7 +49,9 @@ pub struct UserResponse {
     #[schema(value_type = RoleName, example = "member")]
     pub role: &'static str,
     pub is_active: bool,
+    #[serde(serialize_with = "crate::dto::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::dto::rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 

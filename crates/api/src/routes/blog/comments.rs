@@ -31,7 +31,9 @@ pub struct CommentResponse {
     pub post_id: Uuid,
     pub author: AuthorResponse,
     pub content: String,
+    #[serde(serialize_with = "crate::dto::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::dto::rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -42,7 +42,9 @@ pub struct PostResponse {
     pub comments_count: u64,
     /// Whether the caller voted; false for anonymous callers.
     pub voted: bool,
+    #[serde(serialize_with = "crate::dto::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::dto::rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 

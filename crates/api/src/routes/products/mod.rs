@@ -61,7 +61,9 @@ pub struct ProductResponse {
     pub in_stock: bool,
     pub is_active: bool,
     pub created_by: Option<Uuid>,
+    #[serde(serialize_with = "crate::dto::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::dto::rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 

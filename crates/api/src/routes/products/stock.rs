@@ -33,6 +33,7 @@ pub struct StockMovementResponse {
     pub quantity_after: i64,
     pub reason: Option<String>,
     pub user_id: Option<Uuid>,
+    #[serde(serialize_with = "crate::dto::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 
