@@ -121,7 +121,7 @@ pub async fn prepare(
 ) -> Result<AppState, BoxError> {
     let db = db::connect_service(
         &config.database_url,
-        config.db_max_connections,
+        config.max_connections(),
         Duration::from_secs(config.db_timeout_secs),
     )
     .await?;

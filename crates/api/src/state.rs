@@ -136,7 +136,7 @@ pub async fn build_state(
         auth_rate_limit_per_minute: config.auth_rate_limit_per_minute,
         probes,
         db: shared,
-        db_max_connections: config.db_max_connections,
+        db_max_connections: config.max_connections(),
     })
 }
 

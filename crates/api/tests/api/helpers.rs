@@ -106,7 +106,7 @@ pub fn test_config(database_url: &str) -> Config {
         auth_rate_limit_per_minute: 0,
         admin_email: Some(ADMIN_EMAIL.into()),
         admin_password: Some(ADMIN_PASSWORD.into()),
-        db_max_connections: 5,
+        db_max_connections: Some(5),
         ..Config::default()
     }
 }

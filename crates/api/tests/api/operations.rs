@@ -197,7 +197,7 @@ async fn a_pool_held_by_slow_queries_answers_503_fast() {
         return; // SQLite readers never wait for a writer (WAL).
     }
     let app = spawn_app_with(|c| {
-        c.db_max_connections = 2;
+        c.db_max_connections = Some(2);
         c.db_timeout_secs = 1;
     })
     .await;

@@ -65,7 +65,8 @@ pub struct Config {
     #[serde(deserialize_with = "lenient::opt_string")]
     pub admin_password: Option<String>,
     pub bcrypt_cost: u32,
-    pub db_max_connections: u32,
+    /// Unset: the backend's default, see [`Config::max_connections`].
+    pub db_max_connections: Option<u32>,
     /// Seconds a request may wait for a database connection, and (PostgreSQL) a statement
     /// may run, before the request is answered `503`.
     pub db_timeout_secs: u64,
@@ -116,7 +117,7 @@ impl Default for Config {
             admin_email: None,
             admin_password: None,
             bcrypt_cost: 12,
-            db_max_connections: 10,
+            db_max_connections: None,
             db_timeout_secs: 5,
             session_cache_secs: 5,
             job_max_attempts: 8,
@@ -241,7 +242,7 @@ impl Config {
         let positive = [
             ("JWT_EXPIRES_MINUTES", self.jwt_expires_minutes as usize),
             ("REFRESH_TOKEN_DAYS", self.refresh_token_days as usize),
-            ("DB_MAX_CONNECTIONS", self.db_max_connections as usize),
+            ("DB_MAX_CONNECTIONS", self.max_connections() as usize),
             ("DB_TIMEOUT_SECS", self.db_timeout_secs as usize),
             ("JOB_MAX_ATTEMPTS", self.job_max_attempts as usize),
             ("MAX_BODY_BYTES", self.max_body_bytes),
@@ -302,6 +303,16 @@ impl Config {
         let path = PathBuf::from(DATA_DIR).join("jwt_secret");
         crate::secret::load_or_create(&path)
             .map_err(|e| ConfigError::new("JWT_SECRET", format!("{}: {e}", path.display())))
+    }
+
+    /// The most database connections this instance opens: `DB_MAX_CONNECTIONS`, else 20 on
+    /// PostgreSQL and 10 on SQLite. On PostgreSQL half serve single statements, and with 5
+    /// of them 32 requests in flight left the cores a sixth idle, waiting on round trips
+    /// (10 gave 15-25 % more reads per second). On SQLite each connection is a thread with
+    /// its own page cache: 20 took the resident memory at 256 in flight from 64 to 87 MB.
+    pub fn max_connections(&self) -> u32 {
+        self.db_max_connections
+            .unwrap_or(if self.is_sqlite() { 10 } else { 20 })
     }
 
     pub fn is_sqlite(&self) -> bool {

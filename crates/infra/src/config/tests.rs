@@ -20,6 +20,18 @@ fn defaults_are_development_on_sqlite() {
 }
 
 #[test]
+fn the_connection_budget_defaults_by_backend() {
+    Jail::expect_with(|jail| {
+        assert_eq!(load_in(jail).expect("valid").max_connections(), 10);
+        jail.set_env("DATABASE_URL", "postgres://db.example/app");
+        assert_eq!(load_in(jail).expect("valid").max_connections(), 20);
+        jail.set_env("DB_MAX_CONNECTIONS", "7");
+        assert_eq!(load_in(jail).expect("valid").max_connections(), 7);
+        Ok(())
+    });
+}
+
+#[test]
 fn environment_overrides_toml_which_overrides_defaults() {
     Jail::expect_with(|jail| {
         jail.create_file("config.toml", "port = 9000\nbcrypt_cost = 5\n")?;
@@ -56,6 +68,7 @@ fn a_bad_value_names_its_key() {
         ("DATABASE_URL", "mysql://x"),
         ("AUTO_MIGRATE", "maybe"),
         ("MAX_BODY_BYTES", "0"),
+        ("DB_MAX_CONNECTIONS", "0"),
         ("MAIL_FROM", "not an address"),
         ("SMTP_URL", "smtp://"),
     ] {
