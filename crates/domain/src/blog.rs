@@ -5,9 +5,8 @@ use crate::concurrency::{Versioned, versioned};
 use crate::error::RepoError;
 use crate::pagination::{BY_TIME_THEN_ID, KeyKind, Page, PageRequest};
 use crate::time::{self, Timestamp};
-use crate::validation::{Invalid, text_value};
+use crate::validation::{named_enum, text_value};
 use async_trait::async_trait;
-use std::str::FromStr;
 use uuid::Uuid;
 
 versioned!(Post, Comment);
@@ -81,35 +80,14 @@ pub struct PostView {
     pub voted: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PostSort {
-    #[default]
-    Newest,
-    Oldest,
-    MostVoted,
-}
-
-impl PostSort {
-    pub const ALL: [PostSort; 3] = [Self::Newest, Self::Oldest, Self::MostVoted];
-
-    /// The `sort` value that asks for this order.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Newest => "-created_at",
-            Self::Oldest => "created_at",
-            Self::MostVoted => "-votes",
-        }
-    }
-}
-
-impl FromStr for PostSort {
-    type Err = Invalid;
-
-    fn from_str(s: &str) -> Result<Self, Invalid> {
-        Self::ALL
-            .into_iter()
-            .find(|sort| sort.as_str() == s)
-            .ok_or_else(|| Invalid::new("must be one of: -created_at, created_at, -votes"))
+named_enum! {
+    /// A list's order: the `sort` value that asks for it.
+    #[derive(Default)]
+    pub enum PostSort {
+        #[default]
+        Newest = "-created_at",
+        Oldest = "created_at",
+        MostVoted = "-votes",
     }
 }
 

@@ -5,10 +5,9 @@ use crate::error::RepoError;
 use crate::job::Job;
 use crate::pagination::{Page, PageRequest};
 use crate::time::{self, Timestamp};
-use crate::validation::{Invalid, text_value};
+use crate::validation::{Invalid, named_enum, text_value};
 use async_trait::async_trait;
 use std::fmt;
-use std::str::FromStr;
 use uuid::Uuid;
 
 versioned!(User);
@@ -125,39 +124,12 @@ impl fmt::Debug for PasswordHash {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Role {
-    #[default]
-    Member,
-    Admin,
-}
-
-impl Role {
-    pub const ALL: [Role; 2] = [Role::Member, Role::Admin];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Member => "member",
-            Self::Admin => "admin",
-        }
-    }
-}
-
-impl FromStr for Role {
-    type Err = Invalid;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "member" => Ok(Self::Member),
-            "admin" => Ok(Self::Admin),
-            _ => Err(Invalid::new("must be one of: member, admin")),
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+named_enum! {
+    #[derive(Default)]
+    pub enum Role {
+        #[default]
+        Member = "member",
+        Admin = "admin",
     }
 }
 

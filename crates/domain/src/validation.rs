@@ -89,6 +89,52 @@ macro_rules! text_value {
 }
 pub(crate) use text_value;
 
+/// A closed set of values, each with the one name clients write: `ALL` in the order given,
+/// `as_str`, `Display`, and `FromStr` that accepts exactly those names and otherwise says
+/// which it would (`must be one of: a, b`).
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: [$name; [$($text),+].len()] = [$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)+
+                }
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::validation::Invalid;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::ALL.into_iter().find(|v| v.as_str() == s).ok_or_else(|| {
+                    let names = Self::ALL.map(Self::as_str).join(", ");
+                    $crate::validation::Invalid::new(format!("must be one of: {names}"))
+                })
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use named_enum;
+
 impl fmt::Display for Invalid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -186,6 +232,28 @@ pub fn required<T>(value: Option<T>, field: &str) -> Result<T, ValidationError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    named_enum! {
+        pub enum Shade {
+            Light = "light",
+            Dark = "-dark",
+        }
+    }
+
+    #[test]
+    fn named_values_read_back_their_own_names_only() {
+        assert_eq!(Shade::ALL, [Shade::Light, Shade::Dark]);
+        for shade in Shade::ALL {
+            assert_eq!(shade.as_str().parse::<Shade>(), Ok(shade));
+            assert_eq!(shade.to_string(), shade.as_str());
+        }
+        for bad in ["", "Light", "dark", " light"] {
+            assert_eq!(
+                bad.parse::<Shade>(),
+                Err(Invalid::new("must be one of: light, -dark"))
+            );
+        }
+    }
 
     #[test]
     fn search_terms_are_trimmed_and_blank_is_none() {

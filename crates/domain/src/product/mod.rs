@@ -9,10 +9,8 @@ use crate::error::RepoError;
 use crate::money::Money;
 use crate::pagination::{BY_TIME_THEN_ID, KeyKind, Page, PageRequest};
 use crate::time::{self, Timestamp};
-use crate::validation::{Invalid, optional_text, text_value};
+use crate::validation::{Invalid, named_enum, optional_text, text_value};
 use async_trait::async_trait;
-use std::fmt;
-use std::str::FromStr;
 use uuid::Uuid;
 
 versioned!(Product);
@@ -38,65 +36,19 @@ impl Description {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Category {
-    Grocery,
-    Household,
-    Electronics,
-    Stationery,
-    PersonalCare,
-    Apparel,
-    HomeImprovement,
-    Pet,
-    #[default]
-    Other,
-}
-
-impl Category {
-    pub const ALL: [Category; 9] = [
-        Self::Grocery,
-        Self::Household,
-        Self::Electronics,
-        Self::Stationery,
-        Self::PersonalCare,
-        Self::Apparel,
-        Self::HomeImprovement,
-        Self::Pet,
-        Self::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Grocery => "grocery",
-            Self::Household => "household",
-            Self::Electronics => "electronics",
-            Self::Stationery => "stationery",
-            Self::PersonalCare => "personal_care",
-            Self::Apparel => "apparel",
-            Self::HomeImprovement => "home_improvement",
-            Self::Pet => "pet",
-            Self::Other => "other",
-        }
-    }
-}
-
-impl FromStr for Category {
-    type Err = Invalid;
-
-    fn from_str(s: &str) -> Result<Self, Invalid> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = Self::ALL.iter().map(|c| c.as_str()).collect();
-                Invalid::new(format!("must be one of: {}", names.join(", ")))
-            })
-    }
-}
-
-impl fmt::Display for Category {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+named_enum! {
+    #[derive(Default)]
+    pub enum Category {
+        Grocery = "grocery",
+        Household = "household",
+        Electronics = "electronics",
+        Stationery = "stationery",
+        PersonalCare = "personal_care",
+        Apparel = "apparel",
+        HomeImprovement = "home_improvement",
+        Pet = "pet",
+        #[default]
+        Other = "other",
     }
 }
 
@@ -161,50 +113,17 @@ impl Product {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ProductSort {
-    Name,
-    NameDesc,
-    Price,
-    PriceDesc,
-    CreatedAt,
-    #[default]
-    CreatedAtDesc,
-}
-
-impl ProductSort {
-    pub const ALL: [ProductSort; 6] = [
-        Self::Name,
-        Self::NameDesc,
-        Self::Price,
-        Self::PriceDesc,
-        Self::CreatedAt,
-        Self::CreatedAtDesc,
-    ];
-
-    /// The `sort` value that asks for this order (`-` for descending).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Name => "name",
-            Self::NameDesc => "-name",
-            Self::Price => "price",
-            Self::PriceDesc => "-price",
-            Self::CreatedAt => "created_at",
-            Self::CreatedAtDesc => "-created_at",
-        }
-    }
-}
-
-impl FromStr for ProductSort {
-    type Err = Invalid;
-
-    fn from_str(s: &str) -> Result<Self, Invalid> {
-        Self::ALL
-            .into_iter()
-            .find(|sort| sort.as_str() == s)
-            .ok_or_else(|| {
-                Invalid::new("must be one of: name, -name, price, -price, created_at, -created_at")
-            })
+named_enum! {
+    /// A list's order: the `sort` value that asks for it (`-` for descending).
+    #[derive(Default)]
+    pub enum ProductSort {
+        Name = "name",
+        NameDesc = "-name",
+        Price = "price",
+        PriceDesc = "-price",
+        CreatedAt = "created_at",
+        #[default]
+        CreatedAtDesc = "-created_at",
     }
 }
 
