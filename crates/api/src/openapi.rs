@@ -5,7 +5,8 @@ use crate::problems;
 use crate::schemas::{CategoryName, PostSortKey, ProductSortKey, RoleName, VoteDirection};
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{
-    Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
+    Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityRequirement,
+    SecurityScheme,
 };
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
@@ -30,11 +31,86 @@ use utoipa::{Modify, OpenApi};
 )]
 pub struct ApiDoc;
 
-/// The document once every route has added its operation: the shared answers are added
-/// to the operations here, since `ApiDoc`'s own modifiers run before the routes register.
+/// The document once every route has added its operation: security and the shared answers
+/// are added to the operations here, since `ApiDoc`'s own modifiers run before the routes
+/// register.
 pub fn complete(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    for (path, item) in api.paths.paths.iter_mut() {
+        if path.starts_with("/api/") {
+            let id = id_description(path);
+            for op in operations(item) {
+                signed_in_by_default(op);
+                describe_path_id(op, id.as_deref());
+            }
+        }
+    }
     SharedResponses.modify(&mut api);
     api
+}
+
+fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// What the `{id}` of `path` names, from the collection before it: `/api/v1/posts/{id}`
+/// and `/api/v1/posts/{id}/comments` → `Post id`.
+fn id_description(path: &str) -> Option<String> {
+    let (collection, _) = path.split_once("/{id}")?;
+    let plural = collection.rsplit('/').next()?;
+    let singular = match plural.strip_suffix("ies") {
+        Some(stem) => format!("{stem}y"),
+        None => plural.strip_suffix('s').unwrap_or(plural).to_owned(),
+    };
+    let mut chars = singular.chars();
+    let first = chars.next()?.to_uppercase();
+    Some(format!("{first}{} id", chars.as_str()))
+}
+
+/// The handlers leave `{id}` to be read off their `web::Path<Uuid>`; this says what it names
+/// and puts it first, where clients generated from the document expect it.
+fn describe_path_id(op: &mut Operation, description: Option<&str>) {
+    let Some(description) = description else {
+        return;
+    };
+    let in_path = |p: &RefOr<utoipa::openapi::path::Parameter>| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Path);
+    if let Some(params) = &mut op.parameters {
+        params.sort_by_key(|p| !in_path(p));
+    }
+    for param in op.parameters.iter_mut().flatten() {
+        if let RefOr::T(p) = param
+            && p.parameter_in == ParameterIn::Path
+            && p.name == "id"
+            && p.description.is_none()
+        {
+            p.description = Some(description.to_owned());
+        }
+    }
+}
+
+/// An `/api/` operation needs an access token unless its handler says otherwise:
+/// `security(())` for anyone, `security((), ("bearer" = []), ...)` for a token that is
+/// optional. So a new handler behind `AuthUser` is documented right without a word.
+fn signed_in_by_default(op: &mut Operation) {
+    match &op.security {
+        None => {
+            op.security = Some(vec![
+                SecurityRequirement::new("bearer", [""; 0]),
+                SecurityRequirement::new("oauth2", [""; 0]),
+            ]);
+        }
+        Some(anyone) if anyone.iter().all(|r| *r == SecurityRequirement::default()) => {
+            op.security = None;
+        }
+        Some(_) => {}
+    }
 }
 
 /// `bearer` for pasting an access token; `oauth2` (password flow) so the docs UI's
@@ -113,20 +189,12 @@ impl Modify for SharedResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let problems = problems::all();
         let components = openapi.components.get_or_insert_with(Default::default);
-        for (_, (name, response)) in &problems {
-            components
-                .responses
-                .insert((*name).to_owned(), response.clone());
+        let shared = problems.iter().map(|(_, named)| named.clone());
+        for (name, response) in shared.chain(problems::named()) {
+            components.responses.insert(name.to_owned(), response);
         }
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let ops = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ];
-            for op in ops.into_iter().flatten() {
+            for op in operations(item) {
                 for status in shared_statuses(path, op) {
                     let Some((_, (name, _))) = problems.iter().find(|(s, _)| *s == status) else {
                         continue;
@@ -138,5 +206,27 @@ impl Modify for SharedResponses {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::id_description;
+
+    #[test]
+    fn a_path_id_is_named_after_its_collection() {
+        assert_eq!(
+            id_description("/api/v1/posts/{id}").as_deref(),
+            Some("Post id")
+        );
+        assert_eq!(
+            id_description("/api/v1/posts/{id}/comments").as_deref(),
+            Some("Post id")
+        );
+        assert_eq!(
+            id_description("/api/v1/categories/{id}").as_deref(),
+            Some("Category id")
+        );
+        assert_eq!(id_description("/api/v1/posts"), None);
     }
 }

@@ -61,7 +61,37 @@ pub struct TooManyRequests(pub Problem);
 #[response(content_type = "application/problem+json")]
 pub struct ServiceUnavailable(pub Problem);
 
-/// Every problem response with its status, for `components.responses`.
+/// Neither the one who created the resource nor an admin.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct OwnerOnly(pub Problem);
+
+/// No such post, or a draft hidden from the caller.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct PostNotFound(pub Problem);
+
+/// The email is already in use (emails are compared case-insensitively).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct EmailTaken(pub Problem);
+
+/// Another product has this name (compared case-insensitively).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct NameTaken(pub Problem);
+
+/// The answers handlers name themselves, for `components.responses`.
+pub fn named() -> Vec<(&'static str, RefOr<Response>)> {
+    vec![
+        OwnerOnly::response(),
+        PostNotFound::response(),
+        EmailTaken::response(),
+        NameTaken::response(),
+    ]
+}
+
+/// The answers shared by many operations, with their status, for `components.responses`.
 pub fn all() -> Vec<(&'static str, (&'static str, RefOr<Response>))> {
     vec![
         ("400", BadRequest::response()),

@@ -3,6 +3,7 @@
 use super::PROBLEM;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, AuthUser, ClientIp, JsonOrForm};
+use crate::problems::{EmailTaken, TooManyRequests};
 use crate::routes::users::UserResponse;
 use crate::state::AppState;
 use actix_web::http::header;
@@ -117,12 +118,13 @@ async fn rate_limit(state: &AppState, ip: ClientIp, action: &str) -> Result<(), 
 /// Create an account and start a session.
 #[utoipa::path(
     tag = "auth",
+    security(()),
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created; `Location` names the user", body = RegisterResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "Email already registered", body = Problem, content_type = PROBLEM),
-        (status = 429, description = "Too many attempts from this IP", body = Problem, content_type = PROBLEM),
+        (status = 409, response = EmailTaken),
+        (status = 429, response = TooManyRequests),
     )
 )]
 #[post("/auth/register")]
@@ -157,6 +159,7 @@ pub async fn register(
 /// Exchange credentials for tokens: JSON `{email, password}` or the OAuth2 password form.
 #[utoipa::path(
     tag = "auth",
+    security(()),
     request_body(
         content(
             (LoginRequest = "application/json"),
@@ -167,7 +170,7 @@ pub async fn register(
         (status = 200, description = "A new session", body = TokenResponse),
         (status = 401, description = "Wrong email or password, or inactive account", body = Problem, content_type = PROBLEM),
         (status = 415, description = "Neither JSON nor a form", body = Problem, content_type = PROBLEM),
-        (status = 429, description = "Too many attempts from this IP", body = Problem, content_type = PROBLEM),
+        (status = 429, response = TooManyRequests),
     )
 )]
 #[post("/auth/login")]
@@ -192,6 +195,7 @@ pub async fn login(
 /// Rotate a refresh token. A token used twice ends its whole session.
 #[utoipa::path(
     tag = "auth",
+    security(()),
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new token pair; the presented refresh token is spent", body = TokenResponse),
@@ -211,7 +215,6 @@ pub async fn refresh(
 /// End the current session: its access and refresh tokens stop working everywhere.
 #[utoipa::path(
     tag = "auth",
-    security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 204, description = "Session ended"),
     )

@@ -1,10 +1,10 @@
 //! `/api/v1/employees`: staff records, read by users and written by admins.
 
-use super::{PROBLEM, created_with_etag, ok_with_etag};
-use crate::error::{ApiError, Problem};
+use super::{created_with_etag, ok_with_etag};
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader};
 use crate::pagination::{PageParams, PageResponse};
-use crate::problems::AdminOnly;
+use crate::problems::{AdminOnly, EmailTaken};
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use app::EmployeeError;
@@ -111,7 +111,6 @@ fn input(b: EmployeeRequest) -> EmployeeInput {
 /// Staff records, newest first.
 #[utoipa::path(
     tag = "employees",
-    security(("bearer" = []), ("oauth2" = [])),
     params(PageParams, EmployeeListQuery),
     responses(
         (status = 200, description = "A page of employees", body = EmployeePage),
@@ -138,12 +137,11 @@ pub async fn list_employees(
 /// Add a staff record (admin).
 #[utoipa::path(
     tag = "employees",
-    security(("bearer" = []), ("oauth2" = [])),
     request_body = EmployeeRequest,
     responses(
         (status = 201, description = "Created; `Location` names it", body = EmployeeResponse),
         (status = 403, response = AdminOnly),
-        (status = 409, description = "Email taken", body = Problem, content_type = PROBLEM),
+        (status = 409, response = EmailTaken),
     )
 )]
 #[post("/employees")]
@@ -161,8 +159,6 @@ pub async fn create_employee(
 /// One staff record, with its ETag.
 #[utoipa::path(
     tag = "employees",
-    security(("bearer" = []), ("oauth2" = [])),
-    params(("id" = Uuid, Path, description = "Employee id")),
     responses(
         (status = 200, description = "The employee", body = EmployeeResponse),
     )
@@ -179,16 +175,12 @@ pub async fn get_employee(
 /// Replace a staff record (admin); `is_active` defaults to true.
 #[utoipa::path(
     tag = "employees",
-    security(("bearer" = []), ("oauth2" = [])),
     request_body = EmployeeRequest,
-    params(
-        ("id" = Uuid, Path, description = "Employee id"),
-        IfMatchHeader,
-    ),
+    params(IfMatchHeader),
     responses(
         (status = 200, description = "Replaced", body = EmployeeResponse),
         (status = 403, response = AdminOnly),
-        (status = 409, description = "Email taken", body = Problem, content_type = PROBLEM),
+        (status = 409, response = EmailTaken),
     )
 )]
 #[put("/employees/{id}")]
@@ -209,16 +201,12 @@ pub async fn replace_employee(
 /// Change only the fields sent (admin).
 #[utoipa::path(
     tag = "employees",
-    security(("bearer" = []), ("oauth2" = [])),
     request_body = EmployeePatchRequest,
-    params(
-        ("id" = Uuid, Path, description = "Employee id"),
-        IfMatchHeader,
-    ),
+    params(IfMatchHeader),
     responses(
         (status = 200, description = "Updated", body = EmployeeResponse),
         (status = 403, response = AdminOnly),
-        (status = 409, description = "Email taken", body = Problem, content_type = PROBLEM),
+        (status = 409, response = EmailTaken),
     )
 )]
 #[patch("/employees/{id}")]
@@ -245,11 +233,7 @@ pub async fn patch_employee(
 /// Delete a staff record (admin).
 #[utoipa::path(
     tag = "employees",
-    security(("bearer" = []), ("oauth2" = [])),
-    params(
-        ("id" = Uuid, Path, description = "Employee id"),
-        IfMatchHeader,
-    ),
+    params(IfMatchHeader),
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, response = AdminOnly),

@@ -4,7 +4,7 @@ use super::{PROBLEM, created_with_etag, ok_with_etag};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader};
 use crate::pagination::{PageParams, PageResponse};
-use crate::problems::AdminOnly;
+use crate::problems::{AdminOnly, EmailTaken};
 use crate::schemas::RoleName;
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
@@ -126,7 +126,6 @@ pub struct UserListQuery {
 /// The caller's own account.
 #[utoipa::path(
     tag = "users",
-    security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 200, description = "The caller, with its ETag", body = UserResponse),
     )
@@ -141,7 +140,6 @@ pub async fn get_me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRe
 /// Rename oneself or change one's password (`current_password` required for the latter).
 #[utoipa::path(
     tag = "users",
-    security(("bearer" = []), ("oauth2" = [])),
     request_body = UpdateMeRequest,
     params(IfMatchHeader),
     responses(
@@ -173,7 +171,6 @@ pub async fn update_me(
 /// All accounts, newest first (admin).
 #[utoipa::path(
     tag = "users",
-    security(("bearer" = []), ("oauth2" = [])),
     params(PageParams, UserListQuery),
     responses(
         (status = 200, description = "A page of users", body = UserPage),
@@ -199,12 +196,11 @@ pub async fn list_users(
 /// Create an account with a role (admin).
 #[utoipa::path(
     tag = "users",
-    security(("bearer" = []), ("oauth2" = [])),
     request_body = CreateUserRequest,
     responses(
         (status = 201, description = "Created; `Location` names it", body = UserResponse),
         (status = 403, response = AdminOnly),
-        (status = 409, description = "Email already registered", body = Problem, content_type = PROBLEM),
+        (status = 409, response = EmailTaken),
     )
 )]
 #[post("/users")]
@@ -229,8 +225,6 @@ pub async fn create_user(
 /// One user: everything to itself and admins, `{id, name}` to others.
 #[utoipa::path(
     tag = "users",
-    security(("bearer" = []), ("oauth2" = [])),
-    params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The user, with its ETag", body = UserViewResponse),
     )
@@ -259,12 +253,8 @@ pub async fn get_user(
 /// Change a user's name, role or active flag (admin).
 #[utoipa::path(
     tag = "users",
-    security(("bearer" = []), ("oauth2" = [])),
     request_body = AdminUpdateUserRequest,
-    params(
-        ("id" = Uuid, Path, description = "User id"),
-        IfMatchHeader,
-    ),
+    params(IfMatchHeader),
     responses(
         (status = 200, description = "Updated", body = UserResponse),
         (status = 403, response = AdminOnly),
@@ -296,11 +286,7 @@ pub async fn update_user(
 /// Delete a user with its posts, comments and votes (admin).
 #[utoipa::path(
     tag = "users",
-    security(("bearer" = []), ("oauth2" = [])),
-    params(
-        ("id" = Uuid, Path, description = "User id"),
-        IfMatchHeader,
-    ),
+    params(IfMatchHeader),
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, response = AdminOnly),

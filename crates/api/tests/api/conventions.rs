@@ -165,6 +165,28 @@ async fn openapi_is_precise_enough_for_generated_clients() {
         doc["paths"]["/health"]["get"]["responses"]["200"]["description"],
         "The process is up"
     );
+    assert_eq!(
+        shared("/api/v1/employees/{id}", "put", "409")["$ref"],
+        "#/components/responses/EmailTaken"
+    );
+    // A token is needed unless the handler says otherwise.
+    let security = |path: &str, method: &str| doc["paths"][path][method]["security"].clone();
+    let signed_in = json!([{"bearer": []}, {"oauth2": []}]);
+    assert_eq!(security("/api/v1/employees", "get"), signed_in);
+    assert_eq!(security("/api/v1/auth/logout", "post"), signed_in);
+    assert!(security("/api/v1/auth/login", "post").is_null());
+    assert!(security("/api/v1/products/{id}", "get").is_null());
+    assert_eq!(
+        security("/api/v1/posts", "get"),
+        json!([{}, {"bearer": []}, {"oauth2": []}])
+    );
+    // A path's id comes first and says what it names.
+    let first = &doc["paths"]["/api/v1/posts/{id}/comments"]["get"]["parameters"][0];
+    assert_eq!(
+        (&first["name"], &first["in"], &first["description"]),
+        (&json!("id"), &json!("path"), &json!("Post id"))
+    );
+    assert_eq!(first["schema"]["format"], "uuid");
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@ use super::AuthorResponse;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader, MaybeUser};
 use crate::pagination::{PageParams, PageResponse};
+use crate::problems::PostNotFound;
 use crate::routes::{PROBLEM, created_with_etag, ok_with_etag};
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
@@ -67,10 +68,10 @@ fn comment_with_etag(view: CommentView) -> HttpResponse {
 #[utoipa::path(
     tag = "blog",
     security((), ("bearer" = []), ("oauth2" = [])),
-    params(("id" = Uuid, Path, description = "Post id"), PageParams),
+    params(PageParams),
     responses(
         (status = 200, description = "A page of comments", body = CommentPage),
-        (status = 404, description = "No such post, or a hidden draft", body = Problem, content_type = PROBLEM),
+        (status = 404, response = PostNotFound),
     )
 )]
 #[get("/posts/{id}/comments")]
@@ -93,12 +94,10 @@ pub async fn list_comments(
 /// Comment on a post.
 #[utoipa::path(
     tag = "blog",
-    security(("bearer" = []), ("oauth2" = [])),
     request_body = CommentRequest,
-    params(("id" = Uuid, Path, description = "Post id")),
     responses(
         (status = 201, description = "Created; `Location` names it", body = CommentResponse),
-        (status = 404, description = "No such post, or a hidden draft", body = Problem, content_type = PROBLEM),
+        (status = 404, response = PostNotFound),
     )
 )]
 #[post("/posts/{id}/comments")]
@@ -121,7 +120,6 @@ pub async fn create_comment(
 #[utoipa::path(
     tag = "blog",
     security((), ("bearer" = []), ("oauth2" = [])),
-    params(("id" = Uuid, Path, description = "Comment id")),
     responses(
         (status = 200, description = "The comment, with its ETag", body = CommentResponse),
         (status = 404, description = "No such comment, or on a hidden draft", body = Problem, content_type = PROBLEM),
@@ -144,12 +142,8 @@ pub async fn get_comment(
 /// Edit one's own comment.
 #[utoipa::path(
     tag = "blog",
-    security(("bearer" = []), ("oauth2" = [])),
     request_body = CommentRequest,
-    params(
-        ("id" = Uuid, Path, description = "Comment id"),
-        IfMatchHeader,
-    ),
+    params(IfMatchHeader),
     responses(
         (status = 200, description = "Edited", body = CommentResponse),
         (status = 403, description = "Not the author", body = Problem, content_type = PROBLEM),
@@ -173,11 +167,7 @@ pub async fn edit_comment(
 /// Delete a comment: its author, the post's owner or an admin.
 #[utoipa::path(
     tag = "blog",
-    security(("bearer" = []), ("oauth2" = [])),
-    params(
-        ("id" = Uuid, Path, description = "Comment id"),
-        IfMatchHeader,
-    ),
+    params(IfMatchHeader),
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, description = "Not the author, the post's owner or an admin", body = Problem, content_type = PROBLEM),

@@ -4,6 +4,7 @@ use super::AuthorResponse;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader, MaybeUser};
 use crate::pagination::{PageParams, PageResponse};
+use crate::problems::{OwnerOnly, PostNotFound};
 use crate::routes::{PROBLEM, created_with_etag, ok_with_etag};
 use crate::schemas::PostSortKey;
 use crate::state::AppState;
@@ -163,7 +164,6 @@ pub async fn list_posts(
 /// Write a post (`published: false` for a draft).
 #[utoipa::path(
     tag = "blog",
-    security(("bearer" = []), ("oauth2" = [])),
     request_body = PostRequest,
     responses(
         (status = 201, description = "Created; `Location` names it", body = PostResponse),
@@ -185,10 +185,9 @@ pub async fn create_post(
 #[utoipa::path(
     tag = "blog",
     security((), ("bearer" = []), ("oauth2" = [])),
-    params(("id" = Uuid, Path, description = "Post id")),
     responses(
         (status = 200, description = "The post, with its ETag", body = PostResponse),
-        (status = 404, description = "No such post, or a draft of someone else", body = Problem, content_type = PROBLEM),
+        (status = 404, response = PostNotFound),
     )
 )]
 #[get("/posts/{id}")]
@@ -208,15 +207,11 @@ pub async fn get_post(
 /// Replace title, content and `published` (back to true when omitted).
 #[utoipa::path(
     tag = "blog",
-    security(("bearer" = []), ("oauth2" = [])),
     request_body = PostRequest,
-    params(
-        ("id" = Uuid, Path, description = "Post id"),
-        IfMatchHeader,
-    ),
+    params(IfMatchHeader),
     responses(
         (status = 200, description = "Replaced", body = PostResponse),
-        (status = 403, description = "Neither the owner nor an admin", body = Problem, content_type = PROBLEM),
+        (status = 403, response = OwnerOnly),
     )
 )]
 #[put("/posts/{id}")]
@@ -237,15 +232,11 @@ pub async fn replace_post(
 /// Change only the fields sent.
 #[utoipa::path(
     tag = "blog",
-    security(("bearer" = []), ("oauth2" = [])),
     request_body = PostPatchRequest,
-    params(
-        ("id" = Uuid, Path, description = "Post id"),
-        IfMatchHeader,
-    ),
+    params(IfMatchHeader),
     responses(
         (status = 200, description = "Updated", body = PostResponse),
-        (status = 403, description = "Neither the owner nor an admin", body = Problem, content_type = PROBLEM),
+        (status = 403, response = OwnerOnly),
     )
 )]
 #[patch("/posts/{id}")]
@@ -266,14 +257,10 @@ pub async fn patch_post(
 /// Delete a post with its comments and votes.
 #[utoipa::path(
     tag = "blog",
-    security(("bearer" = []), ("oauth2" = [])),
-    params(
-        ("id" = Uuid, Path, description = "Post id"),
-        IfMatchHeader,
-    ),
+    params(IfMatchHeader),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "Neither the owner nor an admin", body = Problem, content_type = PROBLEM),
+        (status = 403, response = OwnerOnly),
     )
 )]
 #[delete("/posts/{id}")]

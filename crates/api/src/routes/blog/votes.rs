@@ -46,7 +46,6 @@ pub struct VoteResponse {
 /// Vote (`dir: 1`, `201`) or take one's vote back (`dir: 0`, `204`).
 #[utoipa::path(
     tag = "blog",
-    security(("bearer" = []), ("oauth2" = [])),
     request_body = VoteRequest,
     responses(
         (status = 201, description = "Vote recorded (no `Location`: a vote has no URL)", body = VoteResponse),

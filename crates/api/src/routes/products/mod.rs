@@ -4,6 +4,7 @@ use crate::dto::{Price, nullable, present};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader};
 use crate::pagination::{PageParams, PageResponse};
+use crate::problems::{NameTaken, OwnerOnly};
 use crate::routes::{PROBLEM, created_with_etag, ok_with_etag};
 use crate::schemas::{CategoryName, ProductSortKey};
 use crate::state::AppState;
@@ -165,6 +166,7 @@ fn with_etag(product: Product) -> HttpResponse {
 /// Products, active and inactive alike unless filtered.
 #[utoipa::path(
     tag = "products",
+    security(()),
     params(PageParams, ProductListQuery),
     responses(
         (status = 200, description = "A page of products", body = ProductPage),
@@ -196,11 +198,10 @@ pub async fn list_products(
 /// Add a product; a non-zero `quantity` is its first stock movement.
 #[utoipa::path(
     tag = "products",
-    security(("bearer" = []), ("oauth2" = [])),
     request_body = ProductRequest,
     responses(
         (status = 201, description = "Created; `Location` names it", body = ProductResponse),
-        (status = 409, description = "Name taken", body = Problem, content_type = PROBLEM),
+        (status = 409, response = NameTaken),
     )
 )]
 #[post("/products")]
@@ -218,7 +219,7 @@ pub async fn create_product(
 /// One product, with its ETag.
 #[utoipa::path(
     tag = "products",
-    params(("id" = Uuid, Path, description = "Product id")),
+    security(()),
     responses(
         (status = 200, description = "The product", body = ProductResponse),
     )
@@ -234,16 +235,12 @@ pub async fn get_product(
 /// Replace every writable field; omitted optional fields return to their defaults.
 #[utoipa::path(
     tag = "products",
-    security(("bearer" = []), ("oauth2" = [])),
     request_body = ProductRequest,
-    params(
-        ("id" = Uuid, Path, description = "Product id"),
-        IfMatchHeader,
-    ),
+    params(IfMatchHeader),
     responses(
         (status = 200, description = "Replaced", body = ProductResponse),
-        (status = 403, description = "Neither the creator nor an admin", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "Name taken", body = Problem, content_type = PROBLEM),
+        (status = 403, response = OwnerOnly),
+        (status = 409, response = NameTaken),
         (status = 422, description = "Invalid fields, or `quantity` sent", body = Problem, content_type = PROBLEM),
     )
 )]
@@ -265,16 +262,12 @@ pub async fn replace_product(
 /// Change only the fields sent.
 #[utoipa::path(
     tag = "products",
-    security(("bearer" = []), ("oauth2" = [])),
     request_body = ProductPatchRequest,
-    params(
-        ("id" = Uuid, Path, description = "Product id"),
-        IfMatchHeader,
-    ),
+    params(IfMatchHeader),
     responses(
         (status = 200, description = "Updated", body = ProductResponse),
-        (status = 403, description = "Neither the creator nor an admin", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "Name taken", body = Problem, content_type = PROBLEM),
+        (status = 403, response = OwnerOnly),
+        (status = 409, response = NameTaken),
         (status = 422, description = "Invalid fields, or `quantity` sent", body = Problem, content_type = PROBLEM),
     )
 )]
@@ -305,14 +298,10 @@ pub async fn patch_product(
 /// Delete a product with its stock movements.
 #[utoipa::path(
     tag = "products",
-    security(("bearer" = []), ("oauth2" = [])),
-    params(
-        ("id" = Uuid, Path, description = "Product id"),
-        IfMatchHeader,
-    ),
+    params(IfMatchHeader),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "Neither the creator nor an admin", body = Problem, content_type = PROBLEM),
+        (status = 403, response = OwnerOnly),
     )
 )]
 #[delete("/products/{id}")]

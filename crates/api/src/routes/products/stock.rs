@@ -53,9 +53,7 @@ impl From<StockMovement> for StockMovementResponse {
 /// Change the stock by `delta`, atomically, recording one stock movement.
 #[utoipa::path(
     tag = "products",
-    security(("bearer" = []), ("oauth2" = [])),
     request_body = StockRequest,
-    params(("id" = Uuid, Path, description = "Product id")),
     responses(
         (status = 200, description = "The product after the change", body = ProductResponse),
         (status = 409, description = "The stock would go below zero; nothing changed", body = Problem, content_type = PROBLEM),
@@ -80,8 +78,7 @@ pub async fn adjust_stock(
 /// The stock ledger, newest first.
 #[utoipa::path(
     tag = "products",
-    security(("bearer" = []), ("oauth2" = [])),
-    params(("id" = Uuid, Path, description = "Product id"), PageParams),
+    params(PageParams),
     responses(
         (status = 200, description = "A page of movements", body = StockMovementPage),
     )
