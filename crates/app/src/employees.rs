@@ -18,17 +18,10 @@ service_error! {
     conflict(_) => EmployeeError::EmailTaken,
 }
 
-/// Create and full replacement; `is_active` defaults to true.
+/// An employee's fields as sent. Create and replace need the name and the email
+/// (`is_active` defaults to true); a patch changes only the fields given.
 #[derive(Debug, Clone, Default)]
 pub struct EmployeeInput {
-    pub full_name: Option<String>,
-    pub email: Option<String>,
-    pub is_active: Option<bool>,
-}
-
-/// Partial update: only what was sent changes.
-#[derive(Debug, Clone, Default)]
-pub struct EmployeePatch {
     pub full_name: Option<String>,
     pub email: Option<String>,
     pub is_active: Option<bool>,
@@ -92,7 +85,7 @@ impl EmployeeService {
         &self,
         caller: &Principal,
         id: Uuid,
-        patch: EmployeePatch,
+        patch: EmployeeInput,
         if_match: Option<&IfMatch>,
     ) -> Result<Employee, EmployeeError> {
         caller.require_admin()?;

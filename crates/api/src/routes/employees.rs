@@ -8,7 +8,7 @@ use crate::problems::{AdminOnly, EmailTaken};
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use app::EmployeeError;
-use app::employees::{EmployeeInput, EmployeePatch};
+use app::employees::EmployeeInput;
 use chrono::{DateTime, Utc};
 use domain::concurrency::Versioned;
 use domain::employee::{Employee, EmployeeFilter};
@@ -100,11 +100,23 @@ fn with_etag(employee: Employee) -> HttpResponse {
     ok_with_etag(&EmployeeResponse::from(employee), &etag)
 }
 
-fn input(b: EmployeeRequest) -> EmployeeInput {
-    EmployeeInput {
-        full_name: b.full_name,
-        email: b.email,
-        is_active: b.is_active,
+impl From<EmployeeRequest> for EmployeeInput {
+    fn from(b: EmployeeRequest) -> Self {
+        Self {
+            full_name: b.full_name,
+            email: b.email,
+            is_active: b.is_active,
+        }
+    }
+}
+
+impl From<EmployeePatchRequest> for EmployeeInput {
+    fn from(b: EmployeePatchRequest) -> Self {
+        Self {
+            full_name: b.full_name,
+            email: b.email,
+            is_active: b.is_active,
+        }
     }
 }
 
@@ -150,7 +162,7 @@ pub async fn create_employee(
     user: AuthUser,
     body: ApiJson<EmployeeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let employee = state.employees.create(&user.0, input(body.0)).await?;
+    let employee = state.employees.create(&user.0, body.0.into()).await?;
     let (id, etag) = (employee.id, employee.etag());
     let body = EmployeeResponse::from(employee);
     Ok(created_with_etag("/api/v1/employees", id, &etag, &body))
@@ -193,7 +205,7 @@ pub async fn replace_employee(
 ) -> Result<HttpResponse, ApiError> {
     let employee = state
         .employees
-        .replace(&user.0, id.into_inner(), input(body.0), if_match.as_ref())
+        .replace(&user.0, id.into_inner(), body.0.into(), if_match.as_ref())
         .await?;
     Ok(with_etag(employee))
 }
@@ -217,15 +229,9 @@ pub async fn patch_employee(
     if_match: IfMatchHeader,
     body: ApiJson<EmployeePatchRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.0;
-    let patch = EmployeePatch {
-        full_name: b.full_name,
-        email: b.email,
-        is_active: b.is_active,
-    };
     let employee = state
         .employees
-        .patch(&user.0, id.into_inner(), patch, if_match.as_ref())
+        .patch(&user.0, id.into_inner(), body.0.into(), if_match.as_ref())
         .await?;
     Ok(with_etag(employee))
 }

@@ -1,6 +1,6 @@
 use super::{empty_page, principal_of, user};
 use crate::AppError;
-use crate::employees::{EmployeeError, EmployeeInput, EmployeePatch, EmployeeService};
+use crate::employees::{EmployeeError, EmployeeInput, EmployeeService};
 use domain::RepoError;
 use domain::concurrency::IfMatch;
 use domain::employee::{
@@ -46,7 +46,7 @@ async fn members_may_not_write() {
         Err(EmployeeError::App(AppError::Forbidden(_)))
     ));
     assert!(matches!(
-        svc.patch(&member, id, EmployeePatch::default(), None).await,
+        svc.patch(&member, id, EmployeeInput::default(), None).await,
         Err(EmployeeError::App(AppError::Forbidden(_)))
     ));
     assert!(matches!(
@@ -111,7 +111,7 @@ async fn replace_resets_defaults_and_patch_keeps_the_rest() {
         })
         .times(1)
         .returning(|_, _| Ok(()));
-    let patch = EmployeePatch {
+    let patch = EmployeeInput {
         email: Some("NEW@b.co".into()),
         ..Default::default()
     };
@@ -133,7 +133,7 @@ async fn missing_and_stale_records() {
         Err(EmployeeError::App(AppError::NotFound(_)))
     ));
     assert!(matches!(
-        svc.patch(&admin, e.id, EmployeePatch::default(), None)
+        svc.patch(&admin, e.id, EmployeeInput::default(), None)
             .await,
         Err(EmployeeError::App(AppError::NotFound(_)))
     ));
@@ -148,7 +148,7 @@ async fn missing_and_stale_records() {
         svc.delete(&admin, e.id, Some(&stale)).await,
         Err(EmployeeError::App(AppError::PreconditionFailed))
     ));
-    let patch = EmployeePatch {
+    let patch = EmployeeInput {
         full_name: Some("X".into()),
         ..Default::default()
     };
