@@ -1,11 +1,12 @@
-//! Reads by primary key reuse their statement's text: each call still binds its own id.
+//! Reads by primary key, and kept statements (`Db::one_kept`), reuse their statement's
+//! text: each call still binds its own values.
 
 mod common;
 
 use infra::db::Db;
 use infra::entities::employees;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ActiveValue::Set, EntityTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryTrait, Value};
 use uuid::Uuid;
 
 async fn check(url: &str) {
@@ -35,6 +36,37 @@ async fn check(url: &str) {
         }
         let missing = db.find_by_id::<employees::Entity>(Uuid::now_v7()).await;
         assert!(missing.unwrap().is_none());
+    }
+    // A kept statement with two values: the active employee by id.
+    let active_by_id = |id: Uuid, active: bool| {
+        let values = vec![Value::from(active), id.into()];
+        let build = move |backend| {
+            employees::Entity::find()
+                .filter(employees::Column::IsActive.eq(active))
+                .filter(employees::Column::Id.eq(id))
+                .build(backend)
+        };
+        (values, build)
+    };
+    let (values, build) = active_by_id(ids[0].0, true);
+    let wrong_order = values.into_iter().rev().collect();
+    let refused = db.one_kept::<employees::Model>("active by id", wrong_order, build);
+    assert!(
+        refused.await.is_err(),
+        "values out of the statement's order"
+    );
+    for _ in 0..2 {
+        for (id, name) in &ids {
+            let (values, build) = active_by_id(*id, true);
+            let found = db.one_kept::<employees::Model>("active by id", values, build);
+            assert_eq!(
+                found.await.unwrap().map(|e| e.full_name).as_deref(),
+                Some(*name)
+            );
+            let (values, build) = active_by_id(*id, false);
+            let inactive = db.one_kept::<employees::Model>("active by id", values, build);
+            assert!(inactive.await.unwrap().is_none());
+        }
     }
 }
 

@@ -16,9 +16,9 @@ use page_bounds::inline_page_bounds;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
     ExecResult, FromQueryResult, PaginatorTrait, PrimaryKeyTrait, QueryResult, QueryTrait, Select,
-    Statement, TransactionTrait,
+    Statement, TransactionTrait, Value,
 };
-use sql_texts::SqlTexts;
+use sql_texts::{SqlKey, SqlTexts};
 use std::any::TypeId;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -217,9 +217,35 @@ impl Db {
         let backend = self.conn.get_database_backend();
         let sql = self
             .texts
-            .get_or_build(TypeId::of::<E>(), || E::find_by_id(id).build(backend).sql);
+            .get_or_build(SqlKey::ById(TypeId::of::<E>()), || {
+                E::find_by_id(id).build(backend).sql
+            });
         let statement = Statement::from_sql_and_values(backend, sql, [id.into()]);
         E::Model::find_by_statement(statement).one(&self.conn).await
+    }
+
+    /// One row read as `R` by a statement whose SQL is built once per `key` and kept:
+    /// `build` runs on the first call only, and each call binds its own `values`. They must
+    /// be the values `build` binds, in its order: a first call where they differ is refused
+    /// (an error, nothing kept), so a kept text never gets values in the wrong places.
+    pub async fn one_kept<R: FromQueryResult>(
+        &self,
+        key: &'static str,
+        values: Vec<Value>,
+        build: impl FnOnce(DbBackend) -> Statement,
+    ) -> Result<Option<R>, DbErr> {
+        let backend = self.conn.get_database_backend();
+        let sql = self.texts.try_get_or_build(SqlKey::Named(key), || {
+            let built = build(backend);
+            match &built.values {
+                Some(v) if v.0 == values => Ok(built.sql),
+                _ => Err(DbErr::Custom(format!(
+                    "{key}: the values given are not the ones its statement binds"
+                ))),
+            }
+        })?;
+        let statement = Statement::from_sql_and_values(backend, sql, values);
+        R::find_by_statement(statement).one(&self.conn).await
     }
 
     /// The rows of a list page (a query through [`Keyset::window`](crate::repositories)),

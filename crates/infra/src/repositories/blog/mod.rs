@@ -16,7 +16,7 @@ use domain::time::Timestamp;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, DbBackend, EntityTrait, FromQueryResult, JoinType, QueryFilter,
-    QuerySelect, QueryTrait, RelationTrait, Select, Set,
+    QuerySelect, QueryTrait, RelationTrait, Select, Set, Value,
 };
 use uuid::Uuid;
 
@@ -70,7 +70,7 @@ fn post_views(viewer: Option<Uuid>) -> Select<posts::Entity> {
     let voted = match viewer {
         Some(viewer) => Expr::exists(
             Query::select()
-                .expr(Expr::val(1))
+                .expr(Expr::cust("1"))
                 .from(votes::Entity)
                 .and_where(
                     Expr::col((votes::Entity, votes::Column::PostId))
@@ -177,10 +177,18 @@ impl PostRepository for SeaOrmPostRepository {
     }
 
     async fn find(&self, id: Uuid, viewer: Option<Uuid>) -> Result<Option<PostView>, RepoError> {
-        let row = post_views(viewer)
-            .filter(posts::Column::Id.eq(id))
-            .into_model::<PostRow>()
-            .one(self.db.conn())
+        // On the path of every post read and write: its SQL is built once (`one_kept`).
+        let (key, voted) = match viewer {
+            Some(viewer) => ("post view, signed in", Value::from(viewer)),
+            None => ("post view, anonymous", Value::from(false)),
+        };
+        let build = |backend| {
+            let by_id = post_views(viewer).filter(posts::Column::Id.eq(id));
+            by_id.build(backend)
+        };
+        let row: Option<PostRow> = self
+            .db
+            .one_kept(key, vec![voted, id.into()], build)
             .await
             .db_err()?;
         row.map(PostRow::into_view).transpose()
