@@ -136,6 +136,8 @@ impl Hub {
                     n = events.recv() => n,
                 };
                 match n {
+                    // No socket open on this instance: nobody to render the event for.
+                    Ok(_) if frames.receiver_count() == 0 => {}
                     Ok(n) => {
                         let body = match &n.event {
                             Event::SessionEnded => Some(FrameBody::Close),
