@@ -3,6 +3,7 @@
 mod auth;
 mod blog;
 mod conventions;
+mod docs;
 mod edges;
 mod employees;
 mod helpers;
