@@ -10,10 +10,11 @@
 #      PG (postgres://postgres@127.0.0.1:5432), SCALES (product rows for the cost-growth run
 #      on PostgreSQL, "100000 1000000"; empty skips it), PORT (8300), OUT (bench/results),
 #      PG_LOG (the server's log file, read to capture each list's SQL; Debian's by default),
-#      MEM_SECS (300: the mixed load whose memory is watched, on PostgreSQL; 0 skips it).
+#      MEM_SECS (300: the mixed load whose memory is watched, on PostgreSQL; 0 skips it),
+#      LOGIN_DUR (20s: the login scenario, whose requests take half a second each).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-DUR=${DUR:-5s}; CONC=${CONC:-32}; PORT=${PORT:-8300}
+DUR=${DUR:-5s}; CONC=${CONC:-32}; PORT=${PORT:-8300}; LOGIN_DUR=${LOGIN_DUR:-20s}
 BACKENDS=${BACKENDS:-postgres sqlite}; PG=${PG:-postgres://postgres@127.0.0.1:5432}
 SCALES=${SCALES-100000 1000000}; MEM_SECS=${MEM_SECS:-300}
 OUT=${OUT:-bench/results}; WORK=$(mktemp -d -t api-bench.XXXX)
@@ -37,9 +38,9 @@ emit() { echo "$1" >>"$RAW"; }  # one JSON object per line; report.py reads them
 # run_wrk BACKEND NAME KIND URL_OR_BASE [wrk args...]; LUA_ENV holds the script's environment.
 run_wrk() {
   local backend=$1 name=$2 kind=$3 url=$4; shift 4
-  local c=${WRK_C:-$CONC}
+  local c=${WRK_C:-$CONC} d=${WRK_D:-$DUR}
   env "${LUA_ENV[@]}" wrk -t2 -c"$c" -d2s --timeout 10s "$@" "$url" >/dev/null 2>&1  # warm-up
-  local text; text=$(env "${LUA_ENV[@]}" wrk -t2 -c"$c" -d"$DUR" --timeout 10s --latency "$@" "$url")
+  local text; text=$(env "${LUA_ENV[@]}" wrk -t2 -c"$c" -d"$d" --timeout 10s --latency "$@" "$url")
   echo "$text" >>"$WORK/wrk-$backend.txt"
   echo "$text" | python3 bench/wrk_json.py "$backend" "$name" "$kind" "$c" "$(rss_mb "$SERVER")" >>"$RAW"
   tail -n1 "$RAW" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("   %-8s %-48s %10.1f req/s  p99 %8.2f ms  non-2xx %s" % (r["backend"], r["name"], r["rps"], r["p99_ms"] or 0, r["non2xx"]))' >&2
@@ -224,10 +225,12 @@ bench_backend() { # BACKEND DATABASE_URL
   write_scenarios "$backend" "$url"
   # Login at bcrypt cost 12 with 4 in flight, while /health is measured at the same time at
   # a paced ~400 req/s (a saturating health load would take the cores the hashes need).
-  LUA_ENV=(PREFIX=/health DELAY_MS=10); WRK_C=4 run_wrk "$backend" "health, during logins" read "$BASE" -s bench/lua/get.lua &
+  # Both run for LOGIN_DUR: a login takes half a second, and wrk counts only the requests
+  # that finish inside its window, so a 5 s window loses about a twentieth in flight.
+  LUA_ENV=(PREFIX=/health DELAY_MS=10); WRK_C=4 WRK_D=$LOGIN_DUR run_wrk "$backend" "health, during logins" read "$BASE" -s bench/lua/get.lua &
   local health=$!
   local before; before=$(target/release/examples/bcrypt_bound)
-  LUA_ENV=(MODE=login); WRK_C=4 run_wrk "$backend" "login (bcrypt $BCRYPT_COST), c=4" login "$BASE" -s bench/lua/write.lua
+  LUA_ENV=(MODE=login); WRK_C=4 WRK_D=$LOGIN_DUR run_wrk "$backend" "login (bcrypt $BCRYPT_COST), c=4" login "$BASE" -s bench/lua/write.lua
   wait $health
   # The bound, measured just before and just after, so a slow minute weighs on both sides.
   emit "{\"backend\":\"$backend\",\"name\":\"bcrypt bound\",\"kind\":\"bound\",\"per_s\":$(python3 -c "print(($before + $(target/release/examples/bcrypt_bound)) / 2)")}"
