@@ -102,8 +102,8 @@ fn signed_in_by_default(op: &mut Operation) {
     match &op.security {
         None => {
             op.security = Some(vec![
-                SecurityRequirement::new("bearer", [""; 0]),
-                SecurityRequirement::new("oauth2", [""; 0]),
+                SecurityRequirement::new("bearer", Vec::<String>::new()),
+                SecurityRequirement::new("oauth2", Vec::<String>::new()),
             ]);
         }
         Some(anyone) if anyone.iter().all(|r| *r == SecurityRequirement::default()) => {

@@ -214,14 +214,11 @@ impl Db {
         E: EntityTrait,
         E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
     {
-        let backend = self.conn.get_database_backend();
-        let sql = self
-            .texts
-            .get_or_build(SqlKey::ById(TypeId::of::<E>()), || {
-                E::find_by_id(id).build(backend).sql
-            });
-        let statement = Statement::from_sql_and_values(backend, sql, [id.into()]);
-        E::Model::find_by_statement(statement).one(&self.conn).await
+        let key = SqlKey::ById(TypeId::of::<E>());
+        self.kept(key, vec![id.into()], |backend| {
+            E::find_by_id(id).build(backend)
+        })
+        .await
     }
 
     /// One row read as `R` by a statement whose SQL is built once per `key` and kept:
@@ -234,13 +231,22 @@ impl Db {
         values: Vec<Value>,
         build: impl FnOnce(DbBackend) -> Statement,
     ) -> Result<Option<R>, DbErr> {
+        self.kept(SqlKey::Named(key), values, build).await
+    }
+
+    async fn kept<R: FromQueryResult>(
+        &self,
+        key: SqlKey,
+        values: Vec<Value>,
+        build: impl FnOnce(DbBackend) -> Statement,
+    ) -> Result<Option<R>, DbErr> {
         let backend = self.conn.get_database_backend();
-        let sql = self.texts.try_get_or_build(SqlKey::Named(key), || {
+        let sql = self.texts.try_get_or_build(key, || {
             let built = build(backend);
             match &built.values {
                 Some(v) if v.0 == values => Ok(built.sql),
                 _ => Err(DbErr::Custom(format!(
-                    "{key}: the values given are not the ones its statement binds"
+                    "{key:?}: the values given are not the ones its statement binds"
                 ))),
             }
         })?;

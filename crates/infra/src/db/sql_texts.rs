@@ -8,7 +8,6 @@
 
 use std::any::TypeId;
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::sync::{PoisonError, RwLock};
 
 /// What a kept text is for.
@@ -24,15 +23,8 @@ pub enum SqlKey {
 pub struct SqlTexts(RwLock<HashMap<SqlKey, String>>);
 
 impl SqlTexts {
-    /// The text kept for `key`, or `build`'s, kept from now on. Texts differ per backend:
-    /// one instance serves one database.
-    pub fn get_or_build(&self, key: SqlKey, build: impl FnOnce() -> String) -> String {
-        match self.try_get_or_build(key, || Ok::<_, Infallible>(build())) {
-            Ok(sql) => sql,
-        }
-    }
-
-    /// [`SqlTexts::get_or_build`] with a build that may refuse: nothing is kept then.
+    /// The text kept for `key`, or `build`'s, kept from now on; a build that refuses keeps
+    /// nothing. Texts differ per backend: one instance serves one database.
     pub fn try_get_or_build<E>(
         &self,
         key: SqlKey,
@@ -67,6 +59,13 @@ mod tests {
 
     fn a_key() -> SqlKey {
         SqlKey::ById(TypeId::of::<A>())
+    }
+
+    impl SqlTexts {
+        fn get_or_build(&self, key: SqlKey, build: impl FnOnce() -> String) -> String {
+            self.try_get_or_build(key, || Ok::<_, ()>(build()))
+                .expect("never refused")
+        }
     }
 
     #[test]
