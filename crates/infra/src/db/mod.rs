@@ -4,10 +4,12 @@
 mod connect;
 mod count_cache;
 mod page_bounds;
+mod rows;
 mod sql_texts;
 
 pub use connect::{DatabaseProbe, connect, connect_service, pool_usage};
 pub use count_cache::CountCache;
+pub use rows::{Columns, FromRow, Readable};
 
 use crate::statement_pool::PgStatementPool;
 use async_trait::async_trait;
@@ -15,8 +17,8 @@ use count_cache::Lookup;
 use page_bounds::inline_page_bounds;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    ExecResult, FromQueryResult, PaginatorTrait, PrimaryKeyTrait, QueryResult, QueryTrait, Select,
-    Statement, TransactionTrait, Value,
+    ExecResult, PaginatorTrait, PrimaryKeyTrait, QueryResult, QueryTrait, Select, Statement,
+    TransactionTrait, Value,
 };
 use sql_texts::{SqlKey, SqlTexts};
 use std::any::TypeId;
@@ -212,6 +214,7 @@ impl Db {
     pub async fn find_by_id<E>(&self, id: Uuid) -> Result<Option<E::Model>, DbErr>
     where
         E: EntityTrait,
+        E::Model: FromRow,
         E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
     {
         let key = SqlKey::ById(TypeId::of::<E>());
@@ -225,7 +228,7 @@ impl Db {
     /// `build` runs on the first call only, and each call binds its own `values`. They must
     /// be the values `build` binds, in its order: a first call where they differ is refused
     /// (an error, nothing kept), so a kept text never gets values in the wrong places.
-    pub async fn one_kept<R: FromQueryResult>(
+    pub async fn one_kept<R: FromRow>(
         &self,
         key: &'static str,
         values: Vec<Value>,
@@ -234,7 +237,7 @@ impl Db {
         self.kept(SqlKey::Named(key), values, build).await
     }
 
-    async fn kept<R: FromQueryResult>(
+    async fn kept<R: FromRow>(
         &self,
         key: SqlKey,
         values: Vec<Value>,
@@ -251,27 +254,27 @@ impl Db {
             }
         })?;
         let statement = Statement::from_sql_and_values(backend, sql, values);
-        R::find_by_statement(statement).one(&self.conn).await
+        let row = self.conn.query_one_raw(statement).await?;
+        row.as_ref()
+            .map(|row| R::from_row(&mut Columns::new(row, 0)))
+            .transpose()
     }
 
     /// The rows of a list page (a query through [`Keyset::window`](crate::repositories)),
-    /// read as `R`.
+    /// read as `R` by position ([`FromRow`]).
     ///
     /// On PostgreSQL a first page's (or a cursor page's) `LIMIT` and `OFFSET 0` are written
     /// into the SQL instead of sent as parameters. With parameters there, PostgreSQL cannot
     /// see that a generic plan would do and plans the statement again on every call, which
     /// costs more than running a first page; written in, one prepared statement per page
     /// size is planned once per connection. Deeper pages keep both parameters.
-    pub async fn page_rows<R: FromQueryResult>(
-        &self,
-        query: &impl QueryTrait,
-    ) -> Result<Vec<R>, DbErr> {
+    pub async fn page_rows<R: FromRow>(&self, query: &impl QueryTrait) -> Result<Vec<R>, DbErr> {
         let backend = self.conn.get_database_backend();
         let mut statement = query.build(backend);
         if backend == DbBackend::Postgres {
             statement = inline_page_bounds(statement);
         }
-        R::find_by_statement(statement).all(&self.conn).await
+        rows::read_all(&self.conn.query_all_raw(statement).await?)
     }
 
     /// Runs one writing statement (an insert, or an update or delete that sets or matches

@@ -10,3 +10,45 @@ pub mod sessions;
 pub mod stock_movements;
 pub mod users;
 pub mod votes;
+
+// The models the lists and reads by id take by position (`crate::db::FromRow`): each
+// field in its table's column order, which is the order `Entity::find()` selects.
+crate::from_row!(products::Model {
+    id,
+    name,
+    description,
+    category,
+    price_cents,
+    quantity,
+    is_active,
+    created_by,
+    created_at,
+    updated_at,
+});
+crate::from_row!(users::Model {
+    id,
+    email,
+    name,
+    role,
+    is_active,
+    password_hash,
+    created_at,
+    updated_at,
+});
+crate::from_row!(employees::Model {
+    id,
+    full_name,
+    email,
+    is_active,
+    created_at,
+    updated_at,
+});
+crate::from_row!(stock_movements::Model {
+    id,
+    product_id,
+    delta,
+    quantity_after,
+    reason,
+    user_id,
+    created_at,
+});

@@ -16,7 +16,7 @@ pub use product::SeaOrmProductRepository;
 pub use session::SeaOrmSessionRepository;
 pub use user::SeaOrmUserRepository;
 
-use crate::db::Db;
+use crate::db::{Db, FromRow};
 use domain::RepoError;
 use domain::pagination::{KeyValue, Page, PageRequest};
 use domain::time::Timestamp;
@@ -284,7 +284,7 @@ pub(crate) async fn paginate<E, T>(
 ) -> Result<Page<T>, RepoError>
 where
     E: EntityTrait,
-    E::Model: Send + Sync,
+    E::Model: FromRow + Send + Sync,
 {
     let total = db.count(query.clone()).await.db_err()?;
     let rows = db.page_rows(&keyset.window(query, &page)).await.db_err()?;

@@ -27,6 +27,16 @@ struct CommentRow {
     author_name: String,
 }
 
+crate::from_row!(CommentRow {
+    id,
+    post_id,
+    author_id,
+    content,
+    created_at,
+    updated_at,
+    author_name,
+});
+
 impl CommentRow {
     fn into_view(self) -> Result<CommentView, RepoError> {
         Ok(CommentView {

@@ -15,8 +15,8 @@ use domain::pagination::{KeyValue, Page, PageRequest};
 use domain::time::Timestamp;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, Condition, DbBackend, EntityTrait, FromQueryResult, JoinType, QueryFilter,
-    QuerySelect, QueryTrait, RelationTrait, Select, Set, Value,
+    ColumnTrait, Condition, DbBackend, EntityTrait, JoinType, QueryFilter, QuerySelect, QueryTrait,
+    RelationTrait, Select, Set, Value,
 };
 use uuid::Uuid;
 
@@ -26,7 +26,7 @@ mod vote;
 pub use comment::SeaOrmCommentRepository;
 pub use vote::SeaOrmVoteRepository;
 
-#[derive(Debug, FromQueryResult)]
+#[derive(Debug)]
 struct PostRow {
     id: Uuid,
     owner_id: Uuid,
@@ -40,6 +40,20 @@ struct PostRow {
     comments_count: i64,
     voted: bool,
 }
+
+crate::from_row!(PostRow {
+    id,
+    owner_id,
+    title,
+    content,
+    published,
+    created_at,
+    updated_at,
+    owner_name,
+    vote_count,
+    comments_count,
+    voted,
+});
 
 impl PostRow {
     fn into_view(self) -> Result<PostView, RepoError> {
