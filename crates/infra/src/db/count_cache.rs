@@ -1,5 +1,6 @@
 //! The list totals a [`Db`](super::Db) has counted, kept briefly.
 
+use sea_orm::Value;
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
@@ -23,12 +24,20 @@ struct Entry {
     refreshing_since: Option<Instant>,
 }
 
+/// What a total is kept under: the statement that counts it, with its values (compared
+/// as values: rendering them into the text cost more than the lookup itself).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(super) struct CountKey {
+    pub(super) sql: String,
+    pub(super) values: Vec<Value>,
+}
+
 /// List totals by the SQL that counts them.
 #[derive(Default)]
 pub struct CountCache {
     /// Writes completed through this instance; a total counted before the latest is stale.
     pub(super) writes: AtomicU64,
-    entries: std::sync::Mutex<HashMap<String, Entry>>,
+    entries: std::sync::Mutex<HashMap<CountKey, Entry>>,
 }
 
 impl CountCache {
@@ -40,7 +49,7 @@ impl CountCache {
     /// A refresh that has not finished by then (its request went away) is someone else's.
     const REFRESH_GIVEN_UP: Duration = Duration::from_secs(5);
 
-    pub(super) fn lookup(&self, key: &str, writes: u64) -> Lookup {
+    pub(super) fn lookup(&self, key: &CountKey, writes: u64) -> Lookup {
         let Ok(mut entries) = self.entries.lock() else {
             return Lookup::Miss;
         };
@@ -67,14 +76,14 @@ impl CountCache {
 
     /// Keeps a fresh count (stored against the writes seen before counting, so a write that
     /// completed meanwhile has already outdated it); a small or failed one is not kept.
-    pub(super) fn settle(&self, key: String, counted: Option<u64>, writes: u64) {
+    pub(super) fn settle(&self, key: CountKey, counted: Option<u64>, writes: u64) {
         match counted {
             Some(total) if total >= Self::EXACT_BELOW => self.put(key, total, writes),
             _ => self.forget(&key),
         }
     }
 
-    fn put(&self, key: String, total: u64, writes: u64) {
+    fn put(&self, key: CountKey, total: u64, writes: u64) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= Self::MAX_ENTRIES {
                 entries.clear();
@@ -90,7 +99,7 @@ impl CountCache {
     }
 
     /// The total fell below the threshold, or counting failed: nothing kept for it.
-    fn forget(&self, key: &str) {
+    fn forget(&self, key: &CountKey) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.remove(key);
         }
@@ -104,21 +113,30 @@ mod tests {
     #[test]
     fn an_aged_total_is_refreshed_by_one_request_while_the_others_use_it() {
         let cache = CountCache::default();
-        cache.put("k".into(), 5000, 0);
-        assert!(matches!(cache.lookup("k", 0), Lookup::Fresh(5000)));
+        let k = CountKey {
+            sql: "SELECT COUNT(*) FROM t WHERE a = $1".into(),
+            values: vec![Value::from("x")],
+        };
+        let other = CountKey {
+            values: vec![Value::from("y")],
+            ..k.clone()
+        };
+        cache.put(k.clone(), 5000, 0);
+        assert!(matches!(cache.lookup(&other, 0), Lookup::Miss));
+        assert!(matches!(cache.lookup(&k, 0), Lookup::Fresh(5000)));
         // A write here outdates it for everyone at once.
-        assert!(matches!(cache.lookup("k", 1), Lookup::Miss));
+        assert!(matches!(cache.lookup(&k, 1), Lookup::Miss));
         std::thread::sleep(CountCache::TTL + Duration::from_millis(20));
         // The first to see it aged starts the recount; meanwhile everyone keeps the old total.
-        assert!(matches!(cache.lookup("k", 0), Lookup::Aged(5000)));
-        assert!(matches!(cache.lookup("k", 0), Lookup::Refreshing(5000)));
-        assert!(matches!(cache.lookup("k", 0), Lookup::Refreshing(5000)));
-        assert!(matches!(cache.lookup("k", 1), Lookup::Miss));
-        cache.put("k".into(), 5001, 0);
-        assert!(matches!(cache.lookup("k", 0), Lookup::Fresh(5001)));
-        cache.settle("k".into(), Some(10), 0);
+        assert!(matches!(cache.lookup(&k, 0), Lookup::Aged(5000)));
+        assert!(matches!(cache.lookup(&k, 0), Lookup::Refreshing(5000)));
+        assert!(matches!(cache.lookup(&k, 0), Lookup::Refreshing(5000)));
+        assert!(matches!(cache.lookup(&k, 1), Lookup::Miss));
+        cache.put(k.clone(), 5001, 0);
+        assert!(matches!(cache.lookup(&k, 0), Lookup::Fresh(5001)));
+        cache.settle(k.clone(), Some(10), 0);
         assert!(
-            matches!(cache.lookup("k", 0), Lookup::Miss),
+            matches!(cache.lookup(&k, 0), Lookup::Miss),
             "small totals are not kept"
         );
     }

@@ -13,7 +13,7 @@ pub use rows::{Columns, FromRow, Readable};
 
 use crate::statement_pool::PgStatementPool;
 use async_trait::async_trait;
-use count_cache::Lookup;
+use count_cache::{CountKey, Lookup};
 use page_bounds::inline_page_bounds;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
@@ -341,7 +341,11 @@ impl Db {
         E: EntityTrait,
         E::Model: Send + Sync,
     {
-        let key = select.build(self.conn.get_database_backend()).to_string();
+        let statement = select.build(self.conn.get_database_backend());
+        let key = CountKey {
+            sql: statement.sql,
+            values: statement.values.map(|v| v.0).unwrap_or_default(),
+        };
         let writes = self.counts.writes.load(Ordering::Acquire);
         match self.counts.lookup(&key, writes) {
             Lookup::Fresh(total) | Lookup::Refreshing(total) => Ok(total),
