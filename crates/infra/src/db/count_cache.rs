@@ -1,55 +1,59 @@
-//! The list totals a [`Db`](super::Db) has counted, kept briefly.
+//! What a [`Db`](super::Db) has worked out about its lists (totals, and the anchors of
+//! deep pages), kept briefly.
 
+use domain::pagination::KeyValue;
 use sea_orm::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
-/// What the cache has for a count.
-pub(super) enum Lookup {
-    Fresh(u64),
-    /// Past its TTL, and being counted again: the old total serves meanwhile (a thousand
+/// What the cache has for a key.
+pub(super) enum Lookup<V> {
+    Fresh(V),
+    /// Past its TTL, and being worked out again: the old value serves meanwhile (a thousand
     /// requests a second would otherwise all count at once each time it ages out).
-    Refreshing(u64),
-    /// Past its TTL: the caller starts the recount, and the old total serves meanwhile.
-    Aged(u64),
-    /// Nothing usable: count it now.
+    Refreshing(V),
+    /// Past its TTL: the caller starts the refresh, and the old value serves meanwhile.
+    Aged(V),
+    /// Nothing usable: work it out now.
     Miss,
 }
 
-struct Entry {
-    total: u64,
+struct Entry<V> {
+    value: V,
     writes: u64,
     at: Instant,
     refreshing_since: Option<Instant>,
 }
 
-/// What a total is kept under: the statement that counts it, with its values (compared
-/// as values: rendering them into the text cost more than the lookup itself).
+/// What a value is kept under: the statement that works it out, with its values
+/// (compared as values: rendering them into the text cost more than the lookup itself).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) struct CountKey {
     pub(super) sql: String,
     pub(super) values: Vec<Value>,
 }
 
-/// List totals by the SQL that counts them.
-#[derive(Default)]
-pub struct CountCache {
-    /// Writes completed through this instance; a total counted before the latest is stale.
-    pub(super) writes: AtomicU64,
-    entries: std::sync::Mutex<HashMap<CountKey, Entry>>,
+/// The keys of the rows at every [`Keyset::STRIDE`](crate::repositories::Keyset)th
+/// position of a list.
+pub(super) type Anchors = Arc<Vec<Vec<KeyValue>>>;
+
+/// Values by the statement that works them out, at most `MAX_ENTRIES`.
+struct Kept<V> {
+    entries: std::sync::Mutex<HashMap<CountKey, Entry<V>>>,
 }
 
-impl CountCache {
-    pub const TTL: Duration = Duration::from_secs(1);
-    /// Totals below this are cheap to count and always exact.
-    pub const EXACT_BELOW: u64 = 200;
-    /// Distinct filters kept at most; past that the cache starts again.
-    const MAX_ENTRIES: usize = 1024;
-    /// A refresh that has not finished by then (its request went away) is someone else's.
-    const REFRESH_GIVEN_UP: Duration = Duration::from_secs(5);
+impl<V> Default for Kept<V> {
+    fn default() -> Self {
+        Self {
+            entries: std::sync::Mutex::default(),
+        }
+    }
+}
 
-    pub(super) fn lookup(&self, key: &CountKey, writes: u64) -> Lookup {
+impl<V: Clone> Kept<V> {
+    fn lookup(&self, key: &CountKey, writes: u64) -> Lookup<V> {
         let Ok(mut entries) = self.entries.lock() else {
             return Lookup::Miss;
         };
@@ -57,39 +61,30 @@ impl CountCache {
             return Lookup::Miss;
         };
         if entry.writes != writes {
-            // Outdated by a write here: everyone counts, so nobody sees the old total.
+            // Outdated by a write here: everyone works it out, so nobody sees the old value.
             return Lookup::Miss;
         }
-        if entry.at.elapsed() < Self::TTL {
-            return Lookup::Fresh(entry.total);
+        if entry.at.elapsed() < CountCache::TTL {
+            return Lookup::Fresh(entry.value.clone());
         }
         match entry.refreshing_since {
-            Some(since) if since.elapsed() < Self::REFRESH_GIVEN_UP => {
-                Lookup::Refreshing(entry.total)
+            Some(since) if since.elapsed() < CountCache::REFRESH_GIVEN_UP => {
+                Lookup::Refreshing(entry.value.clone())
             }
             _ => {
                 entry.refreshing_since = Some(Instant::now());
-                Lookup::Aged(entry.total)
+                Lookup::Aged(entry.value.clone())
             }
         }
     }
 
-    /// Keeps a fresh count (stored against the writes seen before counting, so a write that
-    /// completed meanwhile has already outdated it); a small or failed one is not kept.
-    pub(super) fn settle(&self, key: CountKey, counted: Option<u64>, writes: u64) {
-        match counted {
-            Some(total) if total >= Self::EXACT_BELOW => self.put(key, total, writes),
-            _ => self.forget(&key),
-        }
-    }
-
-    fn put(&self, key: CountKey, total: u64, writes: u64) {
+    fn put(&self, key: CountKey, value: V, writes: u64, max_entries: usize) {
         if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= Self::MAX_ENTRIES {
+            if entries.len() >= max_entries {
                 entries.clear();
             }
             let entry = Entry {
-                total,
+                value,
                 writes,
                 at: Instant::now(),
                 refreshing_since: None,
@@ -98,11 +93,66 @@ impl CountCache {
         }
     }
 
-    /// The total fell below the threshold, or counting failed: nothing kept for it.
     fn forget(&self, key: &CountKey) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.remove(key);
         }
+    }
+}
+
+/// List totals and anchors by the SQL that works them out.
+#[derive(Default)]
+pub struct CountCache {
+    /// Writes completed through this instance; a value worked out before the latest is
+    /// stale.
+    pub(super) writes: AtomicU64,
+    totals: Kept<u64>,
+    anchors: Kept<Anchors>,
+}
+
+impl CountCache {
+    pub const TTL: Duration = Duration::from_secs(1);
+    /// Totals below this are cheap to count and always exact.
+    pub const EXACT_BELOW: u64 = 200;
+    /// Distinct filters whose totals are kept at most; past that the cache starts again.
+    const MAX_ENTRIES: usize = 1024;
+    /// Distinct filters whose anchors are kept at most (each up to a thousand keys).
+    const MAX_ANCHOR_ENTRIES: usize = 64;
+    /// A refresh that has not finished by then (its request went away) is someone else's.
+    const REFRESH_GIVEN_UP: Duration = Duration::from_secs(5);
+
+    pub(super) fn lookup(&self, key: &CountKey, writes: u64) -> Lookup<u64> {
+        self.totals.lookup(key, writes)
+    }
+
+    /// Keeps a fresh count (stored against the writes seen before counting, so a write that
+    /// completed meanwhile has already outdated it); a small or failed one is not kept.
+    pub(super) fn settle(&self, key: CountKey, counted: Option<u64>, writes: u64) {
+        match counted {
+            Some(total) if total >= Self::EXACT_BELOW => {
+                self.totals.put(key, total, writes, Self::MAX_ENTRIES)
+            }
+            _ => self.totals.forget(&key),
+        }
+    }
+
+    pub(super) fn anchors(&self, key: &CountKey, writes: u64) -> Lookup<Anchors> {
+        self.anchors.lookup(key, writes)
+    }
+
+    /// Keeps anchors as [`CountCache::settle`] keeps a total; failed ones are not kept.
+    pub(super) fn settle_anchors(&self, key: CountKey, found: Option<Anchors>, writes: u64) {
+        match found {
+            Some(anchors) => self
+                .anchors
+                .put(key, anchors, writes, Self::MAX_ANCHOR_ENTRIES),
+            None => self.anchors.forget(&key),
+        }
+    }
+
+    #[cfg(test)]
+    fn put(&self, key: CountKey, total: u64, writes: u64) {
+        self.totals.put(key, total, writes, Self::MAX_ENTRIES);
     }
 }
 

@@ -1,6 +1,7 @@
 //! Database connections (SQLite or PostgreSQL from one URL), pool statistics and the
 //! readiness probe.
 
+mod anchors;
 mod connect;
 mod count_cache;
 mod page_bounds;

@@ -3,6 +3,7 @@
 mod blog;
 mod employee;
 mod job;
+mod keyset;
 mod principal_cache;
 mod product;
 mod session;
@@ -16,14 +17,14 @@ pub use product::SeaOrmProductRepository;
 pub use session::SeaOrmSessionRepository;
 pub use user::SeaOrmUserRepository;
 
-use crate::db::{Db, FromRow};
+pub(crate) use keyset::{Key, Keyset, into_page, paginate};
+
+use crate::db::Db;
 use domain::RepoError;
-use domain::pagination::{KeyValue, Page, PageRequest};
 use domain::time::Timestamp;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect, Select, SqlErr, UpdateMany,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, SqlErr, UpdateMany,
 };
 use uuid::Uuid;
 
@@ -153,142 +154,6 @@ fn is_unavailable(e: &DbErr) -> bool {
             .is_some_and(|code| code.starts_with("08") || code.starts_with("57")),
         _ => false,
     }
-}
-
-/// One part of a list's order key.
-pub(crate) enum Key {
-    /// A column, compared as stored.
-    Col(Expr),
-    /// A text column compared case-insensitively: `lower()` applied by the database to both
-    /// sides, so the cursor's value sorts exactly as the stored ones do.
-    Lower(Expr),
-}
-
-impl Key {
-    /// `table.column` of entity `E`, qualified so that joins leave it unambiguous.
-    pub(crate) fn col<E: EntityTrait>(column: E::Column) -> Self {
-        Self::Col(Expr::col((E::default(), column)))
-    }
-}
-
-/// A list's order: key parts in one direction, the last one the id, so the order is total
-/// and a page can continue after any item (keyset pagination).
-pub(crate) struct Keyset {
-    keys: Vec<Key>,
-    order: Order,
-}
-
-impl Keyset {
-    pub(crate) fn asc(keys: Vec<Key>) -> Self {
-        Self {
-            keys,
-            order: Order::Asc,
-        }
-    }
-
-    pub(crate) fn desc(keys: Vec<Key>) -> Self {
-        Self {
-            keys,
-            order: Order::Desc,
-        }
-    }
-
-    /// Newest first by creation time, ties by id: the order of most lists.
-    pub(crate) fn newest_first<E: EntityTrait>(created_at: E::Column, id: E::Column) -> Self {
-        Self::desc(vec![Key::col::<E>(created_at), Key::col::<E>(id)])
-    }
-
-    /// Orders `query` by the key.
-    pub(crate) fn order<E: EntityTrait>(&self, mut query: Select<E>) -> Select<E> {
-        for key in &self.keys {
-            let expr = match key {
-                Key::Col(col) => col.clone(),
-                Key::Lower(col) => Func::lower(col.clone()).into(),
-            };
-            query = query.order_by(expr, self.order.clone());
-        }
-        query
-    }
-
-    /// Whether `page` starts at the top of the order or at a cursor: its rows are then the
-    /// first the order's index yields, so a list reads them whole in one statement. Past
-    /// an offset that statement would build every skipped row (joins included), so deeper
-    /// pages pick their ids first.
-    pub(crate) fn skips_nothing(page: &PageRequest) -> bool {
-        page.after().is_some() || page.offset() == 0
-    }
-
-    /// Orders `query` and restricts it to `page`: the rows after the cursor's key (one
-    /// row-value comparison, which an index on the key answers by seeking), or at the
-    /// offset; one row more than the page holds, so [`PageRequest::split`] can tell whether
-    /// another page follows. The caller checked the cursor against the key's shape.
-    pub(crate) fn window<E: EntityTrait>(&self, query: Select<E>, page: &PageRequest) -> Select<E> {
-        let query = self.order(query).limit(page.fetch());
-        let Some(cursor) = page.after() else {
-            return query.offset(page.offset());
-        };
-        let (mut columns, mut values) = (Vec::new(), Vec::new());
-        for (key, value) in self.keys.iter().zip(&cursor.key) {
-            let value = match value {
-                KeyValue::Int(v) => Expr::val(*v),
-                KeyValue::Text(v) => Expr::val(v.clone()),
-                KeyValue::Time(v) => Expr::val(*v),
-                KeyValue::Id(v) => Expr::val(*v),
-            };
-            match key {
-                Key::Col(col) => {
-                    columns.push(col.clone());
-                    values.push(value);
-                }
-                Key::Lower(col) => {
-                    columns.push(Func::lower(col.clone()).into());
-                    values.push(Func::lower(value).into());
-                }
-            }
-        }
-        let (columns, values) = (Expr::tuple(columns), Expr::tuple(values));
-        query.filter(match self.order {
-            Order::Desc => columns.lt(values),
-            _ => columns.gt(values),
-        })
-    }
-}
-
-/// The page of `rows` (fetched through [`Keyset::window`]): cut to the page, each row
-/// converted, and the cursor of the page after it made from the last row's `key`.
-pub(crate) fn into_page<R, T>(
-    rows: Vec<R>,
-    total: u64,
-    page: PageRequest,
-    key: impl Fn(&R) -> Vec<KeyValue>,
-    convert: impl FnMut(R) -> Result<T, RepoError>,
-) -> Result<Page<T>, RepoError> {
-    let (rows, next) = page.split(rows, key);
-    Ok(Page {
-        items: rows.into_iter().map(convert).collect::<Result<_, _>>()?,
-        total,
-        request: page,
-        next,
-    })
-}
-
-/// A page of `query` in `keyset` order: its total (counted as [`Db::count`] decides), the
-/// rows of the window, each converted.
-pub(crate) async fn paginate<E, T>(
-    db: &Db,
-    query: Select<E>,
-    keyset: Keyset,
-    page: PageRequest,
-    key: impl Fn(&E::Model) -> Vec<KeyValue>,
-    convert: impl FnMut(E::Model) -> Result<T, RepoError>,
-) -> Result<Page<T>, RepoError>
-where
-    E: EntityTrait,
-    E::Model: FromRow + Send + Sync,
-{
-    let total = db.count(query.clone()).await.db_err()?;
-    let rows = db.page_rows(&keyset.window(query, &page)).await.db_err()?;
-    into_page(rows, total, page, key, convert)
 }
 
 /// Rows of `E` where any of `cols` contains `needle`, case-insensitively.

@@ -22,7 +22,7 @@ use uuid::Uuid;
 fn product_order(sort: ProductSort) -> Keyset {
     use products::Column as C;
     let col = Key::col::<products::Entity>;
-    let name = || Key::Lower(Expr::col((products::Entity, C::Name)));
+    let name = || Key::lower::<products::Entity>(C::Name);
     let id = || col(C::Id);
     match sort {
         ProductSort::Name => Keyset::asc(vec![name(), id()]),
@@ -186,13 +186,14 @@ impl ProductRepository for SeaOrmProductRepository {
         }
         let total = self.db.count(query.clone()).await.db_err()?;
         let order = product_order(filter.sort);
-        let rows = if Keyset::skips_nothing(&page) {
-            self.db.page_rows(&order.window(query, &page)).await
+        let start = order.start(&self.db, &query, &page).await?;
+        let rows = if start.skips_nothing() {
+            self.db.page_rows(&order.window(query, &start, &page)).await
         } else {
             // The page's ids first (through an index alone where one covers the order),
             // then only those rows: a deep offset skips index entries, not whole rows.
             let page_ids = order
-                .window(query.select_only().column(C::Id), &page)
+                .window(query.select_only().column(C::Id), &start, &page)
                 .into_query();
             let rows = products::Entity::find().filter(C::Id.in_subquery(page_ids));
             self.db.page_rows(&order.order(rows)).await

@@ -108,9 +108,15 @@ impl CommentRepository for SeaOrmCommentRepository {
             Key::col::<comments::Entity>(C::CreatedAt),
             Key::col::<comments::Entity>(C::Id),
         ]);
+        let of_post = comments::Entity::find().filter(C::PostId.eq(post_id));
+        let start = oldest_first.start(&self.db, &of_post, &page).await?;
         let rows: Vec<CommentRow> = self
             .db
-            .page_rows(&oldest_first.window(comment_views().filter(C::PostId.eq(post_id)), &page))
+            .page_rows(&oldest_first.window(
+                comment_views().filter(C::PostId.eq(post_id)),
+                &start,
+                &page,
+            ))
             .await
             .db_err()?;
         into_page(

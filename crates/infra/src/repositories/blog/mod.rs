@@ -215,31 +215,22 @@ impl PostRepository for SeaOrmPostRepository {
         page: PageRequest,
     ) -> Result<Page<PostView>, RepoError> {
         use posts::Column as C;
-        let total = self
-            .db
-            .count(posts::Entity::find().filter(filtered(filter, viewer)))
-            .await
-            .db_err()?;
+        let visible = posts::Entity::find().filter(filtered(filter, viewer));
+        let total = self.db.count(visible.clone()).await.db_err()?;
         let order = post_order(filter.sort);
+        let start = order.start(&self.db, &visible, &page).await?;
         // SQLite answers a signed-in reader's filter (`published OR owner_id = ?`) with a
         // multi-index OR and a sort of every visible post, joins built for each: there the
         // ids come first on every page.
         let postgres = self.db.conn().get_database_backend() == DbBackend::Postgres;
-        let rows: Vec<PostRow> = if Keyset::skips_nothing(&page) && postgres {
+        let rows: Vec<PostRow> = if start.skips_nothing() && postgres {
             let rows = post_views(viewer).filter(filtered(filter, viewer));
-            self.db.page_rows(&order.window(rows, &page)).await
+            self.db.page_rows(&order.window(rows, &start, &page)).await
         } else {
             // The page's ids first, through an index; only those twenty rows then get their
             // owner and the viewer's vote (else the joins run for every row the offset skips).
-            let page_ids = order
-                .window(
-                    posts::Entity::find()
-                        .select_only()
-                        .column(C::Id)
-                        .filter(filtered(filter, viewer)),
-                    &page,
-                )
-                .into_query();
+            let ids = visible.select_only().column(C::Id);
+            let page_ids = order.window(ids, &start, &page).into_query();
             let rows = post_views(viewer).filter(C::Id.in_subquery(page_ids));
             self.db.page_rows(&order.order(rows)).await
         }

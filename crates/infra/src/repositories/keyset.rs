@@ -1,0 +1,271 @@
+//! A list's order (its key), the window of one page in it, and where a deep page starts.
+
+use crate::db::{Db, FromRow};
+use crate::repositories::DbResultExt;
+use domain::RepoError;
+use domain::pagination::{KeyKind, KeyValue, Page, PageRequest};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement, WindowStatement};
+use sea_orm::{ColumnTrait, ColumnType, EntityTrait, Order, QueryFilter, QueryOrder};
+use sea_orm::{QuerySelect, QueryTrait, Select};
+
+/// One part of a list's order key.
+pub(crate) struct Key {
+    column: Expr,
+    /// Compared case-insensitively: `lower()` applied by the database to both sides, so the
+    /// cursor's value sorts exactly as the stored ones do.
+    lower: bool,
+    /// The type of its values, where it is one a cursor can hold.
+    kind: Option<KeyKind>,
+}
+
+impl Key {
+    /// `table.column` of entity `E`, qualified so that joins leave it unambiguous.
+    pub(crate) fn col<E: EntityTrait>(column: E::Column) -> Self {
+        let kind = match column.def().get_column_type() {
+            ColumnType::Uuid => Some(KeyKind::Id),
+            ColumnType::BigInteger | ColumnType::Integer => Some(KeyKind::Int),
+            ColumnType::TimestampWithTimeZone | ColumnType::Timestamp => Some(KeyKind::Time),
+            ColumnType::String(_) | ColumnType::Text => Some(KeyKind::Text),
+            _ => None,
+        };
+        Self {
+            column: Expr::col((E::default(), column)),
+            lower: false,
+            kind,
+        }
+    }
+
+    /// A text column of `E`, ordered case-insensitively.
+    pub(crate) fn lower<E: EntityTrait>(column: E::Column) -> Self {
+        Self {
+            lower: true,
+            kind: Some(KeyKind::Text),
+            ..Self::col::<E>(column)
+        }
+    }
+
+    /// What the order sorts by.
+    fn sorted(&self) -> Expr {
+        if self.lower {
+            Func::lower(self.column.clone()).into()
+        } else {
+            self.column.clone()
+        }
+    }
+}
+
+/// Where a page's rows start: after a key (a cursor's, or an anchor's), then past `skip`
+/// more rows.
+pub(crate) struct Start {
+    after: Option<Vec<KeyValue>>,
+    skip: u64,
+}
+
+impl Start {
+    /// Where `page` starts as the client asked for it.
+    fn of(page: &PageRequest) -> Self {
+        match page.after() {
+            Some(cursor) => Self {
+                after: Some(cursor.key.clone()),
+                skip: 0,
+            },
+            None => Self {
+                after: None,
+                skip: page.offset(),
+            },
+        }
+    }
+
+    /// Whether the page's rows are the first its order yields from where it starts: a list
+    /// then reads them whole in one statement. Past an offset that statement would build
+    /// every skipped row (joins included), so such pages pick their ids first.
+    pub(crate) fn skips_nothing(&self) -> bool {
+        self.skip == 0
+    }
+}
+
+/// A list's order: key parts in one direction, the last one the id, so the order is total
+/// and a page can continue after any item (keyset pagination).
+pub(crate) struct Keyset {
+    keys: Vec<Key>,
+    order: Order,
+}
+
+impl Keyset {
+    /// Every this many rows of a list, the key of the row before is kept (an anchor), so a
+    /// page at offset `n` seeks to the anchor below `n` and skips fewer than this many rows.
+    pub(crate) const STRIDE: u64 = 100;
+    /// Anchors kept at most per list and filter: pages deeper than the last one skip from it.
+    const MAX_ANCHORS: u64 = 1000;
+
+    pub(crate) fn asc(keys: Vec<Key>) -> Self {
+        Self {
+            keys,
+            order: Order::Asc,
+        }
+    }
+
+    pub(crate) fn desc(keys: Vec<Key>) -> Self {
+        Self {
+            keys,
+            order: Order::Desc,
+        }
+    }
+
+    /// Newest first by creation time, ties by id: the order of most lists.
+    pub(crate) fn newest_first<E: EntityTrait>(created_at: E::Column, id: E::Column) -> Self {
+        Self::desc(vec![Key::col::<E>(created_at), Key::col::<E>(id)])
+    }
+
+    /// Orders `query` by the key.
+    pub(crate) fn order<E: EntityTrait>(&self, mut query: Select<E>) -> Select<E> {
+        for key in &self.keys {
+            query = query.order_by(key.sorted(), self.order.clone());
+        }
+        query
+    }
+
+    /// Where `page` of `query` (the list's rows, filtered, in this order) starts.
+    ///
+    /// A page at an offset of [`Keyset::STRIDE`] or more starts after the anchor below it
+    /// and skips the rest, so the database walks fewer than `STRIDE` rows however deep the
+    /// page is (an offset walks every row before it, and on a table not yet vacuumed reads
+    /// each from the heap). The anchors are kept like list totals ([`Db::anchors`]): a write
+    /// through this instance outdates them at once, another instance's within a second.
+    pub(crate) async fn start<E: EntityTrait>(
+        &self,
+        db: &Db,
+        query: &Select<E>,
+        page: &PageRequest,
+    ) -> Result<Start, RepoError> {
+        let start = Start::of(page);
+        let block = start.skip / Self::STRIDE;
+        if start.after.is_some() || block == 0 {
+            return Ok(start);
+        }
+        let Some((statement, kinds)) = self.anchors_query(query.clone()) else {
+            return Ok(start);
+        };
+        let anchors = db.anchors(statement, kinds).await.db_err()?;
+        let Some(last) = anchors.len().checked_sub(1) else {
+            return Ok(start);
+        };
+        let at = usize::try_from(block - 1).unwrap_or(usize::MAX).min(last);
+        Ok(Start {
+            after: Some(anchors[at].clone()),
+            skip: start.skip - (at as u64 + 1) * Self::STRIDE,
+        })
+    }
+
+    /// The key of every [`Keyset::STRIDE`]th row of `query` in this order (the rows at
+    /// positions `STRIDE - 1`, `2 * STRIDE - 1`, ...), with the kinds of its values; `None`
+    /// when a key part has no kind a cursor can hold.
+    fn anchors_query<E: EntityTrait>(
+        &self,
+        query: Select<E>,
+    ) -> Option<(SelectStatement, Vec<KeyKind>)> {
+        let kinds = self
+            .keys
+            .iter()
+            .map(|k| k.kind)
+            .collect::<Option<Vec<_>>>()?;
+        let mut numbered = query.select_only().into_query();
+        let mut window = WindowStatement::new();
+        for (i, key) in self.keys.iter().enumerate() {
+            numbered.expr_as(key.column.clone(), Alias::new(format!("k{i}")));
+            window.order_by_expr(key.sorted(), self.order.clone());
+        }
+        numbered.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new("n"));
+        let mut anchors = Query::select();
+        for i in 0..self.keys.len() {
+            anchors.column(Alias::new(format!("k{i}")));
+        }
+        anchors
+            .from_subquery(numbered, Alias::new("numbered"))
+            .and_where(Expr::cust(format!("n % {} = 0", Self::STRIDE)))
+            .order_by(Alias::new("n"), Order::Asc)
+            .limit(Self::MAX_ANCHORS);
+        Some((anchors, kinds))
+    }
+
+    /// Orders `query` and restricts it to the rows from `start` on: those after its key (one
+    /// row-value comparison, which an index on the key answers by seeking), past its skip;
+    /// one row more than `page` holds, so [`PageRequest::split`] can tell whether another
+    /// page follows. The caller checked a cursor against the key's shape.
+    pub(crate) fn window<E: EntityTrait>(
+        &self,
+        query: Select<E>,
+        start: &Start,
+        page: &PageRequest,
+    ) -> Select<E> {
+        let query = self.order(query).limit(page.fetch());
+        let Some(after) = &start.after else {
+            return query.offset(start.skip);
+        };
+        let (mut columns, mut values) = (Vec::new(), Vec::new());
+        for (key, value) in self.keys.iter().zip(after) {
+            let value = match value {
+                KeyValue::Int(v) => Expr::val(*v),
+                KeyValue::Text(v) => Expr::val(v.clone()),
+                KeyValue::Time(v) => Expr::val(*v),
+                KeyValue::Id(v) => Expr::val(*v),
+            };
+            columns.push(key.sorted());
+            values.push(if key.lower {
+                Func::lower(value).into()
+            } else {
+                value
+            });
+        }
+        let (columns, values) = (Expr::tuple(columns), Expr::tuple(values));
+        let query = query.filter(match self.order {
+            Order::Desc => columns.lt(values),
+            _ => columns.gt(values),
+        });
+        match start.skip {
+            0 => query,
+            skip => query.offset(skip),
+        }
+    }
+}
+
+/// The page of `rows` (fetched through [`Keyset::window`]): cut to the page, each row
+/// converted, and the cursor of the page after it made from the last row's `key`.
+pub(crate) fn into_page<R, T>(
+    rows: Vec<R>,
+    total: u64,
+    page: PageRequest,
+    key: impl Fn(&R) -> Vec<KeyValue>,
+    convert: impl FnMut(R) -> Result<T, RepoError>,
+) -> Result<Page<T>, RepoError> {
+    let (rows, next) = page.split(rows, key);
+    Ok(Page {
+        items: rows.into_iter().map(convert).collect::<Result<_, _>>()?,
+        total,
+        request: page,
+        next,
+    })
+}
+
+/// A page of `query` in `keyset` order: its total (counted as [`Db::count`] decides), the
+/// rows of the window, each converted.
+pub(crate) async fn paginate<E, T>(
+    db: &Db,
+    query: Select<E>,
+    keyset: Keyset,
+    page: PageRequest,
+    key: impl Fn(&E::Model) -> Vec<KeyValue>,
+    convert: impl FnMut(E::Model) -> Result<T, RepoError>,
+) -> Result<Page<T>, RepoError>
+where
+    E: EntityTrait,
+    E::Model: FromRow + Send + Sync,
+{
+    let total = db.count(query.clone()).await.db_err()?;
+    let start = keyset.start(db, &query, &page).await?;
+    let rows = db
+        .page_rows(&keyset.window(query, &start, &page))
+        .await
+        .db_err()?;
+    into_page(rows, total, page, key, convert)
+}
