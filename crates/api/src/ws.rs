@@ -231,8 +231,16 @@ fn reason(code: CloseCode, text: &str) -> Option<CloseReason> {
 }
 
 impl Hub {
-    /// Serves one connection until either side ends it.
-    pub async fn serve(self: Arc<Self>, conn: Connection) {
+    /// Serves one connection until either side ends it. It is subscribed to the events when
+    /// this is called, not when the returned future first runs: the handler calls it before
+    /// answering the handshake, so a client that sees the socket open misses no event sent
+    /// after that (the task serving it may start later, under load).
+    pub fn serve(self: Arc<Self>, conn: Connection) -> impl Future<Output = ()> + 'static {
+        let frames = self.frames.subscribe();
+        self.run(conn, frames)
+    }
+
+    async fn run(self: Arc<Self>, conn: Connection, mut frames: broadcast::Receiver<Arc<Frame>>) {
         let _open = OpenSocket::new();
         let Connection {
             mut session,
@@ -246,7 +254,6 @@ impl Hub {
             .max_frame_size(MAX_FRAME)
             .aggregate_continuations()
             .max_continuation_size(MAX_FRAME);
-        let mut frames = self.frames.subscribe();
         let mut heartbeat = Heartbeat::default();
         let mut ping = tokio::time::interval(PING_EVERY);
         ping.tick().await;
