@@ -12,9 +12,7 @@ use domain::product::{
 };
 use domain::time::{self, Timestamp};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QuerySelect, QueryTrait, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, Set};
 use uuid::Uuid;
 
 /// A product list's order by `sort`; every order ends with the id, so pages are stable
@@ -25,11 +23,11 @@ fn product_order(sort: ProductSort) -> Keyset {
     let name = || Key::lower::<products::Entity>(C::Name);
     let id = || col(C::Id);
     match sort {
-        ProductSort::Name => Keyset::asc(vec![name(), id()]),
-        ProductSort::NameDesc => Keyset::desc(vec![name(), id()]),
-        ProductSort::Price => Keyset::asc(vec![col(C::PriceCents), id()]),
-        ProductSort::PriceDesc => Keyset::desc(vec![col(C::PriceCents), id()]),
-        ProductSort::CreatedAt => Keyset::asc(vec![col(C::CreatedAt), id()]),
+        ProductSort::Name => Keyset::asc(vec![name()], id()),
+        ProductSort::NameDesc => Keyset::desc(vec![name()], id()),
+        ProductSort::Price => Keyset::asc(vec![col(C::PriceCents)], id()),
+        ProductSort::PriceDesc => Keyset::desc(vec![col(C::PriceCents)], id()),
+        ProductSort::CreatedAt => Keyset::asc(vec![col(C::CreatedAt)], id()),
         ProductSort::CreatedAtDesc => Keyset::newest_first::<products::Entity>(C::CreatedAt, C::Id),
     }
 }
@@ -187,18 +185,11 @@ impl ProductRepository for SeaOrmProductRepository {
         let total = self.db.count(query.clone()).await.db_err()?;
         let order = product_order(filter.sort);
         let start = order.start(&self.db, &query, &page).await?;
-        let rows = if start.skips_nothing() {
-            self.db.page_rows(&order.window(query, &start, &page)).await
-        } else {
-            // The page's ids first (through an index alone where one covers the order),
-            // then only those rows: a deep offset skips index entries, not whole rows.
-            let page_ids = order
-                .window(query.select_only().column(C::Id), &start, &page)
-                .into_query();
-            let rows = products::Entity::find().filter(C::Id.in_subquery(page_ids));
-            self.db.page_rows(&order.order(rows)).await
-        }
-        .db_err()?;
+        // Deeper pages pick their ids first (through an index alone where one covers the
+        // order), then only those rows: a skip passes over index entries, not whole rows.
+        let all = products::Entity::find();
+        let rows = order.page_rows(query.clone(), all, query, &start, &page);
+        let rows = self.db.page_rows(&rows).await.db_err()?;
         into_page(
             rows,
             total,

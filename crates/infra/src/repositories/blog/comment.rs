@@ -99,26 +99,16 @@ impl CommentRepository for SeaOrmCommentRepository {
 
     async fn list(&self, post_id: Uuid, page: PageRequest) -> Result<Page<CommentView>, RepoError> {
         use comments::Column as C;
-        let total = self
-            .db
-            .count(comments::Entity::find().filter(C::PostId.eq(post_id)))
-            .await
-            .db_err()?;
-        let oldest_first = Keyset::asc(vec![
-            Key::col::<comments::Entity>(C::CreatedAt),
-            Key::col::<comments::Entity>(C::Id),
-        ]);
         let of_post = comments::Entity::find().filter(C::PostId.eq(post_id));
+        let total = self.db.count(of_post.clone()).await.db_err()?;
+        let oldest_first = Keyset::asc(
+            vec![Key::col::<comments::Entity>(C::CreatedAt)],
+            Key::col::<comments::Entity>(C::Id),
+        );
         let start = oldest_first.start(&self.db, &of_post, &page).await?;
-        let rows: Vec<CommentRow> = self
-            .db
-            .page_rows(&oldest_first.window(
-                comment_views().filter(C::PostId.eq(post_id)),
-                &start,
-                &page,
-            ))
-            .await
-            .db_err()?;
+        let listed = comment_views().filter(C::PostId.eq(post_id));
+        let rows = oldest_first.page_rows(listed, comment_views(), of_post, &start, &page);
+        let rows: Vec<CommentRow> = self.db.page_rows(&rows).await.db_err()?;
         into_page(
             rows,
             total,

@@ -119,9 +119,9 @@ fn post_order(sort: PostSort) -> Keyset {
     let col = Key::col::<posts::Entity>;
     match sort {
         PostSort::Newest => Keyset::newest_first::<posts::Entity>(C::CreatedAt, C::Id),
-        PostSort::Oldest => Keyset::asc(vec![col(C::CreatedAt), col(C::Id)]),
+        PostSort::Oldest => Keyset::asc(vec![col(C::CreatedAt)], col(C::Id)),
         PostSort::MostVoted => {
-            Keyset::desc(vec![col(C::VotesCount), col(C::CreatedAt), col(C::Id)])
+            Keyset::desc(vec![col(C::VotesCount), col(C::CreatedAt)], col(C::Id))
         }
     }
 }
@@ -214,7 +214,6 @@ impl PostRepository for SeaOrmPostRepository {
         viewer: Option<Uuid>,
         page: PageRequest,
     ) -> Result<Page<PostView>, RepoError> {
-        use posts::Column as C;
         let visible = posts::Entity::find().filter(filtered(filter, viewer));
         let total = self.db.count(visible.clone()).await.db_err()?;
         let order = post_order(filter.sort);
@@ -223,18 +222,15 @@ impl PostRepository for SeaOrmPostRepository {
         // multi-index OR and a sort of every visible post, joins built for each: there the
         // ids come first on every page.
         let postgres = self.db.conn().get_database_backend() == DbBackend::Postgres;
-        let rows: Vec<PostRow> = if start.skips_nothing() && postgres {
-            let rows = post_views(viewer).filter(filtered(filter, viewer));
-            self.db.page_rows(&order.window(rows, &start, &page)).await
+        let rows = if start.skips_nothing() && postgres {
+            let listed = post_views(viewer).filter(filtered(filter, viewer));
+            order.window(listed, &start, &page)
         } else {
             // The page's ids first, through an index; only those twenty rows then get their
             // owner and the viewer's vote (else the joins run for every row the offset skips).
-            let ids = visible.select_only().column(C::Id);
-            let page_ids = order.window(ids, &start, &page).into_query();
-            let rows = post_views(viewer).filter(C::Id.in_subquery(page_ids));
-            self.db.page_rows(&order.order(rows)).await
-        }
-        .db_err()?;
+            order.ids_first(post_views(viewer), visible, &start, &page)
+        };
+        let rows: Vec<PostRow> = self.db.page_rows(&rows).await.db_err()?;
         into_page(
             rows,
             total,
