@@ -5,7 +5,6 @@ mod common;
 
 use infra::db::{CountCache, Db};
 use infra::entities::{employees, jobs};
-use migration::{Migrator, MigratorTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::time::Duration;
 use uuid::Uuid;
@@ -33,9 +32,7 @@ async fn insert_elsewhere(db: &Db, from: u64, n: u64) {
 }
 
 async fn check(url: &str) {
-    let conn = infra::db::connect(url, 2).await.unwrap();
-    Migrator::up(&conn, None).await.unwrap();
-    let db = Db::new(conn);
+    let db = common::migrated_db(url).await;
     let count = || db.count(employees::Entity::find());
 
     // Small totals are always exact.
@@ -76,13 +73,4 @@ async fn check(url: &str) {
     assert_eq!(count().await.unwrap(), large + 2);
 }
 
-#[tokio::test]
-async fn list_totals_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    check(&common::sqlite_url(&dir, "counts")).await;
-}
-
-#[tokio::test]
-async fn list_totals_on_postgres() {
-    common::on_postgres(|url| async move { check(&url).await }).await;
-}
+on_both_backends!(check: list_totals_on_sqlite, list_totals_on_postgres);

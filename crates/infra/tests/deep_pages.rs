@@ -9,7 +9,6 @@ use domain::pagination::PageRequest;
 use infra::db::{CountCache, Db};
 use infra::entities::employees;
 use infra::repositories::SeaOrmEmployeeRepository;
-use migration::{Migrator, MigratorTrait};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QueryTrait, Statement};
 use std::time::Duration;
 use uuid::Uuid;
@@ -56,9 +55,7 @@ async fn page(repo: &SeaOrmEmployeeRepository, offset: u64, active_only: bool) -
 }
 
 async fn check(url: &str) {
-    let conn = infra::db::connect(url, 2).await.unwrap();
-    Migrator::up(&conn, None).await.unwrap();
-    let db = Db::new(conn);
+    let db = common::migrated_db(url).await;
     let repo = SeaOrmEmployeeRepository::new(db.clone());
     let start = domain::time::now();
     let rows: Vec<_> = (0..260).map(|i| row(i, start)).collect();
@@ -105,13 +102,4 @@ async fn check(url: &str) {
     assert_eq!(seen, fresh, "another instance's write shows after the TTL");
 }
 
-#[tokio::test]
-async fn deep_pages_start_from_anchors_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    check(&common::sqlite_url(&dir, "deep_pages")).await;
-}
-
-#[tokio::test]
-async fn deep_pages_start_from_anchors_on_postgres() {
-    common::on_postgres(|url| async move { check(&url).await }).await;
-}
+on_both_backends!(check: deep_pages_start_from_anchors_on_sqlite, deep_pages_start_from_anchors_on_postgres);

@@ -3,16 +3,12 @@
 
 mod common;
 
-use infra::db::Db;
 use infra::entities::employees;
-use migration::{Migrator, MigratorTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryTrait, Value};
 use uuid::Uuid;
 
 async fn check(url: &str) {
-    let conn = infra::db::connect(url, 2).await.unwrap();
-    Migrator::up(&conn, None).await.unwrap();
-    let db = Db::new(conn);
+    let db = common::migrated_db(url).await;
     let now = chrono::Utc::now();
     let mut ids = Vec::new();
     for name in ["Ada", "Grace", "Edsger"] {
@@ -70,13 +66,4 @@ async fn check(url: &str) {
     }
 }
 
-#[tokio::test]
-async fn reads_by_id_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    check(&common::sqlite_url(&dir, "by_id")).await;
-}
-
-#[tokio::test]
-async fn reads_by_id_on_postgres() {
-    common::on_postgres(|url| async move { check(&url).await }).await;
-}
+on_both_backends!(check: reads_by_id_on_sqlite, reads_by_id_on_postgres);

@@ -4,9 +4,7 @@
 
 mod common;
 
-use infra::db::Db;
 use infra::entities::employees;
-use migration::{Migrator, MigratorTrait};
 use sea_orm::{ActiveValue::Set, EntityTrait, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
@@ -24,9 +22,7 @@ struct NameAsNumber {
 infra::from_row!(NameAsNumber { full_name });
 
 async fn check(url: &str) {
-    let conn = infra::db::connect(url, 2).await.unwrap();
-    Migrator::up(&conn, None).await.unwrap();
-    let db = Db::new(conn);
+    let db = common::migrated_db(url).await;
     let started = domain::time::now();
     let mut written = Vec::new();
     for (i, name) in ["Ada", "Grace", "Edsger", "Barbara"]
@@ -99,13 +95,4 @@ async fn check(url: &str) {
     assert!(as_number.is_err(), "a text column read as a number");
 }
 
-#[tokio::test]
-async fn reads_rows_by_position_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    check(&common::sqlite_url(&dir, "rows")).await;
-}
-
-#[tokio::test]
-async fn reads_rows_by_position_on_postgres() {
-    common::on_postgres(|url| async move { check(&url).await }).await;
-}
+on_both_backends!(check: reads_rows_by_position_on_sqlite, reads_rows_by_position_on_postgres);

@@ -22,10 +22,7 @@ impl Db {
         kinds: Vec<KeyKind>,
     ) -> Result<Anchors, DbErr> {
         let statement = StatementBuilder::build(&statement, &self.conn.get_database_backend());
-        let key = CountKey {
-            sql: statement.sql.clone(),
-            values: statement.values.clone().map(|v| v.0).unwrap_or_default(),
-        };
+        let key = CountKey::of(&statement);
         let writes = self.counts.writes.load(Ordering::Acquire);
         match self.counts.anchors(&key, writes) {
             Lookup::Fresh(anchors) | Lookup::Refreshing(anchors) => Ok(anchors),

@@ -2,7 +2,7 @@
 //! deep pages), kept briefly.
 
 use domain::pagination::KeyValue;
-use sea_orm::Value;
+use sea_orm::{Statement, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -33,6 +33,15 @@ struct Entry<V> {
 pub(super) struct CountKey {
     pub(super) sql: String,
     pub(super) values: Vec<Value>,
+}
+
+impl CountKey {
+    pub(super) fn of(statement: &Statement) -> Self {
+        Self {
+            sql: statement.sql.clone(),
+            values: statement.values.clone().map(|v| v.0).unwrap_or_default(),
+        }
+    }
 }
 
 /// The keys of the rows at every [`Keyset::STRIDE`](crate::repositories::Keyset)th

@@ -342,11 +342,7 @@ impl Db {
         E: EntityTrait,
         E::Model: Send + Sync,
     {
-        let statement = select.build(self.conn.get_database_backend());
-        let key = CountKey {
-            sql: statement.sql,
-            values: statement.values.map(|v| v.0).unwrap_or_default(),
-        };
+        let key = CountKey::of(&select.build(self.conn.get_database_backend()));
         let writes = self.counts.writes.load(Ordering::Acquire);
         match self.counts.lookup(&key, writes) {
             Lookup::Fresh(total) | Lookup::Refreshing(total) => Ok(total),

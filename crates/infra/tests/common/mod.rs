@@ -63,3 +63,30 @@ pub async fn members(
     }
     people
 }
+
+/// Two tests running the async `check(url)`: `$sqlite` on a fresh SQLite file, `$postgres`
+/// on a database of its own (see [`on_postgres`]).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($check:ident: $sqlite:ident, $postgres:ident) => {
+        #[tokio::test]
+        async fn $sqlite() {
+            let dir = tempfile::tempdir().unwrap();
+            $check(&common::sqlite_url(&dir, stringify!($sqlite))).await;
+        }
+
+        #[tokio::test]
+        async fn $postgres() {
+            common::on_postgres(|url| async move { $check(&url).await }).await;
+        }
+    };
+}
+
+/// A [`Db`](infra::db::Db) on `url`, migrated.
+#[allow(dead_code)] // not every test binary uses one
+pub async fn migrated_db(url: &str) -> infra::db::Db {
+    use migration::MigratorTrait;
+    let conn = infra::db::connect(url, 2).await.unwrap();
+    migration::Migrator::up(&conn, None).await.unwrap();
+    infra::db::Db::new(conn)
+}
