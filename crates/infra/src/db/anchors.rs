@@ -1,14 +1,13 @@
 //! The anchors of a list's deep pages (see `Keyset::start` in the repositories), kept as
 //! its total is.
 
-use super::count_cache::{Anchors, CountKey, Lookup};
-use super::{Columns, Db};
+use super::count_cache::{Anchors, CountKey};
+use super::{Columns, Connection, CountCache, Db};
 use domain::pagination::{KeyKind, KeyValue};
 use domain::time::Timestamp;
 use sea_orm::sea_query::SelectStatement;
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, StatementBuilder};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use uuid::Uuid;
 
 impl Db {
@@ -23,26 +22,12 @@ impl Db {
     ) -> Result<Anchors, DbErr> {
         let statement = StatementBuilder::build(&statement, &self.conn.get_database_backend());
         let key = CountKey::of(&statement);
-        let writes = self.counts.writes.load(Ordering::Acquire);
-        match self.counts.anchors(&key, writes) {
-            Lookup::Fresh(anchors) | Lookup::Refreshing(anchors) => Ok(anchors),
-            Lookup::Aged(anchors) => {
-                let (conn, counts) = (self.conn.clone(), self.counts.clone());
-                tokio::spawn(async move {
-                    let found = conn.query_all_raw(statement).await;
-                    let found = found.and_then(|rows| read(&rows, &kinds)).ok();
-                    counts.settle_anchors(key, found, writes);
-                });
-                Ok(anchors)
-            }
-            Lookup::Miss => {
-                let found = self.conn.query_all_raw(statement).await;
-                let found = found.and_then(|rows| read(&rows, &kinds));
-                self.counts
-                    .settle_anchors(key, found.as_ref().ok().cloned(), writes);
-                found
-            }
-        }
+        let work = move |conn: Connection| async move {
+            let rows = conn.query_all_raw(statement).await?;
+            read(&rows, &kinds)
+        };
+        self.kept_value(key, CountCache::anchors, CountCache::settle_anchors, work)
+            .await
     }
 }
 

@@ -343,23 +343,42 @@ impl Db {
         E::Model: Send + Sync,
     {
         let key = CountKey::of(&select.build(self.conn.get_database_backend()));
+        let count = move |conn: Connection| async move { select.count(&conn).await };
+        self.kept_value(key, CountCache::lookup, CountCache::settle, count)
+            .await
+    }
+
+    /// The value kept under `key` (looked up and stored by `lookup` and `settle`), or worked
+    /// out by `work`: fresh, it is returned; aged, it is returned while `work` runs again in
+    /// the background (no request waits for it); outdated by a write here, or missing, the
+    /// caller waits for `work`.
+    async fn kept_value<V, F, Fut>(
+        &self,
+        key: CountKey,
+        lookup: fn(&CountCache, &CountKey, u64) -> Lookup<V>,
+        settle: fn(&CountCache, CountKey, Option<V>, u64),
+        work: F,
+    ) -> Result<V, DbErr>
+    where
+        V: Clone + Send + 'static,
+        F: FnOnce(Connection) -> Fut,
+        Fut: Future<Output = Result<V, DbErr>> + Send + 'static,
+    {
         let writes = self.counts.writes.load(Ordering::Acquire);
-        match self.counts.lookup(&key, writes) {
-            Lookup::Fresh(total) | Lookup::Refreshing(total) => Ok(total),
-            Lookup::Aged(total) => {
-                // Recounted in the background: no request waits for a large count.
-                let (conn, counts) = (self.conn.clone(), self.counts.clone());
+        match lookup(&self.counts, &key, writes) {
+            Lookup::Fresh(value) | Lookup::Refreshing(value) => Ok(value),
+            Lookup::Aged(value) => {
+                let counts = self.counts.clone();
+                let worked = work(self.conn.clone());
                 tokio::spawn(async move {
-                    let counted = select.count(&conn).await;
-                    counts.settle(key, counted.ok(), writes);
+                    settle(&counts, key, worked.await.ok(), writes);
                 });
-                Ok(total)
+                Ok(value)
             }
             Lookup::Miss => {
-                let counted = select.count(&self.conn).await;
-                self.counts
-                    .settle(key, counted.as_ref().ok().copied(), writes);
-                counted
+                let worked = work(self.conn.clone()).await;
+                settle(&self.counts, key, worked.as_ref().ok().cloned(), writes);
+                worked
             }
         }
     }
