@@ -5,6 +5,8 @@ pub use sea_orm_migration::prelude::*;
 
 mod kit;
 
+use kit::Creates;
+
 mod m20261123_000001_create_users;
 mod m20261123_000002_create_sessions;
 mod m20261123_000003_create_refresh_tokens;
@@ -25,16 +27,16 @@ pub struct Migrator;
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
-            Box::new(m20261123_000001_create_users::Migration),
-            Box::new(m20261123_000002_create_sessions::Migration),
-            Box::new(m20261123_000003_create_refresh_tokens::Migration),
-            Box::new(m20261123_000004_create_jobs::Migration),
-            Box::new(m20261123_000005_create_products::Migration),
-            Box::new(m20261123_000006_create_stock_movements::Migration),
-            Box::new(m20261123_000007_create_employees::Migration),
-            Box::new(m20261123_000008_create_posts::Migration),
-            Box::new(m20261123_000009_create_comments::Migration),
-            Box::new(m20261123_000010_create_votes::Migration),
+            Box::new(Creates(m20261123_000001_create_users::Migration)),
+            Box::new(Creates(m20261123_000002_create_sessions::Migration)),
+            Box::new(Creates(m20261123_000003_create_refresh_tokens::Migration)),
+            Box::new(Creates(m20261123_000004_create_jobs::Migration)),
+            Box::new(Creates(m20261123_000005_create_products::Migration)),
+            Box::new(Creates(m20261123_000006_create_stock_movements::Migration)),
+            Box::new(Creates(m20261123_000007_create_employees::Migration)),
+            Box::new(Creates(m20261123_000008_create_posts::Migration)),
+            Box::new(Creates(m20261123_000009_create_comments::Migration)),
+            Box::new(Creates(m20261123_000010_create_votes::Migration)),
             Box::new(m20261202_000011_post_counts::Migration),
             Box::new(m20261202_000012_products_name_order::Migration),
             Box::new(m20261202_000013_products_category_price::Migration),

@@ -15,49 +15,22 @@ enum RefreshTokens {
     CreatedAt,
 }
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                table(RefreshTokens::Table, RefreshTokens::Id)
-                    .col(uuid(RefreshTokens::SessionId))
-                    .col(string_len(RefreshTokens::TokenHash, 64))
-                    .col(timestamp_with_time_zone(RefreshTokens::ExpiresAt))
-                    .col(timestamp_with_time_zone_null(RefreshTokens::UsedAt))
-                    .col(timestamp_with_time_zone(RefreshTokens::CreatedAt))
-                    .foreign_key(&mut foreign_key(
-                        "fk_refresh_tokens_session",
-                        (RefreshTokens::Table, RefreshTokens::SessionId),
-                        (Sessions::Table, Sessions::Id),
-                        ForeignKeyAction::Cascade,
-                    ))
-                    .take(),
+impl NewTable for Migration {
+    fn table(&self) -> CreateTable {
+        use RefreshTokens as T;
+        CreateTable::new(T::Table, T::Id)
+            .col(uuid(T::SessionId))
+            .col(string_len(T::TokenHash, 64))
+            .col(timestamp_with_time_zone(T::ExpiresAt))
+            .col(timestamp_with_time_zone_null(T::UsedAt))
+            .col(timestamp_with_time_zone(T::CreatedAt))
+            .references(
+                "fk_refresh_tokens_session",
+                T::SessionId,
+                Sessions::Table,
+                Cascade,
             )
-            .await?;
-        manager
-            .create_index(
-                index(
-                    "ux_refresh_tokens_hash",
-                    RefreshTokens::Table,
-                    [RefreshTokens::TokenHash],
-                )
-                .unique()
-                .take(),
-            )
-            .await?;
-        create_indexes(
-            manager,
-            RefreshTokens::Table,
-            [(
-                "ix_refresh_tokens_session_id",
-                vec![RefreshTokens::SessionId],
-            )],
-        )
-        .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        drop_table(manager, RefreshTokens::Table).await
+            .unique("ux_refresh_tokens_hash", [T::TokenHash])
+            .index("ix_refresh_tokens_session_id", [T::SessionId])
     }
 }

@@ -17,53 +17,28 @@ enum StockMovements {
     CreatedAt,
 }
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                table(StockMovements::Table, StockMovements::Id)
-                    .col(uuid(StockMovements::ProductId))
-                    .col(big_integer(StockMovements::Delta))
-                    .col(big_integer(StockMovements::QuantityAfter))
-                    .col(string_len_null(StockMovements::Reason, 200))
-                    .col(uuid_null(StockMovements::UserId))
-                    .col(timestamp_with_time_zone(StockMovements::CreatedAt))
-                    .foreign_key(&mut foreign_key(
-                        "fk_stock_movements_product",
-                        (StockMovements::Table, StockMovements::ProductId),
-                        (Products::Table, Products::Id),
-                        ForeignKeyAction::Cascade,
-                    ))
-                    .foreign_key(&mut foreign_key(
-                        "fk_stock_movements_user",
-                        (StockMovements::Table, StockMovements::UserId),
-                        (Users::Table, Users::Id),
-                        ForeignKeyAction::SetNull,
-                    ))
-                    .take(),
+impl NewTable for Migration {
+    fn table(&self) -> CreateTable {
+        use StockMovements as S;
+        CreateTable::new(S::Table, S::Id)
+            .col(uuid(S::ProductId))
+            .col(big_integer(S::Delta))
+            .col(big_integer(S::QuantityAfter))
+            .col(string_len_null(S::Reason, 200))
+            .col(uuid_null(S::UserId))
+            .col(timestamp_with_time_zone(S::CreatedAt))
+            .references(
+                "fk_stock_movements_product",
+                S::ProductId,
+                Products::Table,
+                Cascade,
             )
-            .await?;
-        create_indexes(
-            manager,
-            StockMovements::Table,
-            [
-                // The ledger is read per product, newest first.
-                (
-                    "ix_stock_movements_product_created",
-                    vec![
-                        StockMovements::ProductId,
-                        StockMovements::CreatedAt,
-                        StockMovements::Id,
-                    ],
-                ),
-                ("ix_stock_movements_user_id", vec![StockMovements::UserId]),
-            ],
-        )
-        .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        drop_table(manager, StockMovements::Table).await
+            .references("fk_stock_movements_user", S::UserId, Users::Table, SetNull)
+            // The ledger is read per product, newest first.
+            .index(
+                "ix_stock_movements_product_created",
+                [S::ProductId, S::CreatedAt, S::Id],
+            )
+            .index("ix_stock_movements_user_id", [S::UserId])
     }
 }

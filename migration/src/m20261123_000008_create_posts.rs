@@ -16,47 +16,25 @@ pub enum Posts {
     UpdatedAt,
 }
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                table(Posts::Table, Posts::Id)
-                    .col(uuid(Posts::OwnerId))
-                    .col(string_len(Posts::Title, 200))
-                    .col(text(Posts::Content))
-                    .col(boolean(Posts::Published))
-                    .col(timestamp_with_time_zone(Posts::CreatedAt))
-                    .col(timestamp_with_time_zone(Posts::UpdatedAt))
-                    .foreign_key(&mut foreign_key(
-                        "fk_posts_owner",
-                        (Posts::Table, Posts::OwnerId),
-                        (Users::Table, Users::Id),
-                        ForeignKeyAction::Cascade,
-                    ))
-                    .take(),
+impl NewTable for Migration {
+    fn table(&self) -> CreateTable {
+        CreateTable::new(Posts::Table, Posts::Id)
+            .col(uuid(Posts::OwnerId))
+            .col(string_len(Posts::Title, 200))
+            .col(text(Posts::Content))
+            .col(boolean(Posts::Published))
+            .col(timestamp_with_time_zone(Posts::CreatedAt))
+            .col(timestamp_with_time_zone(Posts::UpdatedAt))
+            .references("fk_posts_owner", Posts::OwnerId, Users::Table, Cascade)
+            // The list reads published posts (or one owner's) newest or oldest first.
+            .index(
+                "ix_posts_owner_created",
+                [Posts::OwnerId, Posts::CreatedAt, Posts::Id],
             )
-            .await?;
-        // The list reads published posts (or one owner's) newest or oldest first.
-        create_indexes(
-            manager,
-            Posts::Table,
-            [
-                (
-                    "ix_posts_owner_created",
-                    vec![Posts::OwnerId, Posts::CreatedAt, Posts::Id],
-                ),
-                (
-                    "ix_posts_published_created",
-                    vec![Posts::Published, Posts::CreatedAt, Posts::Id],
-                ),
-                ("ix_posts_created_at", vec![Posts::CreatedAt, Posts::Id]),
-            ],
-        )
-        .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        drop_table(manager, Posts::Table).await
+            .index(
+                "ix_posts_published_created",
+                [Posts::Published, Posts::CreatedAt, Posts::Id],
+            )
+            .index("ix_posts_created_at", [Posts::CreatedAt, Posts::Id])
     }
 }

@@ -16,48 +16,19 @@ enum Comments {
     UpdatedAt,
 }
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                table(Comments::Table, Comments::Id)
-                    .col(uuid(Comments::PostId))
-                    .col(uuid(Comments::AuthorId))
-                    .col(text(Comments::Content))
-                    .col(timestamp_with_time_zone(Comments::CreatedAt))
-                    .col(timestamp_with_time_zone(Comments::UpdatedAt))
-                    .foreign_key(&mut foreign_key(
-                        "fk_comments_post",
-                        (Comments::Table, Comments::PostId),
-                        (Posts::Table, Posts::Id),
-                        ForeignKeyAction::Cascade,
-                    ))
-                    .foreign_key(&mut foreign_key(
-                        "fk_comments_author",
-                        (Comments::Table, Comments::AuthorId),
-                        (Users::Table, Users::Id),
-                        ForeignKeyAction::Cascade,
-                    ))
-                    .take(),
-            )
-            .await?;
-        create_indexes(
-            manager,
-            Comments::Table,
-            [
-                // Per-post listing (oldest first) and the comment count subquery.
-                (
-                    "ix_comments_post_created",
-                    vec![Comments::PostId, Comments::CreatedAt, Comments::Id],
-                ),
-                ("ix_comments_author_id", vec![Comments::AuthorId]),
-            ],
-        )
-        .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        drop_table(manager, Comments::Table).await
+impl NewTable for Migration {
+    fn table(&self) -> CreateTable {
+        use Comments as C;
+        CreateTable::new(C::Table, C::Id)
+            .col(uuid(C::PostId))
+            .col(uuid(C::AuthorId))
+            .col(text(C::Content))
+            .col(timestamp_with_time_zone(C::CreatedAt))
+            .col(timestamp_with_time_zone(C::UpdatedAt))
+            .references("fk_comments_post", C::PostId, Posts::Table, Cascade)
+            .references("fk_comments_author", C::AuthorId, Users::Table, Cascade)
+            // Per-post listing (oldest first) and the comment count subquery.
+            .index("ix_comments_post_created", [C::PostId, C::CreatedAt, C::Id])
+            .index("ix_comments_author_id", [C::AuthorId])
     }
 }
