@@ -108,12 +108,13 @@ impl<T: ToSchema> ToSchema for PageResponse<T> {
     }
 }
 
-impl<T> PageResponse<T> {
-    pub fn from_page<U>(page: Page<U>, f: impl FnMut(U) -> T) -> Self {
+/// A page of entities as a page of their responses.
+impl<T, U: Into<T>> From<Page<U>> for PageResponse<T> {
+    fn from(page: Page<U>) -> Self {
         let (limit, offset) = (page.request.limit(), page.request.offset());
         let next_cursor = page.next.as_ref().map(encode_cursor);
         Self {
-            items: page.items.into_iter().map(f).collect(),
+            items: page.items.into_iter().map(Into::into).collect(),
             total: page.total,
             limit,
             offset,

@@ -1,6 +1,6 @@
 //! `/api/v1/employees`: staff records, read by users and written by admins.
 
-use super::{created_with_etag, ok_with_etag};
+use super::Tagged;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader};
 use crate::pagination::{PageParams, PageResponse};
@@ -10,7 +10,6 @@ use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use app::EmployeeError;
 use app::employees::EmployeeInput;
 use chrono::{DateTime, Utc};
-use domain::concurrency::Versioned;
 use domain::employee::{Employee, EmployeeFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -95,11 +94,6 @@ pub struct EmployeeListQuery {
     pub is_active: Option<bool>,
 }
 
-fn with_etag(employee: Employee) -> HttpResponse {
-    let etag = employee.etag();
-    ok_with_etag(&EmployeeResponse::from(employee), &etag)
-}
-
 impl From<EmployeeRequest> for EmployeeInput {
     fn from(b: EmployeeRequest) -> Self {
         Self {
@@ -140,10 +134,7 @@ pub async fn list_employees(
         is_active: query.0.is_active,
     };
     let employees = state.employees.list(filter, page.0.page()?).await?;
-    Ok(web::Json(PageResponse::from_page(
-        employees,
-        EmployeeResponse::from,
-    )))
+    Ok(web::Json(employees.into()))
 }
 
 /// Add a staff record (admin).
@@ -161,11 +152,9 @@ pub async fn create_employee(
     state: web::Data<AppState>,
     user: AuthUser,
     body: ApiJson<EmployeeRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Tagged<EmployeeResponse>, ApiError> {
     let employee = state.employees.create(&user.0, body.0.into()).await?;
-    let (id, etag) = (employee.id, employee.etag());
-    let body = EmployeeResponse::from(employee);
-    Ok(created_with_etag("/api/v1/employees", id, &etag, &body))
+    Ok(Tagged::created("/api/v1/employees", employee))
 }
 
 /// One staff record, with its ETag.
@@ -180,8 +169,8 @@ pub async fn get_employee(
     state: web::Data<AppState>,
     _user: AuthUser,
     id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    Ok(with_etag(state.employees.get(id.into_inner()).await?))
+) -> Result<Tagged<EmployeeResponse>, ApiError> {
+    Ok(Tagged::of(state.employees.get(id.into_inner()).await?))
 }
 
 /// Replace a staff record (admin); `is_active` defaults to true.
@@ -202,12 +191,12 @@ pub async fn replace_employee(
     id: web::Path<Uuid>,
     if_match: IfMatchHeader,
     body: ApiJson<EmployeeRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Tagged<EmployeeResponse>, ApiError> {
     let employee = state
         .employees
         .replace(&user.0, id.into_inner(), body.0.into(), if_match.as_ref())
         .await?;
-    Ok(with_etag(employee))
+    Ok(Tagged::of(employee))
 }
 
 /// Change only the fields sent (admin).
@@ -228,12 +217,12 @@ pub async fn patch_employee(
     id: web::Path<Uuid>,
     if_match: IfMatchHeader,
     body: ApiJson<EmployeePatchRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Tagged<EmployeeResponse>, ApiError> {
     let employee = state
         .employees
         .patch(&user.0, id.into_inner(), body.0.into(), if_match.as_ref())
         .await?;
-    Ok(with_etag(employee))
+    Ok(Tagged::of(employee))
 }
 
 /// Delete a staff record (admin).

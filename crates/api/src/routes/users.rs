@@ -1,6 +1,6 @@
 //! `/api/v1/users`: one's own account and the admin's user management.
 
-use super::{PROBLEM, created_with_etag, ok_with_etag};
+use super::{PROBLEM, Tagged};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader};
 use crate::pagination::{PageParams, PageResponse};
@@ -131,10 +131,12 @@ pub struct UserListQuery {
     )
 )]
 #[get("/users/me")]
-pub async fn get_me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn get_me(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> Result<Tagged<UserResponse>, ApiError> {
     let me = state.users.me(&user.0).await?;
-    let etag = me.etag();
-    Ok(ok_with_etag(&UserResponse::from(me), &etag))
+    Ok(Tagged::of(me))
 }
 
 /// Rename oneself or change one's password (`current_password` required for the latter).
@@ -153,7 +155,7 @@ pub async fn update_me(
     user: AuthUser,
     if_match: IfMatchHeader,
     body: ApiJson<UpdateMeRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Tagged<UserResponse>, ApiError> {
     let b = body.0;
     let input = UpdateMe {
         name: b.name,
@@ -164,8 +166,7 @@ pub async fn update_me(
         .users
         .update_me(&user.0, input, if_match.as_ref())
         .await?;
-    let etag = me.etag();
-    Ok(ok_with_etag(&UserResponse::from(me), &etag))
+    Ok(Tagged::of(me))
 }
 
 /// All accounts, newest first (admin).
@@ -187,10 +188,7 @@ pub async fn list_users(
     let page = page.0.page()?;
     let filter = UserFilter { q: query.0.q };
     let users = state.users.list(&user.0, filter, page).await?;
-    Ok(web::Json(PageResponse::from_page(
-        users,
-        UserResponse::from,
-    )))
+    Ok(web::Json(users.into()))
 }
 
 /// Create an account with a role (admin).
@@ -208,7 +206,7 @@ pub async fn create_user(
     state: web::Data<AppState>,
     user: AuthUser,
     body: ApiJson<CreateUserRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Tagged<UserResponse>, ApiError> {
     let b = body.0;
     let input = NewUserInput {
         email: b.email,
@@ -217,9 +215,7 @@ pub async fn create_user(
         role: b.role,
     };
     let created = state.users.create(&user.0, input).await?;
-    let (id, etag) = (created.id, created.etag());
-    let body = UserResponse::from(created);
-    Ok(created_with_etag("/api/v1/users", id, &etag, &body))
+    Ok(Tagged::created("/api/v1/users", created))
 }
 
 /// One user: everything to itself and admins, `{id, name}` to others.
@@ -234,18 +230,15 @@ pub async fn get_user(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Tagged<UserViewResponse>, ApiError> {
     match state.users.get(&user.0, id.into_inner()).await? {
-        UserView::Full(u) => {
-            let etag = u.etag();
-            Ok(ok_with_etag(&UserViewResponse::Full(u.into()), &etag))
-        }
+        UserView::Full(u) => Ok(Tagged::new(u.etag(), UserViewResponse::Full(u.into()))),
         UserView::Public { id, name, etag } => {
             let public = PublicUser {
                 id,
                 name: name.as_str().to_owned(),
             };
-            Ok(ok_with_etag(&UserViewResponse::Public(public), &etag))
+            Ok(Tagged::new(etag, UserViewResponse::Public(public)))
         }
     }
 }
@@ -268,7 +261,7 @@ pub async fn update_user(
     id: web::Path<Uuid>,
     if_match: IfMatchHeader,
     body: ApiJson<AdminUpdateUserRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Tagged<UserResponse>, ApiError> {
     let b = body.0;
     let input = AdminUpdate {
         name: b.name,
@@ -279,8 +272,7 @@ pub async fn update_user(
         .users
         .update(&user.0, id.into_inner(), input, if_match.as_ref())
         .await?;
-    let etag = updated.etag();
-    Ok(ok_with_etag(&UserResponse::from(updated), &etag))
+    Ok(Tagged::of(updated))
 }
 
 /// Delete a user with its posts, comments and votes (admin).

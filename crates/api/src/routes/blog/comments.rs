@@ -5,7 +5,7 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader, MaybeUser};
 use crate::pagination::{PageParams, PageResponse};
 use crate::problems::PostNotFound;
-use crate::routes::{PROBLEM, created_with_etag, ok_with_etag};
+use crate::routes::{PROBLEM, Tagged};
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
@@ -59,9 +59,8 @@ pub struct CommentRequest {
     pub content: Option<String>,
 }
 
-fn comment_with_etag(view: CommentView) -> HttpResponse {
-    let etag = view.comment.etag();
-    ok_with_etag(&CommentResponse::from(view), &etag)
+fn tagged(view: CommentView) -> Tagged<CommentResponse> {
+    Tagged::new(view.comment.etag(), view.into())
 }
 
 /// A post's comments, oldest first.
@@ -85,10 +84,7 @@ pub async fn list_comments(
         .blog
         .list_comments(viewer.0.as_ref(), id.into_inner(), page.0.page()?)
         .await?;
-    Ok(web::Json(PageResponse::from_page(
-        comments,
-        CommentResponse::from,
-    )))
+    Ok(web::Json(comments.into()))
 }
 
 /// Comment on a post.
@@ -106,14 +102,13 @@ pub async fn create_comment(
     user: AuthUser,
     id: web::Path<Uuid>,
     body: ApiJson<CommentRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Tagged<CommentResponse>, ApiError> {
     let view = state
         .blog
         .add_comment(&user.0, id.into_inner(), body.0.content)
         .await?;
-    let (id, etag) = (view.comment.id, view.comment.etag());
-    let body = CommentResponse::from(view);
-    Ok(created_with_etag("/api/v1/comments", id, &etag, &body))
+    let id = view.comment.id;
+    Ok(tagged(view).located("/api/v1/comments", id))
 }
 
 /// One comment, if its post is visible to the caller.
@@ -130,8 +125,8 @@ pub async fn get_comment(
     state: web::Data<AppState>,
     viewer: MaybeUser,
     id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    Ok(comment_with_etag(
+) -> Result<Tagged<CommentResponse>, ApiError> {
+    Ok(tagged(
         state
             .blog
             .get_comment(viewer.0.as_ref(), id.into_inner())
@@ -156,12 +151,12 @@ pub async fn edit_comment(
     id: web::Path<Uuid>,
     if_match: IfMatchHeader,
     body: ApiJson<CommentRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Tagged<CommentResponse>, ApiError> {
     let view = state
         .blog
         .edit_comment(&user.0, id.into_inner(), body.0.content, if_match.as_ref())
         .await?;
-    Ok(comment_with_etag(view))
+    Ok(tagged(view))
 }
 
 /// Delete a comment: its author, the post's owner or an admin.

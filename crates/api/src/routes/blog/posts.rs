@@ -5,7 +5,7 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader, MaybeUser};
 use crate::pagination::{PageParams, PageResponse};
 use crate::problems::{OwnerOnly, PostNotFound};
-use crate::routes::{PROBLEM, created_with_etag, ok_with_etag};
+use crate::routes::{PROBLEM, Tagged};
 use crate::schemas::PostSortKey;
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
@@ -123,9 +123,8 @@ pub struct PostListQuery {
     pub sort: Option<String>,
 }
 
-fn post_with_etag(view: PostView) -> HttpResponse {
-    let etag = view.post.etag();
-    ok_with_etag(&PostResponse::from(view), &etag)
+fn tagged(view: PostView) -> Tagged<PostResponse> {
+    Tagged::new(view.post.etag(), view.into())
 }
 
 /// Published posts plus the caller's own drafts.
@@ -155,10 +154,7 @@ pub async fn list_posts(
         .blog
         .list_posts(viewer.0.as_ref(), query, page.0.page()?)
         .await?;
-    Ok(web::Json(PageResponse::from_page(
-        posts,
-        PostResponse::from,
-    )))
+    Ok(web::Json(posts.into()))
 }
 
 /// Write a post (`published: false` for a draft).
@@ -174,11 +170,10 @@ pub async fn create_post(
     state: web::Data<AppState>,
     user: AuthUser,
     body: ApiJson<PostRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Tagged<PostResponse>, ApiError> {
     let view = state.blog.create_post(&user.0, body.0.into()).await?;
-    let (id, etag) = (view.post.id, view.post.etag());
-    let body = PostResponse::from(view);
-    Ok(created_with_etag("/api/v1/posts", id, &etag, &body))
+    let id = view.post.id;
+    Ok(tagged(view).located("/api/v1/posts", id))
 }
 
 /// One post; a draft is 404 to everyone but its owner and admins.
@@ -195,8 +190,8 @@ pub async fn get_post(
     state: web::Data<AppState>,
     viewer: MaybeUser,
     id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    Ok(post_with_etag(
+) -> Result<Tagged<PostResponse>, ApiError> {
+    Ok(tagged(
         state
             .blog
             .get_post(viewer.0.as_ref(), id.into_inner())
@@ -221,12 +216,12 @@ pub async fn replace_post(
     id: web::Path<Uuid>,
     if_match: IfMatchHeader,
     body: ApiJson<PostRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Tagged<PostResponse>, ApiError> {
     let view = state
         .blog
         .replace_post(&user.0, id.into_inner(), body.0.into(), if_match.as_ref())
         .await?;
-    Ok(post_with_etag(view))
+    Ok(tagged(view))
 }
 
 /// Change only the fields sent.
@@ -246,12 +241,12 @@ pub async fn patch_post(
     id: web::Path<Uuid>,
     if_match: IfMatchHeader,
     body: ApiJson<PostPatchRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Tagged<PostResponse>, ApiError> {
     let view = state
         .blog
         .patch_post(&user.0, id.into_inner(), body.0.into(), if_match.as_ref())
         .await?;
-    Ok(post_with_etag(view))
+    Ok(tagged(view))
 }
 
 /// Delete a post with its comments and votes.

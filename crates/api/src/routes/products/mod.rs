@@ -5,14 +5,13 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader};
 use crate::pagination::{PageParams, PageResponse};
 use crate::problems::{NameTaken, OwnerOnly};
-use crate::routes::{PROBLEM, created_with_etag, ok_with_etag};
+use crate::routes::{PROBLEM, Tagged};
 use crate::schemas::{CategoryName, ProductSortKey};
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use app::ProductError;
 use app::products::{ProductInput, ProductPatch, ProductQuery};
 use chrono::{DateTime, Utc};
-use domain::concurrency::Versioned;
 use domain::product::Product;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -158,11 +157,6 @@ pub struct ProductListQuery {
     pub sort: Option<String>,
 }
 
-fn with_etag(product: Product) -> HttpResponse {
-    let etag = product.etag();
-    ok_with_etag(&ProductResponse::from(product), &etag)
-}
-
 /// Products, active and inactive alike unless filtered.
 #[utoipa::path(
     tag = "products",
@@ -189,10 +183,7 @@ pub async fn list_products(
         sort: q.sort,
     };
     let products = state.products.list(query, page.0.page()?).await?;
-    Ok(web::Json(PageResponse::from_page(
-        products,
-        ProductResponse::from,
-    )))
+    Ok(web::Json(products.into()))
 }
 
 /// Add a product; a non-zero `quantity` is its first stock movement.
@@ -209,11 +200,9 @@ pub async fn create_product(
     state: web::Data<AppState>,
     user: AuthUser,
     body: ApiJson<ProductRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Tagged<ProductResponse>, ApiError> {
     let product = state.products.create(&user.0, body.0.into()).await?;
-    let (id, etag) = (product.id, product.etag());
-    let body = ProductResponse::from(product);
-    Ok(created_with_etag("/api/v1/products", id, &etag, &body))
+    Ok(Tagged::created("/api/v1/products", product))
 }
 
 /// One product, with its ETag.
@@ -228,8 +217,8 @@ pub async fn create_product(
 pub async fn get_product(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    Ok(with_etag(state.products.get(id.into_inner()).await?))
+) -> Result<Tagged<ProductResponse>, ApiError> {
+    Ok(Tagged::of(state.products.get(id.into_inner()).await?))
 }
 
 /// Replace every writable field; omitted optional fields return to their defaults.
@@ -251,12 +240,12 @@ pub async fn replace_product(
     id: web::Path<Uuid>,
     if_match: IfMatchHeader,
     body: ApiJson<ProductRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Tagged<ProductResponse>, ApiError> {
     let product = state
         .products
         .replace(&user.0, id.into_inner(), body.0.into(), if_match.as_ref())
         .await?;
-    Ok(with_etag(product))
+    Ok(Tagged::of(product))
 }
 
 /// Change only the fields sent.
@@ -278,7 +267,7 @@ pub async fn patch_product(
     id: web::Path<Uuid>,
     if_match: IfMatchHeader,
     body: ApiJson<ProductPatchRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Tagged<ProductResponse>, ApiError> {
     let b = body.0;
     let patch = ProductPatch {
         name: b.name,
@@ -292,7 +281,7 @@ pub async fn patch_product(
         .products
         .patch(&user.0, id.into_inner(), patch, if_match.as_ref())
         .await?;
-    Ok(with_etag(product))
+    Ok(Tagged::of(product))
 }
 
 /// Delete a product with its stock movements.

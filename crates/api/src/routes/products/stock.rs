@@ -1,12 +1,13 @@
 //! Stock changes and the stock ledger: `/api/v1/products/{id}/stock`, `.../stock-movements`.
 
-use super::{ProductResponse, with_etag};
+use super::ProductResponse;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery, AuthUser};
 use crate::pagination::{PageParams, PageResponse};
 use crate::routes::PROBLEM;
+use crate::routes::Tagged;
 use crate::state::AppState;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{get, post, web};
 use chrono::{DateTime, Utc};
 use domain::product::StockMovement;
 use serde::{Deserialize, Serialize};
@@ -66,13 +67,13 @@ pub async fn adjust_stock(
     user: AuthUser,
     id: web::Path<Uuid>,
     body: ApiJson<StockRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Tagged<ProductResponse>, ApiError> {
     let b = body.0;
     let product = state
         .products
         .adjust_stock(&user.0, id.into_inner(), b.delta, b.reason)
         .await?;
-    Ok(with_etag(product))
+    Ok(Tagged::of(product))
 }
 
 /// The stock ledger, newest first.
@@ -94,8 +95,5 @@ pub async fn list_stock_movements(
         .products
         .movements(id.into_inner(), page.0.page()?)
         .await?;
-    Ok(web::Json(PageResponse::from_page(
-        movements,
-        StockMovementResponse::from,
-    )))
+    Ok(web::Json(movements.into()))
 }
