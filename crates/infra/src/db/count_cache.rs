@@ -69,8 +69,9 @@ impl<V: Clone> Kept<V> {
         let Some(entry) = entries.get_mut(key) else {
             return Lookup::Miss;
         };
-        if entry.writes != writes {
+        if entry.writes < writes {
             // Outdated by a write here: everyone works it out, so nobody sees the old value.
+            // (A value worked out after later writes than the caller saw is newer, and fine.)
             return Lookup::Miss;
         }
         if entry.at.elapsed() < CountCache::TTL {
@@ -89,6 +90,10 @@ impl<V: Clone> Kept<V> {
 
     fn put(&self, key: CountKey, value: V, writes: u64, max_entries: usize) {
         if let Ok(mut entries) = self.entries.lock() {
+            if entries.get(&key).is_some_and(|kept| kept.writes > writes) {
+                // Worked out before a write that a value already kept has seen.
+                return;
+            }
             if entries.len() >= max_entries {
                 entries.clear();
             }
@@ -109,6 +114,11 @@ impl<V: Clone> Kept<V> {
     }
 }
 
+/// The turn for working out one key's missing value; it holds the last attempt's failure
+/// and when it came, so that the requests queued behind a failure fail as it did instead of
+/// retrying one after another against a database that is not answering.
+pub(super) type Flight = Arc<tokio::sync::Mutex<Option<(Instant, sea_orm::DbErr)>>>;
+
 /// List totals and anchors by the SQL that works them out.
 #[derive(Default)]
 pub struct CountCache {
@@ -117,6 +127,8 @@ pub struct CountCache {
     pub(super) writes: AtomicU64,
     totals: Kept<u64>,
     anchors: Kept<Anchors>,
+    /// One turn per key for working a missing value out (see [`CountCache::flight`]).
+    flights: std::sync::Mutex<HashMap<CountKey, Flight>>,
 }
 
 impl CountCache {
@@ -129,6 +141,21 @@ impl CountCache {
     const MAX_ANCHOR_ENTRIES: usize = 64;
     /// A refresh that has not finished by then (its request went away) is someone else's.
     const REFRESH_GIVEN_UP: Duration = Duration::from_secs(5);
+
+    /// The turn to take before working out the missing value of `key`, so that requests
+    /// missing it together wait for one of them instead of each running the same count (32
+    /// requests counting a million rows at once took seconds each, past the statement
+    /// timeout, so none was ever kept).
+    pub(super) fn flight(&self, key: &CountKey) -> Flight {
+        let Ok(mut flights) = self.flights.lock() else {
+            return Arc::default();
+        };
+        if flights.len() >= Self::MAX_ENTRIES {
+            // A turn dropped here while taken only lets a later caller work in parallel.
+            flights.clear();
+        }
+        flights.entry(key.clone()).or_default().clone()
+    }
 
     pub(super) fn lookup(&self, key: &CountKey, writes: u64) -> Lookup<u64> {
         self.totals.lookup(key, writes)
