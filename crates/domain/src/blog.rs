@@ -1,7 +1,7 @@
 //! The community blog: posts, comments and votes, with their repository ports.
 
 use crate::auth::Principal;
-use crate::concurrency::{Versioned, versioned};
+use crate::concurrency::{ExpectedVersion, Versioned, versioned};
 use crate::error::RepoError;
 use crate::pagination::{BY_TIME_THEN_ID, KeyKind, Page, PageRequest};
 use crate::time::{self, Timestamp};
@@ -168,17 +168,9 @@ pub trait PostRepository: Send + Sync {
         viewer: Option<Uuid>,
         page: PageRequest,
     ) -> Result<Page<PostView>, RepoError>;
-    async fn update(
-        &self,
-        post: &Post,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError>;
+    async fn update(&self, post: &Post, expected: ExpectedVersion) -> Result<(), RepoError>;
     /// Deletes the post with its comments and votes.
-    async fn delete(
-        &self,
-        id: Uuid,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError>;
+    async fn delete(&self, id: Uuid, expected: ExpectedVersion) -> Result<(), RepoError>;
 }
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -188,16 +180,8 @@ pub trait CommentRepository: Send + Sync {
     async fn find(&self, id: Uuid) -> Result<Option<CommentView>, RepoError>;
     /// A post's comments, oldest first.
     async fn list(&self, post_id: Uuid, page: PageRequest) -> Result<Page<CommentView>, RepoError>;
-    async fn update(
-        &self,
-        comment: &Comment,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError>;
-    async fn delete(
-        &self,
-        id: Uuid,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError>;
+    async fn update(&self, comment: &Comment, expected: ExpectedVersion) -> Result<(), RepoError>;
+    async fn delete(&self, id: Uuid, expected: ExpectedVersion) -> Result<(), RepoError>;
 }
 
 /// A vote just recorded.

@@ -93,7 +93,7 @@ pub trait Versioned {
     fn expected_version(
         &self,
         if_match: Option<&IfMatch>,
-    ) -> Result<Option<Timestamp>, PreconditionFailed> {
+    ) -> Result<ExpectedVersion, PreconditionFailed> {
         if precondition_holds(if_match, &self.etag()) {
             Ok(if_match.map(|_| self.updated_at()))
         } else {
@@ -101,6 +101,11 @@ pub trait Versioned {
         }
     }
 }
+
+/// The version a conditional write expects to find in the store (`None`: the write is
+/// unconditional); a port's `update` and `delete` take it, and a store that finds another
+/// version answers `RepoError::Stale`.
+pub type ExpectedVersion = Option<Timestamp>;
 
 /// `impl Versioned` for entities with `id` and `updated_at` fields.
 macro_rules! versioned {

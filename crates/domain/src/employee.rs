@@ -1,6 +1,6 @@
 //! Staff records and their repository port.
 
-use crate::concurrency::{Versioned, versioned};
+use crate::concurrency::{ExpectedVersion, Versioned, versioned};
 use crate::error::RepoError;
 use crate::pagination::{Page, PageRequest};
 use crate::time::{self, Timestamp};
@@ -75,16 +75,9 @@ pub trait EmployeeRepository: Send + Sync {
         filter: &EmployeeFilter,
         page: PageRequest,
     ) -> Result<Page<Employee>, RepoError>;
-    async fn update(
-        &self,
-        employee: &Employee,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError>;
-    async fn delete(
-        &self,
-        id: Uuid,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError>;
+    async fn update(&self, employee: &Employee, expected: ExpectedVersion)
+    -> Result<(), RepoError>;
+    async fn delete(&self, id: Uuid, expected: ExpectedVersion) -> Result<(), RepoError>;
 }
 
 #[cfg(test)]

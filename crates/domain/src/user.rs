@@ -1,6 +1,6 @@
 //! Users: accounts, their value objects and the repository port.
 
-use crate::concurrency::{ETag, versioned};
+use crate::concurrency::{ETag, ExpectedVersion, versioned};
 use crate::error::RepoError;
 use crate::job::Job;
 use crate::pagination::{Page, PageRequest};
@@ -206,23 +206,15 @@ pub trait UserRepository: Send + Sync {
     async fn find_by_id(&self, id: Uuid) -> Result<Option<User>, RepoError>;
     async fn find_by_email(&self, email: &Email) -> Result<Option<User>, RepoError>;
     async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, RepoError>;
-    /// Saves the changed user. With `expected_updated_at`, the write only applies while the
+    /// Saves the changed user. With `expected`, the write only applies while the
     /// stored version is still that one (else `RepoError::Stale`). Demoting or deactivating
     /// the last active admin is `RepoError::Conflict(LAST_ADMIN)`, decided atomically with
     /// the write (two admins demoting each other cannot both succeed).
-    async fn update(
-        &self,
-        user: &User,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError>;
+    async fn update(&self, user: &User, expected: ExpectedVersion) -> Result<(), RepoError>;
     /// Deletes the user with everything it owns (`RepoError::NotFound` if absent,
-    /// `RepoError::Stale` if `expected_updated_at` no longer matches,
+    /// `RepoError::Stale` if `expected` no longer matches,
     /// `RepoError::Conflict(LAST_ADMIN)` for the last active admin).
-    async fn delete(
-        &self,
-        id: Uuid,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError>;
+    async fn delete(&self, id: Uuid, expected: ExpectedVersion) -> Result<(), RepoError>;
 }
 
 #[cfg(test)]

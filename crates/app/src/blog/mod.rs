@@ -8,10 +8,9 @@ use domain::blog::{
     CommentRepository, Post, PostContent, PostFilter, PostRepository, PostSort, PostTitle,
     PostView, VoteRepository,
 };
-use domain::concurrency::{IfMatch, Versioned};
+use domain::concurrency::{ExpectedVersion, IfMatch, Versioned};
 use domain::event::{Audience, Event, EventPublisher, Notification};
 use domain::pagination::{Page, PageRequest};
-use domain::time::Timestamp;
 use domain::validation::{ValidationError, Validator, required, search_text};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -198,7 +197,7 @@ impl BlogService {
         caller: &Principal,
         id: Uuid,
         if_match: Option<&IfMatch>,
-    ) -> Result<(PostView, Option<Timestamp>), BlogError> {
+    ) -> Result<(PostView, ExpectedVersion), BlogError> {
         let view = self.get_post(Some(caller), id).await?;
         if !view.post.may_be_changed_by(caller) {
             return Err(

@@ -4,7 +4,7 @@ mod stock;
 
 pub use stock::{Quantity, StockChange, StockDelta, StockMovement, StockOutcome, StockReason};
 
-use crate::concurrency::{Versioned, versioned};
+use crate::concurrency::{ExpectedVersion, Versioned, versioned};
 use crate::error::RepoError;
 use crate::money::Money;
 use crate::pagination::{BY_TIME_THEN_ID, KeyKind, Page, PageRequest};
@@ -167,18 +167,10 @@ pub trait ProductRepository: Send + Sync {
         filter: &ProductFilter,
         page: PageRequest,
     ) -> Result<Page<Product>, RepoError>;
-    /// Saves the writable fields (never the quantity), conditionally on `expected_updated_at`.
-    async fn update(
-        &self,
-        product: &Product,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError>;
+    /// Saves the writable fields (never the quantity), conditionally on `expected`.
+    async fn update(&self, product: &Product, expected: ExpectedVersion) -> Result<(), RepoError>;
     /// Deletes the product with its stock movements.
-    async fn delete(
-        &self,
-        id: Uuid,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError>;
+    async fn delete(&self, id: Uuid, expected: ExpectedVersion) -> Result<(), RepoError>;
     /// Applies `delta` and appends one movement in one transaction, only if the result stays
     /// within `0..=Quantity::MAX`. Concurrent calls never lose an update.
     async fn adjust_stock(

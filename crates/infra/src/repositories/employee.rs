@@ -4,9 +4,9 @@ use crate::db::Db;
 use crate::entities::employees;
 use async_trait::async_trait;
 use domain::RepoError;
+use domain::concurrency::ExpectedVersion;
 use domain::employee::{Employee, EmployeeFilter, EmployeeRepository, FullName};
 use domain::pagination::{Page, PageRequest, time_then_id};
-use domain::time::Timestamp;
 use domain::user::Email;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
@@ -80,17 +80,13 @@ impl EmployeeRepository for SeaOrmEmployeeRepository {
     async fn update(
         &self,
         employee: &Employee,
-        expected_updated_at: Option<Timestamp>,
+        expected: ExpectedVersion,
     ) -> Result<(), RepoError> {
         let update = employees::Entity::update_many().set(to_active(employee));
-        update_versioned(&self.db, update, employee.id, expected_updated_at).await
+        update_versioned(&self.db, update, employee.id, expected).await
     }
 
-    async fn delete(
-        &self,
-        id: Uuid,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError> {
-        delete_versioned::<employees::Entity>(&self.db, id, expected_updated_at).await
+    async fn delete(&self, id: Uuid, expected: ExpectedVersion) -> Result<(), RepoError> {
+        delete_versioned::<employees::Entity>(&self.db, id, expected).await
     }
 }

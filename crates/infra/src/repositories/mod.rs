@@ -21,7 +21,7 @@ pub(crate) use keyset::{Key, Keyset, into_page, paginate};
 
 use crate::db::Db;
 use domain::RepoError;
-use domain::time::Timestamp;
+use domain::concurrency::ExpectedVersion;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, SqlErr, UpdateMany,
@@ -68,7 +68,7 @@ pub(crate) async fn update_versioned<E: Versioned>(
     db: &Db,
     update: UpdateMany<E>,
     id: Uuid,
-    expected: Option<Timestamp>,
+    expected: ExpectedVersion,
 ) -> Result<(), RepoError> {
     let mut update = update.filter(E::ID.eq(id));
     if let Some(expected) = expected {
@@ -85,7 +85,7 @@ pub(crate) async fn update_versioned<E: Versioned>(
 pub(crate) async fn delete_versioned<E: Versioned>(
     db: &Db,
     id: Uuid,
-    expected: Option<Timestamp>,
+    expected: ExpectedVersion,
 ) -> Result<(), RepoError> {
     let mut delete = E::delete_many().filter(E::ID.eq(id));
     if let Some(expected) = expected {

@@ -4,13 +4,14 @@ use crate::db::Db;
 use crate::entities::{products, stock_movements};
 use async_trait::async_trait;
 use domain::RepoError;
+use domain::concurrency::ExpectedVersion;
 use domain::money::Money;
 use domain::pagination::{KeyValue, Page, PageRequest, time_then_id};
 use domain::product::{
     Description, Product, ProductFilter, ProductName, ProductRepository, ProductSort, Quantity,
     StockChange, StockDelta, StockMovement, StockOutcome, StockReason,
 };
-use domain::time::{self, Timestamp};
+use domain::time;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, Set};
 use uuid::Uuid;
@@ -199,21 +200,13 @@ impl ProductRepository for SeaOrmProductRepository {
         )
     }
 
-    async fn update(
-        &self,
-        product: &Product,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError> {
+    async fn update(&self, product: &Product, expected: ExpectedVersion) -> Result<(), RepoError> {
         let update = products::Entity::update_many().set(to_active(product, false));
-        update_versioned(&self.db, update, product.id, expected_updated_at).await
+        update_versioned(&self.db, update, product.id, expected).await
     }
 
-    async fn delete(
-        &self,
-        id: Uuid,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError> {
-        delete_versioned::<products::Entity>(&self.db, id, expected_updated_at).await
+    async fn delete(&self, id: Uuid, expected: ExpectedVersion) -> Result<(), RepoError> {
+        delete_versioned::<products::Entity>(&self.db, id, expected).await
     }
 
     async fn adjust_stock(

@@ -5,9 +5,9 @@ use crate::db::Db;
 use crate::entities::users;
 use async_trait::async_trait;
 use domain::RepoError;
+use domain::concurrency::ExpectedVersion;
 use domain::job::Job;
 use domain::pagination::{Page, PageRequest, time_then_id};
-use domain::time::Timestamp;
 use domain::user::{
     Email, LAST_ADMIN, PasswordHash, Role, User, UserFilter, UserName, UserRepository,
 };
@@ -113,22 +113,14 @@ impl UserRepository for SeaOrmUserRepository {
         paginate(&self.db, query, order, page, key, to_domain).await
     }
 
-    async fn update(
-        &self,
-        user: &User,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError> {
-        let written = self.update_row(user, expected_updated_at).await;
+    async fn update(&self, user: &User, expected: ExpectedVersion) -> Result<(), RepoError> {
+        let written = self.update_row(user, expected).await;
         self.forget_principals(user.id);
         written
     }
 
-    async fn delete(
-        &self,
-        id: Uuid,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError> {
-        let written = self.delete_row(id, expected_updated_at).await;
+    async fn delete(&self, id: Uuid, expected: ExpectedVersion) -> Result<(), RepoError> {
+        let written = self.delete_row(id, expected).await;
         self.forget_principals(id);
         written
     }
@@ -141,32 +133,24 @@ enum Write {
 }
 
 impl SeaOrmUserRepository {
-    async fn update_row(
-        &self,
-        user: &User,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError> {
+    async fn update_row(&self, user: &User, expected: ExpectedVersion) -> Result<(), RepoError> {
         if user.role == Role::Admin && user.is_active {
             let update = users::Entity::update_many().set(to_active(user));
-            return update_versioned(&self.db, update, user.id, expected_updated_at).await;
+            return update_versioned(&self.db, update, user.id, expected).await;
         }
         // Possibly an admin stepping down: decided under the admins' row locks.
         let mut update = users::Entity::update_many()
             .set(to_active(user))
             .filter(users::Column::Id.eq(user.id));
-        if let Some(expected) = expected_updated_at {
+        if let Some(expected) = expected {
             update = update.filter(users::Column::UpdatedAt.eq(expected));
         }
         self.keeping_an_admin(user.id, Write::Update(update)).await
     }
 
-    async fn delete_row(
-        &self,
-        id: Uuid,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError> {
+    async fn delete_row(&self, id: Uuid, expected: ExpectedVersion) -> Result<(), RepoError> {
         let mut delete = users::Entity::delete_many().filter(users::Column::Id.eq(id));
-        if let Some(expected) = expected_updated_at {
+        if let Some(expected) = expected {
             delete = delete.filter(users::Column::UpdatedAt.eq(expected));
         }
         self.keeping_an_admin(id, Write::Delete(delete)).await

@@ -7,6 +7,7 @@ use crate::repositories::{Key, Keyset, delete_versioned, into_page, update_versi
 use async_trait::async_trait;
 use domain::RepoError;
 use domain::blog::{Author, Comment, CommentContent, CommentRepository, CommentView};
+use domain::concurrency::ExpectedVersion;
 use domain::pagination::{Page, PageRequest, time_then_id};
 use domain::time::Timestamp;
 use sea_orm::sea_query::Expr;
@@ -118,25 +119,17 @@ impl CommentRepository for SeaOrmCommentRepository {
         )
     }
 
-    async fn update(
-        &self,
-        comment: &Comment,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError> {
+    async fn update(&self, comment: &Comment, expected: ExpectedVersion) -> Result<(), RepoError> {
         let update = comments::Entity::update_many()
             .col_expr(
                 comments::Column::Content,
                 Expr::value(comment.content.as_str()),
             )
             .col_expr(comments::Column::UpdatedAt, Expr::value(comment.updated_at));
-        update_versioned(&self.db, update, comment.id, expected_updated_at).await
+        update_versioned(&self.db, update, comment.id, expected).await
     }
 
-    async fn delete(
-        &self,
-        id: Uuid,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError> {
-        delete_versioned::<comments::Entity>(&self.db, id, expected_updated_at).await
+    async fn delete(&self, id: Uuid, expected: ExpectedVersion) -> Result<(), RepoError> {
+        delete_versioned::<comments::Entity>(&self.db, id, expected).await
     }
 }

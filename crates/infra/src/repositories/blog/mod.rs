@@ -11,6 +11,7 @@ use domain::RepoError;
 use domain::blog::{
     Author, Post, PostContent, PostFilter, PostRepository, PostSort, PostTitle, PostView,
 };
+use domain::concurrency::ExpectedVersion;
 use domain::pagination::{KeyValue, Page, PageRequest};
 use domain::time::Timestamp;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -240,20 +241,12 @@ impl PostRepository for SeaOrmPostRepository {
         )
     }
 
-    async fn update(
-        &self,
-        post: &Post,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError> {
+    async fn update(&self, post: &Post, expected: ExpectedVersion) -> Result<(), RepoError> {
         let update = posts::Entity::update_many().set(post_model(post));
-        update_versioned(&self.db, update, post.id, expected_updated_at).await
+        update_versioned(&self.db, update, post.id, expected).await
     }
 
-    async fn delete(
-        &self,
-        id: Uuid,
-        expected_updated_at: Option<Timestamp>,
-    ) -> Result<(), RepoError> {
-        delete_versioned::<posts::Entity>(&self.db, id, expected_updated_at).await
+    async fn delete(&self, id: Uuid, expected: ExpectedVersion) -> Result<(), RepoError> {
+        delete_versioned::<posts::Entity>(&self.db, id, expected).await
     }
 }
