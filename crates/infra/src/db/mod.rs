@@ -4,6 +4,7 @@
 mod anchors;
 mod connect;
 mod count_cache;
+mod kept;
 mod page_bounds;
 mod rows;
 mod sql_texts;
@@ -14,12 +15,10 @@ pub use rows::{Columns, FromRow, Readable};
 
 use crate::statement_pool::PgStatementPool;
 use async_trait::async_trait;
-use count_cache::{CountKey, Lookup};
 use page_bounds::inline_page_bounds;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    ExecResult, PaginatorTrait, PrimaryKeyTrait, QueryResult, QueryTrait, Select, Statement,
-    TransactionTrait, Value,
+    ExecResult, PrimaryKeyTrait, QueryResult, QueryTrait, Statement, TransactionTrait, Value,
 };
 use sql_texts::{SqlKey, SqlTexts};
 use std::any::TypeId;
@@ -327,166 +326,5 @@ impl Db {
             Some(gate) => Some(gate.lock().await),
             None => None,
         }
-    }
-
-    /// How many rows `select` matches: the total of a list page.
-    ///
-    /// Counting is most of what a list page costs the database (every matching row, against
-    /// the page's twenty), so a large total (at least [`CountCache::EXACT_BELOW`]) is kept
-    /// for up to [`CountCache::TTL`]. Any write through this instance outdates every kept
-    /// total at once, so this instance's own writes show immediately; another instance's
-    /// writes show within the TTL plus one count (an aged total answers while a background
-    /// task counts again). Small totals are always counted exactly.
-    pub async fn count<E>(&self, select: Select<E>) -> Result<u64, DbErr>
-    where
-        E: EntityTrait,
-        E::Model: Send + Sync,
-    {
-        let key = CountKey::of(&select.build(self.conn.get_database_backend()));
-        let count = move |conn: Connection| async move { select.count(&conn).await };
-        self.kept_value(key, CountCache::lookup, CountCache::settle, count)
-            .await
-    }
-
-    /// The value kept under `key` (looked up and stored by `lookup` and `settle`), or worked
-    /// out by `work`: fresh, it is returned; aged, it is returned while `work` runs again in
-    /// the background (no request waits for it); outdated by a write here, or missing, the
-    /// caller waits for `work`, run by one request at a time per key: those that waited take
-    /// the value it kept when it was worked out after the writes they saw, or its error when
-    /// it failed while they waited.
-    async fn kept_value<V, F, Fut>(
-        &self,
-        key: CountKey,
-        lookup: fn(&CountCache, &CountKey, u64) -> Lookup<V>,
-        settle: fn(&CountCache, CountKey, Option<V>, u64),
-        work: F,
-    ) -> Result<V, DbErr>
-    where
-        V: Clone + Send + 'static,
-        F: FnOnce(Connection) -> Fut,
-        Fut: Future<Output = Result<V, DbErr>> + Send + 'static,
-    {
-        let writes = self.counts.writes.load(Ordering::Acquire);
-        match lookup(&self.counts, &key, writes) {
-            Lookup::Fresh(value) | Lookup::Refreshing(value) => Ok(value),
-            Lookup::Aged(value) => {
-                let counts = self.counts.clone();
-                let worked = work(self.conn.clone());
-                tokio::spawn(async move {
-                    settle(&counts, key, worked.await.ok(), writes);
-                });
-                Ok(value)
-            }
-            Lookup::Miss => {
-                let flight = self.counts.flight(&key);
-                let queued_at = std::time::Instant::now();
-                let mut failed = flight.lock().await;
-                // Whoever had the turn before may have kept it meanwhile, worked out after
-                // every write this request has seen.
-                if let Lookup::Fresh(value) | Lookup::Refreshing(value) =
-                    lookup(&self.counts, &key, writes)
-                {
-                    return Ok(value);
-                }
-                if let Some((at, err)) = failed.as_ref()
-                    && *at >= queued_at
-                {
-                    return Err(err.clone());
-                }
-                let worked = work(self.conn.clone()).await;
-                *failed = worked
-                    .as_ref()
-                    .err()
-                    .map(|err| (std::time::Instant::now(), err.clone()));
-                settle(&self.counts, key, worked.as_ref().ok().cloned(), writes);
-                worked
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::atomic::AtomicUsize;
-    use std::time::Duration;
-
-    #[tokio::test]
-    async fn requests_missing_a_total_together_count_it_once_and_a_write_counts_again() {
-        let db = Db::new(sea_orm::Database::connect("sqlite::memory:").await.unwrap());
-        let key = CountKey {
-            sql: "SELECT COUNT(*) FROM t".into(),
-            values: vec![],
-        };
-        let runs = Arc::new(AtomicUsize::new(0));
-        let total = |db: Db, runs: Arc<AtomicUsize>| {
-            let key = key.clone();
-            async move {
-                let work = move |_: Connection| async move {
-                    let run = runs.fetch_add(1, Ordering::SeqCst) as u64;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    Ok(5000 + run)
-                };
-                db.kept_value(key, CountCache::lookup, CountCache::settle, work)
-                    .await
-            }
-        };
-
-        let together = (0..8).map(|_| tokio::spawn(total(db.clone(), runs.clone())));
-        for answer in futures_util::future::join_all(together).await {
-            assert_eq!(answer.unwrap().unwrap(), 5000);
-        }
-        assert_eq!(
-            runs.load(Ordering::SeqCst),
-            1,
-            "one count for eight requests"
-        );
-
-        db.counts.writes.fetch_add(1, Ordering::Release);
-        assert_eq!(total(db.clone(), runs.clone()).await.unwrap(), 5001);
-        assert_eq!(
-            runs.load(Ordering::SeqCst),
-            2,
-            "a write outdates the kept total"
-        );
-    }
-
-    #[tokio::test]
-    async fn requests_queued_behind_a_failed_count_fail_as_it_did_without_running_it_again() {
-        let db = Db::new(sea_orm::Database::connect("sqlite::memory:").await.unwrap());
-        let key = CountKey {
-            sql: "SELECT COUNT(*) FROM gone".into(),
-            values: vec![],
-        };
-        let runs = Arc::new(AtomicUsize::new(0));
-        let failing = |db: Db, runs: Arc<AtomicUsize>| {
-            let key = key.clone();
-            async move {
-                let work = move |_: Connection| async move {
-                    runs.fetch_add(1, Ordering::SeqCst);
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    Err::<u64, _>(DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout))
-                };
-                db.kept_value(key, CountCache::lookup, CountCache::settle, work)
-                    .await
-            }
-        };
-
-        let together = (0..4).map(|_| tokio::spawn(failing(db.clone(), runs.clone())));
-        for answer in futures_util::future::join_all(together).await {
-            assert!(matches!(
-                answer.unwrap(),
-                Err(DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout))
-            ));
-        }
-        assert_eq!(
-            runs.load(Ordering::SeqCst),
-            1,
-            "one attempt for four requests"
-        );
-
-        // A request that comes after the failure tries again.
-        assert!(failing(db.clone(), runs.clone()).await.is_err());
-        assert_eq!(runs.load(Ordering::SeqCst), 2);
     }
 }
