@@ -86,86 +86,76 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sea_orm::ConnAcquireErr;
     use std::sync::Arc;
     use std::sync::atomic::AtomicUsize;
     use std::time::Duration;
 
-    #[tokio::test]
-    async fn requests_missing_a_total_together_count_it_once_and_a_write_counts_again() {
-        let db = Db::new(sea_orm::Database::connect("sqlite::memory:").await.unwrap());
+    fn timeout() -> DbErr {
+        DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)
+    }
+
+    /// One list's total, which takes 50 ms to work out: the `n`th count (from 0) answers
+    /// 5000 + n, or fails when `fails`.
+    async fn total(db: Db, runs: Arc<AtomicUsize>, fails: bool) -> Result<u64, DbErr> {
         let key = CountKey {
             sql: "SELECT COUNT(*) FROM t".into(),
             values: vec![],
         };
-        let runs = Arc::new(AtomicUsize::new(0));
-        let total = |db: Db, runs: Arc<AtomicUsize>| {
-            let key = key.clone();
-            async move {
-                let work = move |_: Connection| async move {
-                    let run = runs.fetch_add(1, Ordering::SeqCst) as u64;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    Ok(5000 + run)
-                };
-                db.kept_value(key, CountCache::lookup, CountCache::settle, work)
-                    .await
+        let work = move |_: Connection| async move {
+            let run = runs.fetch_add(1, Ordering::SeqCst) as u64;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if fails {
+                Err(timeout())
+            } else {
+                Ok(5000 + run)
             }
         };
+        db.kept_value(key, CountCache::lookup, CountCache::settle, work)
+            .await
+    }
 
-        let together = (0..8).map(|_| tokio::spawn(total(db.clone(), runs.clone())));
-        for answer in futures_util::future::join_all(together).await {
-            assert_eq!(answer.unwrap().unwrap(), 5000);
-        }
-        assert_eq!(
-            runs.load(Ordering::SeqCst),
-            1,
-            "one count for eight requests"
-        );
+    /// `n` requests for the total at once, and how many counts they ran.
+    async fn together(db: &Db, n: usize, fails: bool) -> (Vec<Result<u64, DbErr>>, usize) {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let requests = (0..n).map(|_| tokio::spawn(total(db.clone(), runs.clone(), fails)));
+        let answers = futures_util::future::join_all(requests).await;
+        let answers = answers.into_iter().map(Result::unwrap).collect();
+        (answers, runs.load(Ordering::SeqCst))
+    }
+
+    async fn new_db() -> Db {
+        Db::new(sea_orm::Database::connect("sqlite::memory:").await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn requests_missing_a_total_together_count_it_once_and_a_write_counts_again() {
+        let db = new_db().await;
+        let (answers, runs) = together(&db, 8, false).await;
+        assert!(answers.iter().all(|a| matches!(a, Ok(5000))), "{answers:?}");
+        assert_eq!(runs, 1, "one count for eight requests");
 
         db.counts.writes.fetch_add(1, Ordering::Release);
-        assert_eq!(total(db.clone(), runs.clone()).await.unwrap(), 5001);
-        assert_eq!(
-            runs.load(Ordering::SeqCst),
-            2,
-            "a write outdates the kept total"
-        );
+        let (answers, runs) = together(&db, 1, false).await;
+        assert!(matches!(answers[..], [Ok(5000)]), "{answers:?}");
+        assert_eq!(runs, 1, "a write outdates the kept total");
     }
 
     #[tokio::test]
     async fn requests_queued_behind_a_failed_count_fail_as_it_did_without_running_it_again() {
-        let db = Db::new(sea_orm::Database::connect("sqlite::memory:").await.unwrap());
-        let key = CountKey {
-            sql: "SELECT COUNT(*) FROM gone".into(),
-            values: vec![],
-        };
-        let runs = Arc::new(AtomicUsize::new(0));
-        let failing = |db: Db, runs: Arc<AtomicUsize>| {
-            let key = key.clone();
-            async move {
-                let work = move |_: Connection| async move {
-                    runs.fetch_add(1, Ordering::SeqCst);
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    Err::<u64, _>(DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout))
-                };
-                db.kept_value(key, CountCache::lookup, CountCache::settle, work)
-                    .await
-            }
-        };
-
-        let together = (0..4).map(|_| tokio::spawn(failing(db.clone(), runs.clone())));
-        for answer in futures_util::future::join_all(together).await {
-            assert!(matches!(
-                answer.unwrap(),
-                Err(DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout))
-            ));
-        }
-        assert_eq!(
-            runs.load(Ordering::SeqCst),
-            1,
-            "one attempt for four requests"
+        let db = new_db().await;
+        let (answers, runs) = together(&db, 4, true).await;
+        assert!(
+            answers
+                .iter()
+                .all(|a| matches!(a, Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)))),
+            "{answers:?}"
         );
+        assert_eq!(runs, 1, "one attempt for four requests");
 
         // A request that comes after the failure tries again.
-        assert!(failing(db.clone(), runs.clone()).await.is_err());
-        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        let (answers, runs) = together(&db, 1, true).await;
+        assert!(answers[0].is_err());
+        assert_eq!(runs, 1);
     }
 }
