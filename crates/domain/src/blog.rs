@@ -80,6 +80,19 @@ pub struct PostView {
     pub voted: bool,
 }
 
+impl PostView {
+    /// A post just written by `owner`: nobody has voted on it or commented yet.
+    pub fn new_post(post: Post, owner: Author) -> Self {
+        Self {
+            post,
+            owner,
+            votes: 0,
+            comments_count: 0,
+            voted: false,
+        }
+    }
+}
+
 named_enum! {
     /// A list's order: the `sort` value that asks for it.
     #[derive(Default)]
@@ -157,7 +170,9 @@ pub struct CommentView {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait PostRepository: Send + Sync {
-    async fn create(&self, post: &Post) -> Result<(), RepoError>;
+    /// Stores a new post; it as its owner sees it, the owner's name read by the same
+    /// statement (post create is one round trip).
+    async fn create(&self, post: &Post) -> Result<PostView, RepoError>;
     /// The post with owner and counts, `voted` for `viewer`; drafts included (the use case
     /// decides who may see them).
     async fn find(&self, id: Uuid, viewer: Option<Uuid>) -> Result<Option<PostView>, RepoError>;

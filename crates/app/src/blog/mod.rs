@@ -125,8 +125,7 @@ impl BlogService {
             content,
             input.published.unwrap_or(true),
         );
-        self.posts.create(&post).await?;
-        let view = self.get_post(Some(caller), post.id).await?;
+        let view = self.posts.create(&post).await?;
         if view.post.published {
             self.announce(caller, &view);
         }

@@ -286,6 +286,20 @@ impl Db {
         self.execute(statement).await
     }
 
+    /// [`Db::write`] for a statement that reads one row back (`INSERT … RETURNING`), read
+    /// as `R`; `None` when it changed nothing.
+    pub async fn write_one<R: FromRow>(
+        &self,
+        statement: &impl QueryTrait,
+    ) -> Result<Option<R>, DbErr> {
+        let _turn = self.write_turn().await;
+        let statement = statement.build(self.conn.get_database_backend());
+        let row = self.conn.query_one_raw(statement).await?;
+        row.as_ref()
+            .map(|row| R::from_row(&mut Columns::new(row, 0)))
+            .transpose()
+    }
+
     /// [`Db::write`] to a table no list counts (sessions, jobs), which therefore leaves the
     /// cached totals alone: logins and the job worker's polling would outdate them all.
     pub async fn write_unlisted(&self, statement: &impl QueryTrait) -> Result<u64, DbErr> {

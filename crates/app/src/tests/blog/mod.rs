@@ -37,16 +37,7 @@ impl Mocks {
 
     /// `find` answers with this post for any id and viewer.
     fn with_post(mut self, post: &Post) -> Self {
-        let view = PostView {
-            post: post.clone(),
-            owner: Author {
-                id: post.owner_id,
-                name: "owner".into(),
-            },
-            votes: 0,
-            comments_count: 0,
-            voted: false,
-        };
+        let view = as_stored(post);
         self.posts
             .expect_find()
             .returning(move |_, _| Ok(Some(view.clone())));
@@ -80,6 +71,15 @@ fn people() -> People {
         stranger: principal_of(&user("s@b.co", Role::Member)),
         admin: principal_of(&user("r@b.co", Role::Admin)),
     }
+}
+
+/// `post` as the repository gives it back: its owner named "owner", no votes or comments.
+fn as_stored(post: &Post) -> PostView {
+    let owner = Author {
+        id: post.owner_id,
+        name: "owner".into(),
+    };
+    PostView::new_post(post.clone(), owner)
 }
 
 fn post_of(owner: &Principal, published: bool) -> Post {
@@ -168,20 +168,21 @@ async fn create_validates_and_defaults_to_published() {
     assert!(matches!(&err, BlogError::App(AppError::Invalid(v)) if v.0.len() == 2));
 
     let mut m = Mocks::default();
+    let owner = p.owner.user_id;
     m.posts
         .expect_create()
-        .withf(|post| post.published)
+        .withf(move |post| post.published && post.owner_id == owner)
         .times(1)
-        .returning(|_| Ok(()));
-    let created = post_of(&p.owner, true);
-    let mut m = m.with_post(&created);
+        .returning(|post| Ok(as_stored(post)));
     m.events.expect_publish().times(1).return_const(());
     let input = PostInput {
         title: Some("T".into()),
         content: Some("C".into()),
         published: None,
     };
-    m.service().create_post(&p.owner, input).await.unwrap();
+    let view = m.service().create_post(&p.owner, input).await.unwrap();
+    assert_eq!(view.post.title.as_str(), "T");
+    assert_eq!((view.votes, view.comments_count, view.voted), (0, 0, false));
 }
 
 fn added(votes: u64, voter: Uuid) -> VoteAdded {
@@ -208,20 +209,20 @@ fn recording(m: &mut Mocks) -> Arc<std::sync::Mutex<Vec<Notification>>> {
 async fn a_published_post_is_announced_to_everyone_but_its_author() {
     let p = people();
     let mut m = Mocks::default();
-    m.posts.expect_create().returning(|_| Ok(()));
-    let created = post_of(&p.owner, true);
-    let mut m = m.with_post(&created);
+    m.posts
+        .expect_create()
+        .returning(|post| Ok(as_stored(post)));
     let seen = recording(&mut m);
     let input = PostInput {
         title: Some("T".into()),
         content: Some("C".into()),
         published: Some(true),
     };
-    m.service().create_post(&p.owner, input).await.unwrap();
+    let created = m.service().create_post(&p.owner, input).await.unwrap();
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].audience, Audience::AllExcept(p.owner.user_id));
-    assert!(matches!(&seen[0].event, Event::PostPublished { post } if post.post.id == created.id));
+    assert!(matches!(&seen[0].event, Event::PostPublished { post } if post == &created));
 }
 
 #[tokio::test]
@@ -229,9 +230,10 @@ async fn drafts_announce_nothing_until_they_are_published() {
     let p = people();
     // Created as a draft: no event.
     let mut m = Mocks::default();
-    m.posts.expect_create().returning(|_| Ok(()));
+    m.posts
+        .expect_create()
+        .returning(|post| Ok(as_stored(post)));
     let draft = post_of(&p.owner, false);
-    let m = m.with_post(&draft);
     let input = PostInput {
         title: Some("T".into()),
         content: Some("C".into()),

@@ -56,6 +56,13 @@ crate::from_row!(PostRow {
     voted,
 });
 
+/// What a post's insert reads back.
+struct OwnerName {
+    owner_name: String,
+}
+
+crate::from_row!(OwnerName { owner_name });
+
 impl PostRow {
     fn into_view(self) -> Result<PostView, RepoError> {
         Ok(PostView {
@@ -185,10 +192,35 @@ fn post_model(p: &Post) -> posts::ActiveModel {
 
 #[async_trait]
 impl PostRepository for SeaOrmPostRepository {
-    async fn create(&self, post: &Post) -> Result<(), RepoError> {
-        let insert = posts::Entity::insert(post_model(post));
-        self.db.write(&insert).await.db_err()?;
-        Ok(())
+    async fn create(&self, post: &Post) -> Result<PostView, RepoError> {
+        // The owner's name comes back with the insert: one round trip, not a write and a read.
+        let owner_name = Query::select()
+            .column(users::Column::Name)
+            .from(users::Entity)
+            .and_where(
+                Expr::col((users::Entity, users::Column::Id))
+                    .equals((posts::Entity, posts::Column::OwnerId)),
+            )
+            .to_owned();
+        let mut insert = posts::Entity::insert(post_model(post));
+        // sea-query's RETURNING takes no alias; the column is named so `from_row!` can check
+        // it. A custom expression's placeholder is the backend's own.
+        let aliased = match self.db.conn().get_database_backend() {
+            DbBackend::Postgres => "$1 AS owner_name",
+            _ => "? AS owner_name",
+        };
+        let owner_name = Expr::SubQuery(None, Box::new(owner_name.into()));
+        let owner_name = Expr::cust_with_expr(aliased, owner_name);
+        insert
+            .query()
+            .returning(Query::returning().expr(owner_name));
+        let row: Option<OwnerName> = self.db.write_one(&insert).await.db_err()?;
+        let row = row.ok_or_else(|| RepoError::unexpected("a post's insert returned no row"))?;
+        let owner = Author {
+            id: post.owner_id,
+            name: row.owner_name,
+        };
+        Ok(PostView::new_post(post.clone(), owner))
     }
 
     async fn find(&self, id: Uuid, viewer: Option<Uuid>) -> Result<Option<PostView>, RepoError> {
