@@ -54,6 +54,7 @@ def target(r):
 
 CONC = max((r["conc"] for r in runs if r["kind"] == "list"), key=lambda c: sum(
     1 for r in runs if r["conc"] == c), default=32)
+REPEAT = max((r.get("runs", 1) for r in runs), default=1)
 commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 lines = [
@@ -61,6 +62,9 @@ lines = [
     f"`make bench` at commit `{commit}`, {when}, on {os.cpu_count()} cores; wrk -t2 -c{CONC} "
     "over loopback, one scenario at a time, after a 2 s warm-up. The server, wrk and the "
     "database share the same cores. Targets come from issue 8 and are reported, not enforced.", "",
+    f"Each figure (req/s, p50, p99, and each pgbench limit) is the median of {REPEAT} runs of "
+    f"{os.environ.get('DUR', '5s')} ({os.environ.get('LOGIN_DUR', '20s')} for logins); non-2xx counts all of them. Every run's req/s and p99 are "
+    "in results.json (`rps_runs`, `p99_runs`).", "",
 ]
 for backend in dict.fromkeys(r["backend"] for r in runs):
     lines += [f"## {backend}", "",

@@ -11,12 +11,14 @@
 #      on PostgreSQL, "100000 1000000"; empty skips it), PORT (8300), OUT (bench/results),
 #      PG_LOG (the server's log file, read to capture each list's SQL; Debian's by default),
 #      MEM_SECS (300: the mixed load whose memory is watched, on PostgreSQL; 0 skips it),
-#      LOGIN_DUR (20s: the login scenario, whose requests take half a second each).
+#      LOGIN_DUR (20s: the login scenario, whose requests take half a second each),
+#      REPEAT (3: each scenario, and each pgbench limit, runs this many times and the report
+#      gives the median; one run on this shared machine moves by a quarter either way).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 DUR=${DUR:-5s}; CONC=${CONC:-32}; PORT=${PORT:-8300}; LOGIN_DUR=${LOGIN_DUR:-20s}
 BACKENDS=${BACKENDS:-postgres sqlite}; PG=${PG:-postgres://postgres@127.0.0.1:5432}
-SCALES=${SCALES-100000 1000000}; MEM_SECS=${MEM_SECS:-300}
+SCALES=${SCALES-100000 1000000}; MEM_SECS=${MEM_SECS:-300}; REPEAT=${REPEAT:-3}
 OUT=${OUT:-bench/results}; WORK=$(mktemp -d -t api-bench.XXXX)
 BASE=http://127.0.0.1:$PORT; DB_NAME=api_bench
 RAW=$WORK/raw.jsonl; : >"$RAW"; mkdir -p "$OUT"
@@ -40,9 +42,13 @@ run_wrk() {
   local backend=$1 name=$2 kind=$3 url=$4; shift 4
   local c=${WRK_C:-$CONC} d=${WRK_D:-$DUR}
   env "${LUA_ENV[@]}" wrk -t2 -c"$c" -d2s --timeout 10s "$@" "$url" >/dev/null 2>&1  # warm-up
-  local text; text=$(env "${LUA_ENV[@]}" wrk -t2 -c"$c" -d"$d" --timeout 10s --latency "$@" "$url")
-  echo "$text" >>"$WORK/wrk-$backend.txt"
-  echo "$text" | python3 bench/wrk_json.py "$backend" "$name" "$kind" "$c" "$(rss_mb "$SERVER")" >>"$RAW"
+  local text runs=()
+  for _ in $(seq "$REPEAT"); do
+    text=$(env "${LUA_ENV[@]}" wrk -t2 -c"$c" -d"$d" --timeout 10s --latency "$@" "$url")
+    echo "$text" >>"$WORK/wrk-$backend.txt"
+    runs+=("$(echo "$text" | python3 bench/wrk_json.py "$backend" "$name" "$kind" "$c" "$(rss_mb "$SERVER")")")
+  done
+  printf '%s\n' "${runs[@]}" | python3 bench/median.py >>"$RAW"
   tail -n1 "$RAW" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("   %-8s %-48s %10.1f req/s  p99 %8.2f ms  non-2xx %s" % (r["backend"], r["name"], r["rps"], r["p99_ms"] or 0, r["non2xx"]))' >&2
 }
 
@@ -127,11 +133,23 @@ capture_writes() { # one request of each write scenario, as the first of TOKENS_
   mark end
 }
 
+# pgbench_tps PGBENCH_ARGS...: the median tps of REPEAT runs at the bench's concurrency;
+# nothing printed (and the error logged) when a run aborts.
+pgbench_tps() {
+  local out all=()
+  for _ in $(seq "$REPEAT"); do
+    out=$(pgbench -n -M prepared -c "$CONC" -j 2 -T "${DUR%s}" "$@" 2>&1)
+    if grep -q aborted <<<"$out"; then log "pgbench $*: $(grep -m1 error <<<"$out")"; return; fi
+    all+=("$(awk '/^tps/{print $3}' <<<"$out")")
+  done
+  printf '%s\n' "${all[@]}" | sort -g | awk '{v[NR]=$1} END{if (NR) printf "%.1f", (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'
+}
+
 pgbench_run() { # NAME SCRIPT REQUESTS_PER_TRANSACTION: pgbench -f at the bench's concurrency
-  local out tps
-  out=$(pgbench -n -M prepared -c "$CONC" -j 2 -T "${DUR%s}" -f "$2" "$PG/$DB_NAME" 2>&1)
-  if grep -q aborted <<<"$out"; then log "pgbench -f $1 failed: $(grep -m1 error <<<"$out")"; return; fi
-  tps=$(awk -v k="$3" '/^tps/{printf "%.1f", $3 * k}' <<<"$out")
+  local tps
+  tps=$(pgbench_tps -f "$2" "$PG/$DB_NAME")
+  if [[ -z $tps ]]; then log "pgbench -f $1 failed"; return; fi
+  tps=$(awk -v t="$tps" -v k="$3" 'BEGIN{printf "%.1f", t * k}')
   emit "{\"backend\":\"postgres\",\"name\":\"$1\",\"kind\":\"pgbench\",\"tps\":${tps:-0}}"
   log "pgbench -f $1: ${tps:-?} per s"
 }
@@ -171,8 +189,7 @@ pgbench_limits() { # pgbench -f on each captured statement set, at the same conc
     if [[ ${max:-0} -gt 0 ]]; then
       { echo "\\set off random(0, $max)"; sed -E "s/OFFSET '?[0-9]+'?/OFFSET :off/g" "$file"; } >"$script"
     else cp "$file" "$script"; fi
-    local tps; tps=$(pgbench -n -M prepared -c "$CONC" -j 2 -T "${DUR%s}" -f "$script" "$PG/$DB_NAME" 2>/dev/null |
-      awk '/^tps/{printf "%.1f", $3}')
+    local tps; tps=$(pgbench_tps -f "$script" "$PG/$DB_NAME")
     emit "{\"backend\":\"postgres\",\"name\":\"$name\",\"kind\":\"pgbench\",\"tps\":${tps:-0}}"
     { echo "### $name"; echo; echo '```sql'; cat "$file"; echo '```'; echo; echo '```';
       sed -E "s/OFFSET '?[0-9]+'?/OFFSET ${max:-0}/g" "$file" | sed '/^$/d' | while IFS= read -r stmt; do
@@ -216,7 +233,9 @@ bench_backend() { # BACKEND DATABASE_URL
   start_server "$url"; sleep 0.5
   emit "{\"backend\":\"$backend\",\"name\":\"idle\",\"kind\":\"rss\",\"rss_mb\":$(rss_mb "$SERVER")}"
   python3 bench/seed.py "$BASE" "$WORK" >&2 || exit 1
-  [[ $backend == postgres ]] && psql -qX "$url" -c "vacuum analyze" >/dev/null
+  # Vacuumed, analysed, and its dirty pages written out before any scenario (a checkpoint
+  # under a scenario would stall it).
+  [[ $backend == postgres ]] && psql -qX "$url" -c "vacuum analyze" -c "checkpoint" >/dev/null
   make_cursors 9960 820
   LUA_ENV=(); run_wrk "$backend" "health" read "$BASE/health"
   while IFS='|' read -r name kind envs; do
@@ -246,7 +265,7 @@ for backend in $BACKENDS; do
       psql -qX "$PG/postgres" -c "drop database if exists $DB_NAME" -c "create database $DB_NAME" >/dev/null || exit 1
       psql -qX "$PG/postgres" -c "drop database if exists api_bench_pgb" -c "create database api_bench_pgb" >/dev/null
       pgbench -q -i -s 10 "$PG/api_bench_pgb" >/dev/null 2>&1
-      tps=$(pgbench -n -S -M prepared -c "$CONC" -j 2 -T "${DUR%s}" "$PG/api_bench_pgb" 2>/dev/null | awk '/^tps/{printf "%.1f", $3}')
+      tps=$(pgbench_tps -S "$PG/api_bench_pgb")
       emit "{\"backend\":\"postgres\",\"name\":\"pgbench -S -M prepared\",\"kind\":\"pgbench\",\"tps\":${tps:-0}}"
       psql -qX "$PG/postgres" -c "drop database if exists api_bench_pgb" >/dev/null
       bench_backend postgres "$PG/$DB_NAME" ;;
@@ -279,4 +298,4 @@ if [[ $BACKENDS == *postgres* && -n $SCALES ]]; then
 fi
 [[ $BACKENDS == *postgres* ]] && psql -qX "$PG/postgres" -c "drop database if exists $DB_NAME" >/dev/null
 
-python3 bench/report.py "$RAW" "$WORK" "$OUT" && log "report: $OUT/report.md"
+DUR=$DUR LOGIN_DUR=$LOGIN_DUR python3 bench/report.py "$RAW" "$WORK" "$OUT" && log "report: $OUT/report.md"
