@@ -30,6 +30,7 @@ pub fn handle() -> &'static PrometheusHandle {
                 let handle = recorder.handle();
                 // Fails only if another recorder is installed; ours then stays unused.
                 let _ = metrics::set_global_recorder(recorder);
+                start_upkeep(handle.clone());
                 handle
             }
             Err(e) => {
@@ -38,6 +39,27 @@ pub fn handle() -> &'static PrometheusHandle {
             }
         }
     })
+}
+
+/// How often buffered histogram samples are folded into their buckets.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// `build_recorder`, unlike the exporter's `install`, starts no upkeep: each latency sample
+/// then stays buffered until a scrape renders it, and with nobody scraping RSS grew by
+/// about 1.7 MB per second at 110k req/s. A plain thread, not a task: the recorder is
+/// process-wide and outlives any one runtime (the tests start many).
+fn start_upkeep(handle: PrometheusHandle) {
+    let upkeep = std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_EVERY);
+                handle.run_upkeep();
+            }
+        });
+    if let Err(e) = upkeep {
+        tracing::error!("metrics upkeep thread: {e}");
+    }
 }
 
 pub fn record_request(method: &str, route: &str, status: u16, elapsed: Duration) {
