@@ -170,8 +170,8 @@ pub struct CommentView {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait PostRepository: Send + Sync {
-    /// Stores a new post; it as its owner sees it, the owner's name read by the same
-    /// statement (post create is one round trip).
+    /// Stores a new post and gives it back as its owner sees it, the owner's name read by
+    /// the same statement (post create is one round trip).
     async fn create(&self, post: &Post) -> Result<PostView, RepoError>;
     /// The post with owner and counts, `voted` for `viewer`; drafts included (the use case
     /// decides who may see them).
