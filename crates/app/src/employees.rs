@@ -2,7 +2,7 @@
 
 use crate::service_error;
 use domain::auth::Principal;
-use domain::concurrency::{IfMatch, Versioned};
+use domain::concurrency::{IfMatch, Versioned, version_to_delete};
 use domain::employee::{Employee, EmployeeFields, EmployeeFilter, EmployeeRepository, FullName};
 use domain::pagination::{BY_TIME_THEN_ID, Page, PageRequest};
 use domain::user::Email;
@@ -112,10 +112,7 @@ impl EmployeeService {
         if_match: Option<&IfMatch>,
     ) -> Result<(), EmployeeError> {
         caller.require_admin()?;
-        let expected = match if_match {
-            None => None,
-            Some(_) => self.get(id).await?.expected_version(if_match)?,
-        };
+        let expected = version_to_delete(if_match, self.get(id)).await?;
         self.employees.delete(id, expected).await?;
         Ok(())
     }

@@ -3,7 +3,7 @@
 use crate::error::AppError;
 use crate::service_error;
 use domain::auth::{PasswordHasher, Principal, SessionRepository};
-use domain::concurrency::{IfMatch, Versioned};
+use domain::concurrency::{IfMatch, Versioned, version_to_delete};
 use domain::error::RepoError;
 use domain::event::{Audience, Event, EventPublisher, Notification};
 use domain::pagination::{BY_TIME_THEN_ID, Page, PageRequest};
@@ -221,10 +221,7 @@ impl UserService {
         if_match: Option<&IfMatch>,
     ) -> Result<(), UserError> {
         caller.require_admin()?;
-        let expected = match if_match {
-            None => None,
-            Some(_) => self.load(id).await?.expected_version(if_match)?,
-        };
+        let expected = version_to_delete(if_match, self.load(id)).await?;
         self.users.delete(id, expected).await?;
         self.sockets_close(id);
         Ok(())

@@ -107,6 +107,22 @@ pub trait Versioned {
 /// version answers `RepoError::Stale`.
 pub type ExpectedVersion = Option<Timestamp>;
 
+/// The version a delete expects: without `If-Match`, none, and `load` is never run (a
+/// delete reads nothing it does not need); with one, the loaded entity's, if it matches.
+pub async fn version_to_delete<T, E>(
+    if_match: Option<&IfMatch>,
+    load: impl Future<Output = Result<T, E>>,
+) -> Result<ExpectedVersion, E>
+where
+    T: Versioned,
+    E: From<PreconditionFailed>,
+{
+    match if_match {
+        None => Ok(None),
+        Some(_) => Ok(load.await?.expected_version(if_match)?),
+    }
+}
+
 /// `impl Versioned` for entities with `id` and `updated_at` fields.
 macro_rules! versioned {
     ($($entity:ty),+ $(,)?) => {$(
