@@ -254,10 +254,7 @@ impl Db {
             }
         })?;
         let statement = Statement::from_sql_and_values(backend, sql, values);
-        let row = self.conn.query_one_raw(statement).await?;
-        row.as_ref()
-            .map(|row| R::from_row(&mut Columns::new(row, 0)))
-            .transpose()
+        rows::read_one(self.conn.query_one_raw(statement).await?)
     }
 
     /// The rows of a list page (a query through [`Keyset::window`](crate::repositories)),
@@ -294,10 +291,7 @@ impl Db {
     ) -> Result<Option<R>, DbErr> {
         let _turn = self.write_turn().await;
         let statement = statement.build(self.conn.get_database_backend());
-        let row = self.conn.query_one_raw(statement).await?;
-        row.as_ref()
-            .map(|row| R::from_row(&mut Columns::new(row, 0)))
-            .transpose()
+        rows::read_one(self.conn.query_one_raw(statement).await?)
     }
 
     /// [`Db::write`] to a table no list counts (sessions, jobs), which therefore leaves the

@@ -96,6 +96,13 @@ where
     value.map_err(|e: sqlx::Error| DbErr::Type(format!("column `{name}`: {e}")))
 }
 
+/// A statement's one row, if any, read as `R`.
+pub(crate) fn read_one<R: FromRow>(row: Option<QueryResult>) -> Result<Option<R>, DbErr> {
+    row.as_ref()
+        .map(|row| R::from_row(&mut Columns::new(row, 0)))
+        .transpose()
+}
+
 /// Every row of a result, read as `R`.
 pub(crate) fn read_all<R: FromRow>(rows: &[QueryResult]) -> Result<Vec<R>, DbErr> {
     rows.iter()
