@@ -1,6 +1,6 @@
 //! SPEC section 1: conventions every route follows.
 
-use crate::helpers::{assert_problem, fields, spawn_app, spawn_app_with};
+use crate::helpers::{assert_problem, etag_of, fields, spawn_app, spawn_app_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -144,11 +144,8 @@ async fn pagination_parameters_are_validated() {
         assert_eq!(fields(&body), vec![field], "{query}");
     }
     let page: Value = app
-        .get("/api/v1/users?limit=1&offset=0", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/users?limit=1&offset=0", Some(&admin))
+        .await;
     assert_eq!(
         (
             page["limit"].as_u64(),
@@ -157,12 +154,7 @@ async fn pagination_parameters_are_validated() {
         ),
         (Some(1), Some(0), Some(1))
     );
-    let page: Value = app
-        .get("/api/v1/users", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page: Value = app.get_json("/api/v1/users", Some(&admin)).await;
     assert_eq!(page["limit"], 20);
 }
 
@@ -186,7 +178,7 @@ async fn etags_and_if_match_guard_writes() {
     let app = spawn_app().await;
     let user = app.register("etag@example.com").await;
     let res = app.get("/api/v1/users/me", Some(&user.access)).await;
-    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let etag = etag_of(&res);
 
     let rename = |name: &str, if_match: Option<&str>| {
         let mut req = app
@@ -199,17 +191,12 @@ async fn etags_and_if_match_guard_writes() {
     };
     let res = rename("First", Some(&etag)).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let new_etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let new_etag = etag_of(&res);
     assert_ne!(new_etag, etag);
 
     assert_problem(rename("Stale", Some(&etag)).await.unwrap(), 412).await;
     assert_problem(rename("Garbage", Some("not-quoted")).await.unwrap(), 400).await;
-    let me: Value = app
-        .get("/api/v1/users/me", Some(&user.access))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json("/api/v1/users/me", Some(&user.access)).await;
     assert_eq!(me["name"], "First", "a refused write changes nothing");
 
     assert_eq!(

@@ -29,7 +29,7 @@ async fn root_redirects_to_the_docs_which_are_served_locally() {
 #[tokio::test]
 async fn openapi_describes_every_route_and_the_bearer_scheme() {
     let app = spawn_app().await;
-    let doc: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    let doc: Value = app.get_json("/openapi.json", None).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in [
@@ -102,7 +102,7 @@ async fn openapi_describes_every_route_and_the_bearer_scheme() {
 #[tokio::test]
 async fn openapi_is_precise_enough_for_generated_clients() {
     let app = spawn_app().await;
-    let doc: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    let doc: Value = app.get_json("/openapi.json", None).await;
     let schemas = &doc["components"]["schemas"];
     // Pages reference their item schema instead of copying it.
     assert_eq!(

@@ -1,6 +1,6 @@
 //! SPEC section 4: staff records.
 
-use crate::helpers::{TestApp, assert_problem, fields, spawn_app};
+use crate::helpers::{TestApp, assert_problem, etag_of, fields, location_of, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -30,7 +30,7 @@ async fn users_read_and_only_admins_write() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let location = location_of(&res);
     let grace: Value = res.json().await.unwrap();
     assert_eq!(
         location,
@@ -123,11 +123,8 @@ async fn list_searches_name_and_email_and_filters_by_activity() {
         let (app, admin) = (&app, admin.clone());
         async move {
             let page: Value = app
-                .get(&format!("/api/v1/employees?{query}"), Some(&admin))
-                .await
-                .json()
-                .await
-                .unwrap();
+                .get_json(&format!("/api/v1/employees?{query}"), Some(&admin))
+                .await;
             page["items"]
                 .as_array()
                 .unwrap()
@@ -202,31 +199,24 @@ async fn put_replaces_patch_updates_and_delete_removes() {
     )
     .await;
 
-    let etag = app.get(&path, a).await.headers()["etag"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let etag = etag_of(&app.get(&path, a).await);
     app.send_json(Method::PATCH, &path, &json!({"full_name": "Newer"}), a)
         .await;
     let stale = app
-        .request(Method::DELETE, &path, a)
-        .header("if-match", &etag)
-        .send()
-        .await
-        .unwrap();
+        .send_if_match(Method::DELETE, &path, a, &etag, None)
+        .await;
     assert_problem(stale, 412).await;
     let stale = app
-        .request(Method::PATCH, &path, a)
-        .header("if-match", &etag)
-        .json(&json!({"full_name": "Older"}))
-        .send()
-        .await
-        .unwrap();
+        .send_if_match(
+            Method::PATCH,
+            &path,
+            a,
+            &etag,
+            Some(&json!({"full_name": "Older"})),
+        )
+        .await;
     assert_problem(stale, 412).await;
-    assert_eq!(
-        app.get(&path, a).await.json::<Value>().await.unwrap()["full_name"],
-        "Newer"
-    );
+    assert_eq!(app.get_json(&path, a).await["full_name"], "Newer");
 
     assert_eq!(
         app.request(Method::DELETE, &path, a)

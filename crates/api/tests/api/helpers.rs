@@ -219,6 +219,11 @@ impl TestApp {
             .expect("request")
     }
 
+    /// `GET path`'s body as JSON.
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> Value {
+        self.get(path, token).await.json().await.expect("JSON body")
+    }
+
     pub async fn send_json(
         &self,
         method: Method,
@@ -235,6 +240,32 @@ impl TestApp {
 
     pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
         self.send_json(Method::POST, path, body, token).await
+    }
+
+    /// `method` on `path` with `If-Match: etag`, and `body` as JSON when there is one.
+    pub async fn send_if_match(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        etag: &str,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut req = self.request(method, path, token).header("if-match", etag);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// Trades `refresh_token` for a new pair.
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": refresh_token}),
+            None,
+        )
+        .await
     }
 
     pub async fn register(&self, email: &str) -> TestUser {
@@ -266,13 +297,17 @@ impl TestApp {
         .await
     }
 
-    /// Logs the session of `token` out (`204`).
-    pub async fn logout(&self, token: &str) {
-        let res = self
-            .request(Method::POST, "/api/v1/auth/logout", Some(token))
+    /// Asks to log the session of `token` out.
+    pub async fn send_logout(&self, token: &str) -> Response {
+        self.request(Method::POST, "/api/v1/auth/logout", Some(token))
             .send()
             .await
-            .expect("request");
+            .expect("request")
+    }
+
+    /// Logs the session of `token` out (`204`).
+    pub async fn logout(&self, token: &str) {
+        let res = self.send_logout(token).await;
         assert_eq!(res.status(), StatusCode::NO_CONTENT, "logout");
     }
 
@@ -326,4 +361,37 @@ pub fn fields(problem: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A response's `ETag`.
+pub fn etag_of(res: &Response) -> String {
+    header(res, "etag")
+}
+
+/// A response's `Location`.
+pub fn location_of(res: &Response) -> String {
+    header(res, "location")
+}
+
+fn header(res: &Response, name: &str) -> String {
+    res.headers()[name]
+        .to_str()
+        .expect("ASCII header")
+        .to_owned()
+}
+
+/// Sends `requests` at once and asserts how many answered with each status of `tally`.
+pub async fn assert_tally<F: std::future::Future<Output = Response>>(
+    requests: impl IntoIterator<Item = F>,
+    tally: &[(u16, usize)],
+) {
+    let statuses: Vec<u16> = futures_util::future::join_all(requests)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    for (status, count) in tally {
+        let answered = statuses.iter().filter(|s| *s == status).count();
+        assert_eq!(answered, *count, "{status}: {statuses:?}");
+    }
 }

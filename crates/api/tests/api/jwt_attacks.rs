@@ -155,13 +155,7 @@ async fn revoked_sessions_and_deactivated_users_are_refused() {
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_refused(&app, &user.access, "deactivated").await;
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": user.refresh}),
-            None,
-        )
-        .await;
+    let res = app.refresh(&user.refresh).await;
     assert_problem(res, 401).await;
 
     // Deactivation ended the sessions: reactivating does not bring them back.
@@ -180,9 +174,6 @@ async fn revoked_sessions_and_deactivated_users_are_refused() {
         app.get("/api/v1/users/me", Some(&fresh)).await.status(),
         StatusCode::OK
     );
-    app.request(reqwest::Method::POST, "/api/v1/auth/logout", Some(&fresh))
-        .send()
-        .await
-        .unwrap();
+    app.logout(&fresh).await;
     assert_refused(&app, &fresh, "revoked").await;
 }

@@ -117,7 +117,7 @@ async fn an_unparsable_query_is_422_and_the_document_says_where_the_token_goes()
         .await;
     assert_problem(res, 422).await;
 
-    let doc: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    let doc: Value = app.get_json("/openapi.json", None).await;
     let op = &doc["paths"]["/ws/notify"]["get"];
     let params = op["parameters"].as_array().expect("parameters");
     assert_eq!(params.len(), 1, "{params:?}");

@@ -1,7 +1,7 @@
 //! The conventions every resource shares, run over each of them: a new resource adds one
 //! row to `RESOURCES`. Each resource's own file tests only what is its own.
 
-use crate::helpers::{TestApp, TestUser, assert_problem, fields, spawn_app};
+use crate::helpers::{TestApp, TestUser, assert_problem, etag_of, fields, location_of, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -113,14 +113,14 @@ async fn create(app: &TestApp, r: &Resource, actors: &Actors, n: u32) -> (String
     let token = actors.creator(r.writer);
     let res = app.post_json(&at, &(r.create)(n), Some(token)).await;
     assert_eq!(res.status(), StatusCode::CREATED, "create at {at}");
-    let location = res.headers()["location"].to_str().unwrap().to_owned();
-    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let location = location_of(&res);
+    let etag = etag_of(&res);
     let body: Value = res.json().await.unwrap();
     let id = body["id"].as_str().unwrap();
     assert_eq!(location, format!("{}{id}", r.item_prefix));
     let read = app.get(&location, Some(token)).await;
     assert_eq!(read.status(), StatusCode::OK, "{location}");
-    assert_eq!(read.headers()["etag"].to_str().unwrap(), etag, "{location}");
+    assert_eq!(etag_of(&read), etag, "{location}");
     (location, etag)
 }
 
@@ -148,37 +148,21 @@ async fn every_resource_follows_the_shared_conventions() {
         }
         let token = Some(actors.creator(r.writer));
         let unchanged = app.get(&item, token).await;
-        assert_eq!(
-            unchanged.headers()["etag"].to_str().unwrap(),
-            etag,
-            "{item}"
-        );
+        assert_eq!(etag_of(&unchanged), etag, "{item}");
 
         // A stale `If-Match` is 412 and changes nothing; the current one is honoured.
         let stale = "\"0000-stale\"";
         let res = app
-            .request(Method::PATCH, &item, token)
-            .header("if-match", stale)
-            .json(&r.patch)
-            .send()
-            .await
-            .unwrap();
+            .send_if_match(Method::PATCH, &item, token, stale, Some(&r.patch))
+            .await;
         assert_problem(res, 412).await;
         let unchanged = app.get(&item, token).await;
-        assert_eq!(
-            unchanged.headers()["etag"].to_str().unwrap(),
-            etag,
-            "{item}"
-        );
+        assert_eq!(etag_of(&unchanged), etag, "{item}");
         let res = app
-            .request(Method::PATCH, &item, token)
-            .header("if-match", &etag)
-            .json(&r.patch)
-            .send()
-            .await
-            .unwrap();
+            .send_if_match(Method::PATCH, &item, token, &etag, Some(&r.patch))
+            .await;
         assert_eq!(res.status(), StatusCode::OK, "{item}");
-        assert_ne!(res.headers()["etag"].to_str().unwrap(), etag, "{item}");
+        assert_ne!(etag_of(&res), etag, "{item}");
 
         // An id that is not a UUID names the field.
         let bad = format!("{}not-a-uuid", r.item_prefix);

@@ -1,7 +1,8 @@
 //! SPEC section 2: registration, login, refresh, logout, rate limiting.
 
 use crate::helpers::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, assert_problem, fields, spawn_app, spawn_app_with, start,
+    ADMIN_EMAIL, ADMIN_PASSWORD, assert_problem, assert_tally, fields, location_of, spawn_app,
+    spawn_app_with, start,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -19,7 +20,7 @@ async fn register_creates_a_member_with_a_session_and_a_welcome_job() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let location = location_of(&res);
     let body: Value = res.json().await.unwrap();
     let user = &body["user"];
     assert_eq!(
@@ -36,11 +37,8 @@ async fn register_creates_a_member_with_a_session_and_a_welcome_job() {
     assert!(body["refresh_token"].as_str().unwrap().len() >= 40);
 
     let me: Value = app
-        .get("/api/v1/users/me", body["access_token"].as_str())
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/users/me", body["access_token"].as_str())
+        .await;
     assert_eq!(me["id"], user["id"]);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'welcome_email'")
@@ -110,21 +108,7 @@ async fn twenty_concurrent_registrations_of_one_email_create_one_account() {
     let app = spawn_app().await;
     let body = json!({"email": "race@example.com", "password": "password-123"});
     let attempts = (0..20).map(|_| app.post_json("/api/v1/auth/register", &body, None));
-    let statuses: Vec<u16> = futures_util::future::join_all(attempts)
-        .await
-        .into_iter()
-        .map(|r| r.status().as_u16())
-        .collect();
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 201).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 409).count(),
-        19,
-        "{statuses:?}"
-    );
+    assert_tally(attempts, &[(201, 1), (409, 19)]).await;
     assert_eq!(
         app.count("SELECT COUNT(*) FROM users WHERE email = 'race@example.com'")
             .await,
@@ -209,13 +193,7 @@ async fn wrong_password_unknown_email_and_inactive_user_look_the_same() {
 async fn refresh_rotates_and_reuse_revokes_the_whole_session() {
     let app = spawn_app().await;
     let user = app.register("refresh@example.com").await;
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": user.refresh}),
-            None,
-        )
-        .await;
+    let res = app.refresh(&user.refresh).await;
     assert_eq!(res.status(), StatusCode::OK);
     let pair: Value = res.json().await.unwrap();
     let (access2, refresh2) = (
@@ -229,21 +207,9 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_session() {
     );
 
     // The spent token comes back: reuse. The whole family dies, including the new pair.
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": user.refresh}),
-            None,
-        )
-        .await;
+    let res = app.refresh(&user.refresh).await;
     assert_problem(res, 401).await;
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": refresh2}),
-            None,
-        )
-        .await;
+    let res = app.refresh(refresh2).await;
     assert_problem(res, 401).await;
     assert_problem(app.get("/api/v1/users/me", Some(access2)).await, 401).await;
     assert_problem(app.get("/api/v1/users/me", Some(&user.access)).await, 401).await;
@@ -252,13 +218,7 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_session() {
     let res = app.login(&user.email, &user.password).await;
     assert_eq!(res.status(), StatusCode::OK);
 
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": "made-up"}),
-            None,
-        )
-        .await;
+    let res = app.refresh("made-up").await;
     assert_problem(res, 401).await;
     let res = app
         .post_json("/api/v1/auth/refresh", &json!({}), None)
@@ -273,35 +233,13 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_session() {
 async fn logout_revokes_everywhere_and_survives_a_restart() {
     let app = spawn_app().await;
     let user = app.register("logout@example.com").await;
-    let res = app
-        .request(
-            reqwest::Method::POST,
-            "/api/v1/auth/logout",
-            Some(&user.access),
-        )
-        .send()
-        .await
-        .unwrap();
+    let res = app.send_logout(&user.access).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 
     assert_problem(app.get("/api/v1/users/me", Some(&user.access)).await, 401).await;
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": user.refresh}),
-            None,
-        )
-        .await;
+    let res = app.refresh(&user.refresh).await;
     assert_problem(res, 401).await;
-    let res = app
-        .request(
-            reqwest::Method::POST,
-            "/api/v1/auth/logout",
-            Some(&user.access),
-        )
-        .send()
-        .await
-        .unwrap();
+    let res = app.send_logout(&user.access).await;
     assert_problem(res, 401).await;
 
     // A second instance on the same database (or this one restarted) agrees.

@@ -149,6 +149,6 @@ async fn with_redis_the_rate_limit_budget_is_shared_by_all_instances() {
     }
     assert_eq!(statuses, vec![401, 401, 401, 429]);
 
-    let ready: Value = app.get("/health/ready", None).await.json().await.unwrap();
+    let ready: Value = app.get_json("/health/ready", None).await;
     assert_eq!(ready["checks"]["redis"]["ok"], true);
 }

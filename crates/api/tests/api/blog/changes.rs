@@ -1,6 +1,7 @@
 //! Blog: changing a post, and who may.
 
 use super::*;
+use crate::helpers::etag_of;
 
 #[tokio::test]
 async fn only_the_owner_or_an_admin_changes_a_post() {
@@ -89,22 +90,18 @@ async fn put_replaces_and_patch_changes_only_what_was_sent() {
     .await;
     assert_eq!(fields(&problem), vec!["content"]);
 
-    let etag = app.get(&path, t).await.headers()["etag"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let etag = etag_of(&app.get(&path, t).await);
     app.send_json(Method::PATCH, &path, &json!({"title": "Newer"}), t)
         .await;
     let stale = app
-        .request(Method::PATCH, &path, t)
-        .header("if-match", &etag)
-        .json(&json!({"title": "Older"}))
-        .send()
-        .await
-        .unwrap();
+        .send_if_match(
+            Method::PATCH,
+            &path,
+            t,
+            &etag,
+            Some(&json!({"title": "Older"})),
+        )
+        .await;
     assert_problem(stale, 412).await;
-    assert_eq!(
-        app.get(&path, t).await.json::<Value>().await.unwrap()["title"],
-        "Newer"
-    );
+    assert_eq!(app.get_json(&path, t).await["title"], "Newer");
 }

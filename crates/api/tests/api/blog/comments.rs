@@ -1,6 +1,7 @@
 //! Blog: comments, and what goes with a deleted post or user.
 
 use super::*;
+use crate::helpers::{etag_of, location_of};
 
 #[tokio::test]
 async fn comments_are_listed_oldest_first_and_edited_or_deleted_by_the_right_people() {
@@ -17,7 +18,7 @@ async fn comments_are_listed_oldest_first_and_edited_or_deleted_by_the_right_peo
     ] {
         let res = comment(&app, token, &id, text).await;
         assert_eq!(res.status(), StatusCode::CREATED);
-        let location = res.headers()["location"].to_str().unwrap().to_owned();
+        let location = location_of(&res);
         let c: Value = res.json().await.unwrap();
         assert_eq!(
             location,
@@ -26,11 +27,8 @@ async fn comments_are_listed_oldest_first_and_edited_or_deleted_by_the_right_peo
         ids.push(c["id"].as_str().unwrap().to_owned());
     }
     let page: Value = app
-        .get(&format!("/api/v1/posts/{id}/comments?limit=3"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/posts/{id}/comments?limit=3"), None)
+        .await;
     let texts: Vec<&str> = page["items"]
         .as_array()
         .unwrap()
@@ -44,17 +42,12 @@ async fn comments_are_listed_oldest_first_and_edited_or_deleted_by_the_right_peo
         json!({"id": bob.id, "name": "bob"})
     );
     assert_eq!(page["items"][0]["post_id"], id.as_str());
-    let p: Value = app
-        .get(&format!("/api/v1/posts/{id}"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let p: Value = app.get_json(&format!("/api/v1/posts/{id}"), None).await;
     assert_eq!(p["comments_count"], 4);
 
     let first = format!("/api/v1/comments/{}", ids[0]);
     let res = app.get(&first, None).await;
-    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let etag = etag_of(&res);
     assert_eq!(res.json::<Value>().await.unwrap()["content"], "first");
 
     // Only the author edits.
@@ -85,12 +78,14 @@ async fn comments_are_listed_oldest_first_and_edited_or_deleted_by_the_right_peo
         "first, edited"
     );
     let stale = app
-        .request(Method::PATCH, &first, Some(&bob.access))
-        .header("if-match", &etag)
-        .json(&json!({"content": "again"}))
-        .send()
-        .await
-        .unwrap();
+        .send_if_match(
+            Method::PATCH,
+            &first,
+            Some(&bob.access),
+            &etag,
+            Some(&json!({"content": "again"})),
+        )
+        .await;
     assert_problem(stale, 412).await;
     let problem = assert_problem(
         app.send_json(
@@ -186,12 +181,7 @@ async fn deleting_a_post_or_a_user_takes_what_belongs_to_it() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let p: Value = app
-        .get(&format!("/api/v1/posts/{bobs}"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let p: Value = app.get_json(&format!("/api/v1/posts/{bobs}"), None).await;
     assert_eq!(
         (p["votes"].as_u64(), p["comments_count"].as_u64()),
         (Some(0), Some(0)),

@@ -1,6 +1,6 @@
 //! SPEC section 5: posts, comments and votes.
 
-use crate::helpers::{TestApp, TestUser, assert_problem, fields, spawn_app};
+use crate::helpers::{TestApp, TestUser, assert_problem, fields, location_of, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -79,7 +79,7 @@ async fn creating_a_post_returns_it_with_owner_and_counts() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let location = location_of(&res);
     assert!(res.headers().contains_key("etag"));
     let p: Value = res.json().await.unwrap();
     assert_eq!(
@@ -149,14 +149,11 @@ async fn drafts_are_hidden_with_their_comments_and_votes() {
         StatusCode::CREATED
     );
     let own_comment: Value = app
-        .get(
+        .get_json(
             &format!("/api/v1/posts/{draft}/comments"),
             Some(&ann.access),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let own_comment = own_comment["items"][0]["id"].as_str().unwrap().to_owned();
 
     assert_eq!(titles(&app, "", None).await, ["Public"]);
@@ -261,45 +258,28 @@ async fn lists_search_filter_and_sort() {
         titles(&app, &format!("owner_id={}", ann.id), None).await,
         ["Gardening", "Rust tips"]
     );
-    let page: Value = app
-        .get("/api/v1/posts?limit=1&offset=1", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page: Value = app.get_json("/api/v1/posts?limit=1&offset=1", None).await;
     assert_eq!(
         (page["total"].as_u64(), page["items"][0]["title"].as_str()),
         (Some(3), Some("Cooking"))
     );
 
     let listed: Value = app
-        .get("/api/v1/posts?sort=-votes", Some(&bob.access))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/posts?sort=-votes", Some(&bob.access))
+        .await;
     let top = &listed["items"][0];
     assert_eq!(
         (top["votes"].as_u64(), top["voted"].as_bool()),
         (Some(2), Some(true))
     );
     assert_eq!(listed["items"][1]["voted"], false);
-    let anonymous: Value = app
-        .get(&format!("/api/v1/posts/{first}"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let anonymous: Value = app.get_json(&format!("/api/v1/posts/{first}"), None).await;
     assert_eq!(
         (anonymous["votes"].as_u64(), anonymous["voted"].as_bool()),
         (Some(2), Some(false))
     );
     assert_eq!(
-        app.get(&format!("/api/v1/posts/{third}"), None)
-            .await
-            .json::<Value>()
-            .await
-            .unwrap()["votes"],
+        app.get_json(&format!("/api/v1/posts/{third}"), None).await["votes"],
         0
     );
 

@@ -1,6 +1,7 @@
 //! Blog: votes.
 
 use super::*;
+use crate::helpers::assert_tally;
 
 #[tokio::test]
 async fn votes_follow_their_status_codes() {
@@ -62,26 +63,7 @@ async fn twenty_concurrent_identical_votes_leave_one() {
     let Cast { ann, bob, .. } = cast(&app).await;
     let id = post(&app, &ann.access, "Popular", true).await;
     let attempts = (0..20).map(|_| vote(&app, &bob.access, &id, 1));
-    let statuses: Vec<u16> = futures_util::future::join_all(attempts)
-        .await
-        .iter()
-        .map(|r| r.status().as_u16())
-        .collect();
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 201).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 409).count(),
-        19,
-        "{statuses:?}"
-    );
-    let p: Value = app
-        .get(&format!("/api/v1/posts/{id}"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    assert_tally(attempts, &[(201, 1), (409, 19)]).await;
+    let p: Value = app.get_json(&format!("/api/v1/posts/{id}"), None).await;
     assert_eq!(p["votes"], 1);
 }

@@ -1,6 +1,7 @@
 //! Products: replacing, patching and deleting, and who may.
 
 use super::*;
+use crate::helpers::etag_of;
 
 #[tokio::test]
 async fn put_replaces_while_patch_changes_only_what_was_sent() {
@@ -178,10 +179,7 @@ async fn a_stale_if_match_is_412_and_changes_nothing() {
     .await;
     let id = p["id"].as_str().unwrap();
     let path = format!("/api/v1/products/{id}");
-    let etag = app.get(&path, None).await.headers()["etag"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let etag = etag_of(&app.get(&path, None).await);
     assert_eq!(
         stock(&app, &user.access, id, 1).await.status(),
         StatusCode::OK,
@@ -190,23 +188,22 @@ async fn a_stale_if_match_is_412_and_changes_nothing() {
 
     for method in [Method::PATCH, Method::PUT] {
         let res = app
-            .request(method, &path, Some(&user.access))
-            .header("if-match", &etag)
-            .json(&json!({"name": "Changed", "price": "7"}))
-            .send()
-            .await
-            .unwrap();
+            .send_if_match(
+                method,
+                &path,
+                Some(&user.access),
+                &etag,
+                Some(&json!({"name": "Changed", "price": "7"})),
+            )
+            .await;
         assert_problem(res, 412).await;
     }
     let res = app
-        .request(Method::DELETE, &path, Some(&user.access))
-        .header("if-match", &etag)
-        .send()
-        .await
-        .unwrap();
+        .send_if_match(Method::DELETE, &path, Some(&user.access), &etag, None)
+        .await;
     assert_problem(res, 412).await;
     let current = app.get(&path, None).await;
-    let fresh = current.headers()["etag"].to_str().unwrap().to_owned();
+    let fresh = etag_of(&current);
     let body: Value = current.json().await.unwrap();
     assert_eq!(
         (body["name"].as_str(), body["price"].as_str()),
@@ -214,12 +211,14 @@ async fn a_stale_if_match_is_412_and_changes_nothing() {
     );
 
     let res = app
-        .request(Method::PATCH, &path, Some(&user.access))
-        .header("if-match", &fresh)
-        .json(&json!({"price": "7"}))
-        .send()
-        .await
-        .unwrap();
+        .send_if_match(
+            Method::PATCH,
+            &path,
+            Some(&user.access),
+            &fresh,
+            Some(&json!({"price": "7"})),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 

@@ -1,6 +1,6 @@
 //! SPEC section 3: products, stock and the ledger.
 
-use crate::helpers::{TestApp, assert_problem, fields, spawn_app};
+use crate::helpers::{TestApp, assert_problem, etag_of, fields, location_of, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -23,11 +23,7 @@ async fn stock(app: &TestApp, token: &str, id: &str, delta: i64) -> reqwest::Res
 }
 
 async fn product(app: &TestApp, id: &str) -> Value {
-    app.get(&format!("/api/v1/products/{id}"), None)
-        .await
-        .json()
-        .await
-        .unwrap()
+    app.get_json(&format!("/api/v1/products/{id}"), None).await
 }
 
 async fn names(app: &TestApp, query: &str) -> Vec<String> {
@@ -54,7 +50,7 @@ async fn create_returns_the_product_with_defaults_and_exact_prices() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let location = location_of(&res);
     let p: Value = res.json().await.unwrap();
     assert_eq!(
         location,
@@ -105,17 +101,14 @@ async fn create_returns_the_product_with_defaults_and_exact_prices() {
         (Some(5), Some(true))
     );
     let ledger: Value = app
-        .get(
+        .get_json(
             &format!(
                 "/api/v1/products/{}/stock-movements",
                 p["id"].as_str().unwrap()
             ),
             Some(&user.access),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(ledger["total"], 1);
     assert_eq!(
         (
@@ -227,7 +220,7 @@ async fn single_products_have_etags_and_unknown_ids_are_404() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(res.headers()["etag"].to_str().unwrap().starts_with('"'));
+    assert!(etag_of(&res).starts_with('"'));
     assert_problem(
         app.get(&format!("/api/v1/products/{}", uuid::Uuid::now_v7()), None)
             .await,
@@ -307,11 +300,8 @@ async fn list_filters_and_sorts() {
     assert_eq!(names(&app, "q=%25").await, Vec::<String>::new());
 
     let page: Value = app
-        .get("/api/v1/products?sort=name&limit=2&offset=1", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/products?sort=name&limit=2&offset=1", None)
+        .await;
     assert_eq!(page["total"], 5);
     let items: Vec<&str> = page["items"]
         .as_array()

@@ -1,6 +1,7 @@
 //! Products: stock changes and the ledger, alone and concurrent.
 
 use super::*;
+use crate::helpers::assert_tally;
 
 #[tokio::test]
 async fn stock_changes_are_recorded_and_never_go_below_zero() {
@@ -72,14 +73,11 @@ async fn stock_changes_are_recorded_and_never_go_below_zero() {
     .await;
 
     let ledger: Value = app
-        .get(
+        .get_json(
             &format!("/api/v1/products/{id}/stock-movements"),
             Some(&user.access),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let rows: Vec<(i64, i64)> = ledger["items"]
         .as_array()
         .unwrap()
@@ -120,21 +118,7 @@ async fn a_hundred_concurrent_decrements_of_fifty_units_sell_exactly_fifty() {
     .await;
     let id = p["id"].as_str().unwrap();
     let attempts = (0..100).map(|_| stock(&app, &user.access, id, -1));
-    let statuses: Vec<u16> = futures_util::future::join_all(attempts)
-        .await
-        .iter()
-        .map(|r| r.status().as_u16())
-        .collect();
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 200).count(),
-        50,
-        "{statuses:?}"
-    );
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 409).count(),
-        50,
-        "{statuses:?}"
-    );
+    assert_tally(attempts, &[(200, 50), (409, 50)]).await;
     assert_eq!(product(&app, id).await["quantity"], 0);
     let sold = app
         .count("SELECT COUNT(*) FROM stock_movements WHERE delta = -1")
@@ -169,14 +153,11 @@ async fn concurrent_mixed_changes_end_at_the_start_plus_the_accepted_deltas() {
     assert_eq!(final_quantity, 10 + accepted.iter().sum::<i64>());
     assert!(final_quantity >= 0);
     let page: Value = app
-        .get(
+        .get_json(
             &format!("/api/v1/products/{id}/stock-movements?limit=100"),
             Some(&user.access),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let ledger = page["items"].as_array().unwrap();
     assert_eq!(
         ledger.len(),

@@ -30,7 +30,7 @@ async fn the_last_active_admin_cannot_demote_deactivate_or_delete_itself() {
         409,
     )
     .await;
-    let after: Value = app.get(&path, Some(&admin)).await.json().await.unwrap();
+    let after: Value = app.get_json(&path, Some(&admin)).await;
     assert_eq!(
         (after["role"].as_str(), after["is_active"].as_bool()),
         (Some("admin"), Some(true)),
@@ -124,13 +124,7 @@ async fn a_password_change_ends_the_other_sessions_and_keeps_this_one() {
     assert_eq!(res.status(), StatusCode::OK);
 
     assert_problem(app.get("/api/v1/users/me", Some(laptop_access)).await, 401).await;
-    let refresh = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": laptop["refresh_token"]}),
-            None,
-        )
-        .await;
+    let refresh = app.refresh(laptop["refresh_token"].as_str().unwrap()).await;
     assert_problem(refresh, 401).await;
     assert_eq!(
         app.get("/api/v1/users/me", Some(&user.access))
@@ -152,11 +146,6 @@ async fn a_password_change_ends_the_other_sessions_and_keeps_this_one() {
 
 /// The caller's own `/api/v1/users/{id}`.
 async fn own_path(app: &TestApp, token: &str) -> String {
-    let me: Value = app
-        .get("/api/v1/users/me", Some(token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json("/api/v1/users/me", Some(token)).await;
     format!("/api/v1/users/{}", me["id"].as_str().unwrap())
 }

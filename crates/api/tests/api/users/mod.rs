@@ -1,6 +1,6 @@
 //! SPEC section 2: one's own account and the admin's user management.
 
-use crate::helpers::{TestApp, assert_problem, fields, spawn_app};
+use crate::helpers::{TestApp, assert_problem, etag_of, fields, location_of, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -112,7 +112,7 @@ async fn only_admins_list_create_update_and_delete_users() {
         403,
     )
     .await;
-    let me: Value = app.get("/api/v1/users/me", t).await.json().await.unwrap();
+    let me: Value = app.get_json("/api/v1/users/me", t).await;
     assert_eq!(me["role"], "member", "refused writes change nothing");
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 2);
 }
@@ -125,11 +125,8 @@ async fn admins_list_with_search_and_pagination() {
         app.register(email).await;
     }
     let page: Value = app
-        .get("/api/v1/users?q=AL&limit=10", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/users?q=AL&limit=10", Some(&admin))
+        .await;
     let emails: Vec<&str> = page["items"]
         .as_array()
         .unwrap()
@@ -144,27 +141,14 @@ async fn admins_list_with_search_and_pagination() {
     assert_eq!(page["total"], 2);
 
     let page: Value = app
-        .get("/api/v1/users?q=one.test&limit=1&offset=1", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/users?q=one.test&limit=1&offset=1", Some(&admin))
+        .await;
     assert_eq!(page["total"], 2);
     assert_eq!(page["items"][0]["email"], "alice@one.test");
     // LIKE wildcards in q are literal.
-    let page: Value = app
-        .get("/api/v1/users?q=%25", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page: Value = app.get_json("/api/v1/users?q=%25", Some(&admin)).await;
     assert_eq!(page["total"], 0);
-    let all: Value = app
-        .get("/api/v1/users", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let all: Value = app.get_json("/api/v1/users", Some(&admin)).await;
     assert_eq!(all["total"], 4);
 }
 
@@ -175,7 +159,7 @@ async fn admins_create_users_with_roles() {
     let body = json!({"email": "Grace@Example.com", "password": "password-123", "name": "Grace", "role": "admin"});
     let res = app.post_json("/api/v1/users", &body, Some(&admin)).await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let location = location_of(&res);
     let created: Value = res.json().await.unwrap();
     assert_eq!(
         location,
@@ -269,10 +253,7 @@ async fn admins_delete_users_with_if_match() {
             .status(),
         StatusCode::OK
     );
-    let etag = app.get(&path, Some(&admin)).await.headers()["etag"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let etag = etag_of(&app.get(&path, Some(&admin)).await);
     app.send_json(
         Method::PATCH,
         &path,
@@ -282,11 +263,8 @@ async fn admins_delete_users_with_if_match() {
     .await;
 
     let stale = app
-        .request(Method::DELETE, &path, Some(&admin))
-        .header("if-match", &etag)
-        .send()
-        .await
-        .unwrap();
+        .send_if_match(Method::DELETE, &path, Some(&admin), &etag, None)
+        .await;
     assert_problem(stale, 412).await;
     assert_eq!(
         app.get(&path, Some(&admin)).await.status(),

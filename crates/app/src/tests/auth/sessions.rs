@@ -28,8 +28,14 @@ async fn refresh_rotates_a_fresh_token() {
     assert_eq!(pair.refresh_token, "plain-refresh");
 }
 
-/// Expects exactly one `session.ended` for `sid`: its sockets close on every instance.
-fn expect_session_ended(m: &mut Mocks, sid: Uuid) {
+/// Expects `sid` revoked once, and exactly one `session.ended` for it: its sockets close on
+/// every instance.
+fn expect_revoked(m: &mut Mocks, sid: Uuid) {
+    m.sessions
+        .expect_revoke()
+        .with(eq(sid))
+        .times(1)
+        .returning(|_| Ok(()));
     m.events
         .expect_publish()
         .withf(move |n| n.audience == Audience::Session(sid) && n.event == Event::SessionEnded)
@@ -41,12 +47,7 @@ fn expect_session_ended(m: &mut Mocks, sid: Uuid) {
 async fn refresh_reuse_revokes_the_session() {
     let sid = Uuid::now_v7();
     let mut m = refresh_mocks(Some(record(sid, true, TimeDelta::days(1))));
-    m.sessions
-        .expect_revoke()
-        .with(eq(sid))
-        .times(1)
-        .returning(|_| Ok(()));
-    expect_session_ended(&mut m, sid);
+    expect_revoked(&mut m, sid);
     assert!(matches!(
         m.service().refresh("plain").await,
         Err(AuthError::InvalidToken)
@@ -68,12 +69,7 @@ async fn refresh_losing_a_race_is_reuse_too() {
     m.sessions
         .expect_rotate_refresh_token()
         .returning(|_, _| Ok(false));
-    m.sessions
-        .expect_revoke()
-        .with(eq(sid))
-        .times(1)
-        .returning(|_| Ok(()));
-    expect_session_ended(&mut m, sid);
+    expect_revoked(&mut m, sid);
     assert!(matches!(
         m.service().refresh("plain").await,
         Err(AuthError::InvalidToken)
@@ -107,12 +103,7 @@ async fn refresh_refuses_unknown_expired_and_dead_sessions() {
 async fn logout_revokes_the_callers_session() {
     let p = principal_of(&user("a@b.co", Role::Member));
     let mut m = Mocks::new();
-    m.sessions
-        .expect_revoke()
-        .with(eq(p.session_id))
-        .times(1)
-        .returning(|_| Ok(()));
-    expect_session_ended(&mut m, p.session_id);
+    expect_revoked(&mut m, p.session_id);
     m.service().logout(&p).await.unwrap();
 
     // Nothing revoked, nothing announced.
