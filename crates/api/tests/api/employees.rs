@@ -1,6 +1,8 @@
 //! SPEC section 4: staff records.
 
-use crate::helpers::{TestApp, assert_problem, etag_of, fields, location_of, spawn_app};
+use crate::helpers::{
+    TestApp, assert_invalid, assert_problem, etag_of, fields, location_of, spawn_app,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -137,13 +139,12 @@ async fn list_searches_name_and_email_and_filters_by_activity() {
     assert_eq!(names("q=ADA").await, ["Bob", "Ada Lovelace"]);
     assert_eq!(names("is_active=false").await, ["Bob"]);
     assert_eq!(names("q=ada&is_active=true").await, ["Ada Lovelace"]);
-    let problem = assert_problem(
+    assert_invalid(
         app.get("/api/v1/employees?is_active=yes", Some(&admin))
             .await,
-        422,
+        &["is_active"],
     )
     .await;
-    assert_eq!(fields(&problem), vec!["is_active"]);
 }
 
 #[tokio::test]
@@ -180,13 +181,12 @@ async fn put_replaces_patch_updates_and_delete_removes() {
         (replaced["email"].as_str(), replaced["is_active"].as_bool()),
         (Some("gh@example.com"), Some(true))
     );
-    let problem = assert_problem(
+    assert_invalid(
         app.send_json(Method::PUT, &path, &json!({"full_name": "X"}), a)
             .await,
-        422,
+        &["email"],
     )
     .await;
-    assert_eq!(fields(&problem), vec!["email"]);
     assert_problem(
         app.send_json(
             Method::PATCH,

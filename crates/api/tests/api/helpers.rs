@@ -351,6 +351,13 @@ pub async fn assert_problem(res: Response, status: u16) -> Value {
     body
 }
 
+/// Asserts a `422` whose problem names exactly `expected` fields, in order.
+pub async fn assert_invalid(res: Response, expected: &[&str]) -> Value {
+    let problem = assert_problem(res, 422).await;
+    assert_eq!(fields(&problem), expected);
+    problem
+}
+
 /// The `field`s of a validation problem.
 pub fn fields(problem: &Value) -> Vec<String> {
     problem["errors"]

@@ -1,8 +1,8 @@
 //! SPEC section 2: registration, login, refresh, logout, rate limiting.
 
 use crate::helpers::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, assert_problem, assert_tally, fields, location_of, spawn_app,
-    spawn_app_with, start,
+    ADMIN_EMAIL, ADMIN_PASSWORD, assert_invalid, assert_problem, assert_tally, fields, location_of,
+    spawn_app, spawn_app_with, start,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -88,13 +88,12 @@ async fn register_refuses_duplicates_case_insensitively_and_invalid_input() {
         assert_eq!(fields(&problem), vec![field], "{body}");
     }
     // A missing field is named beside the invalid ones.
-    let problem = assert_problem(
+    assert_invalid(
         app.post_json("/api/v1/auth/register", &json!({"email": "x"}), None)
             .await,
-        422,
+        &["email", "password"],
     )
     .await;
-    assert_eq!(fields(&problem), vec!["email", "password"]);
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 2);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM jobs").await,
@@ -152,7 +151,7 @@ async fn login_accepts_json_and_the_oauth2_form() {
         .send()
         .await
         .unwrap();
-    assert_eq!(fields(&assert_problem(res, 422).await), vec!["password"]);
+    assert_invalid(res, &["password"]).await;
     let res = app
         .client
         .post(app.url("/api/v1/auth/login"))
@@ -223,10 +222,7 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_session() {
     let res = app
         .post_json("/api/v1/auth/refresh", &json!({}), None)
         .await;
-    assert_eq!(
-        fields(&assert_problem(res, 422).await),
-        vec!["refresh_token"]
-    );
+    assert_invalid(res, &["refresh_token"]).await;
 }
 
 #[tokio::test]
