@@ -258,8 +258,11 @@ bench_backend() { # BACKEND DATABASE_URL
   if [[ $backend == postgres ]] && capture_sql; then pgbench_limits; pgbench_writes; fi
   # The write scenarios and pgbench's inserts leave tens of thousands of posts; the memory
   # run measures the seeded data set, so what they added goes first.
-  [[ $backend == postgres ]] && psql -qX "$url" -c "delete from posts where created_at > '$seeded_at'" \
-    -c "vacuum analyze" -c "checkpoint" >/dev/null && memory_run "$backend"
+  if [[ $backend == postgres ]]; then
+    psql -qX "$url" -c "delete from posts where created_at > '$seeded_at'" -c "vacuum analyze" \
+      -c "checkpoint" >/dev/null || log "could not delete the posts the writes added"
+    memory_run "$backend"
+  fi
   stop_server
 }
 
