@@ -1,6 +1,7 @@
 //! SPEC section 1: conventions every route follows.
 
-use crate::helpers::{assert_problem, etag_of, fields, spawn_app, spawn_app_with};
+use crate::answers::{assert_problem, etag_of, fields};
+use crate::helpers::{spawn_app, spawn_app_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -2,7 +2,8 @@
 //! slow clients timed out, deep JSON refused, rate limits keyed through trusted proxies
 //! only, and a rate limiter that fails closed.
 
-use crate::helpers::{ADMIN_EMAIL, assert_problem, spawn_app, spawn_app_with};
+use crate::answers::assert_problem;
+use crate::helpers::{ADMIN_EMAIL, spawn_app, spawn_app_with};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::time::{Duration, Instant};

@@ -1,8 +1,7 @@
 //! SPEC section 4: staff records.
 
-use crate::helpers::{
-    TestApp, assert_invalid, assert_problem, etag_of, fields, location_of, spawn_app,
-};
+use crate::answers::{assert_invalid, assert_problem, etag_of, fields, location_of};
+use crate::helpers::{TestApp, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

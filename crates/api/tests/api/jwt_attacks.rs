@@ -1,6 +1,7 @@
 //! Every forged, stale or revoked access token is a 401 with `WWW-Authenticate: Bearer`.
 
-use crate::helpers::{JWT_SECRET, TestApp, TestUser, assert_problem, spawn_app};
+use crate::answers::assert_problem;
+use crate::helpers::{JWT_SECRET, TestApp, TestUser, spawn_app};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};

@@ -1,5 +1,6 @@
 //! Black-box tests of the HTTP API against a real server and a real database.
 
+mod answers;
 mod auth;
 mod blog;
 mod conventions;

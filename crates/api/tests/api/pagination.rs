@@ -1,7 +1,8 @@
 //! Pages by cursor on every list: walking `next_cursor` gives exactly the list, in order,
 //! and keeps doing so while rows are added between pages.
 
-use crate::helpers::{TestApp, assert_problem, fields, spawn_app};
+use crate::answers::{assert_problem, fields};
+use crate::helpers::{TestApp, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

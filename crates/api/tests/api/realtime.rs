@@ -1,7 +1,8 @@
 //! SPEC section 6, real time: `/ws/notify` end to end with a real WebSocket client.
 
+use crate::answers::assert_problem;
 use crate::helpers::{
-    JWT_SECRET, TestApp, assert_problem, redis_prefix, redis_url, spawn_app, spawn_app_with, start,
+    JWT_SECRET, TestApp, redis_prefix, redis_url, spawn_app, spawn_app_with, start,
 };
 use crate::jwt_attacks::{claims_of, sign};
 use crate::ws_client::{WAIT, assert_nothing_pending, closed_with, next_event, next_json};

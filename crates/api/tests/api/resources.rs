@@ -1,7 +1,8 @@
 //! The conventions every resource shares, run over each of them: a new resource adds one
 //! row to `RESOURCES`. Each resource's own file tests only what is its own.
 
-use crate::helpers::{TestApp, TestUser, assert_problem, etag_of, fields, location_of, spawn_app};
+use crate::answers::{assert_problem, etag_of, fields, location_of};
+use crate::helpers::{TestApp, TestUser, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

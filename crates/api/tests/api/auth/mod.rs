@@ -1,9 +1,7 @@
 //! SPEC section 2: registration, login, refresh, logout, rate limiting.
 
-use crate::helpers::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, assert_invalid, assert_problem, assert_tally, fields, location_of,
-    spawn_app, spawn_app_with, start,
-};
+use crate::answers::{assert_invalid, assert_problem, assert_tally, fields, location_of};
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, spawn_app, spawn_app_with, start};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

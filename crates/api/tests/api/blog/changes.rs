@@ -1,7 +1,7 @@
 //! Blog: changing a post, and who may.
 
 use super::*;
-use crate::helpers::{assert_invalid, etag_of};
+use crate::answers::{assert_invalid, etag_of};
 
 #[tokio::test]
 async fn only_the_owner_or_an_admin_changes_a_post() {

@@ -1,7 +1,7 @@
 //! Blog: comments, and what goes with a deleted post or user.
 
 use super::*;
-use crate::helpers::{assert_invalid, etag_of, location_of};
+use crate::answers::{assert_invalid, etag_of, location_of};
 
 #[tokio::test]
 async fn comments_are_listed_oldest_first_and_edited_or_deleted_by_the_right_people() {

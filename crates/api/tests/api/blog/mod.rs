@@ -1,6 +1,7 @@
 //! SPEC section 5: posts, comments and votes.
 
-use crate::helpers::{TestApp, TestUser, assert_problem, fields, location_of, spawn_app};
+use crate::answers::{assert_problem, fields, location_of};
+use crate::helpers::{TestApp, TestUser, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -1,7 +1,7 @@
 //! Blog: votes.
 
 use super::*;
-use crate::helpers::assert_tally;
+use crate::answers::assert_tally;
 
 #[tokio::test]
 async fn votes_follow_their_status_codes() {

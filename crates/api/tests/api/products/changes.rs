@@ -1,7 +1,7 @@
 //! Products: replacing, patching and deleting, and who may.
 
 use super::*;
-use crate::helpers::{assert_invalid, etag_of};
+use crate::answers::{assert_invalid, etag_of};
 
 #[tokio::test]
 async fn put_replaces_while_patch_changes_only_what_was_sent() {

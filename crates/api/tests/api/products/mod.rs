@@ -1,6 +1,7 @@
 //! SPEC section 3: products, stock and the ledger.
 
-use crate::helpers::{TestApp, assert_problem, etag_of, fields, location_of, spawn_app};
+use crate::answers::{assert_problem, etag_of, fields, location_of};
+use crate::helpers::{TestApp, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

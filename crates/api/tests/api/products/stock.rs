@@ -1,7 +1,7 @@
 //! Products: stock changes and the ledger, alone and concurrent.
 
 use super::*;
-use crate::helpers::assert_tally;
+use crate::answers::assert_tally;
 
 #[tokio::test]
 async fn stock_changes_are_recorded_and_never_go_below_zero() {
