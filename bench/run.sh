@@ -76,10 +76,12 @@ products, by name, random offset|list|PREFIX=/api/v1/products?sort=name&limit=20
 products, random cursor|list|PREFIX=/api/v1/products?limit=20&cursor= IDS_FILE=$WORK/cursors-products.txt
 products, by name, random cursor|list|PREFIX=/api/v1/products?sort=name&limit=20&cursor= IDS_FILE=$WORK/cursors-names.txt
 products, q=00 in stock, first page|list|PREFIX=/api/v1/products?q=00&in_stock=true&limit=20&offset= MAX_N=0
+products, random search, first page|list|PREFIX=/api/v1/products?limit=20&q= MIN_N=1000 MAX_N=9999
 posts, first page, anonymous|list|PREFIX=/api/v1/posts?limit=20&offset= MAX_N=0
 posts, first page, signed in|list|PREFIX=/api/v1/posts?limit=20&offset= MAX_N=0 TOKEN_FILE=$tok
 posts, random offset, signed in|list|PREFIX=/api/v1/posts?limit=20&offset= MAX_N=840 TOKEN_FILE=$tok
 posts, random cursor, signed in|list|PREFIX=/api/v1/posts?limit=20&cursor= IDS_FILE=$WORK/cursors-posts.txt TOKEN_FILE=$tok
+posts, random search, first page|list|PREFIX=/api/v1/posts?limit=20&q= MIN_N=100 MAX_N=999
 posts, most voted, first page|list|PREFIX=/api/v1/posts?sort=-votes&limit=20&offset= MAX_N=0
 comments of a post, random offset|list|PREFIX=/api/v1/posts/$first_post/comments?limit=20&offset= MAX_N=980
 stock movements, first page|list|PREFIX=/api/v1/products/$(head -n1 "$ids")/stock-movements?limit=20&offset= MAX_N=0 TOKEN_FILE=$tok
@@ -186,7 +188,10 @@ pgbench_limits() { # pgbench -f on each captured statement set, at the same conc
     local script="$WORK/pgbench.sql"
     # A random offset is a parameter, as the service sends it; a first page's SQL (whose
     # LIMIT and OFFSET 0 the service writes in) runs as logged.
-    if [[ ${max:-0} -gt 0 ]]; then
+    local min; min=$(sed -n 's/.*MIN_N=\([0-9]*\).*/\1/p' <<<"$envs")
+    if [[ -n $min ]]; then  # a random search: the pattern random in the same range
+      { echo "\\set n random($min, $max)"; sed -E "s/'%$max%'/'%' || :n || '%'/g" "$file"; } >"$script"
+    elif [[ ${max:-0} -gt 0 ]]; then
       { echo "\\set off random(0, $max)"; sed -E "s/OFFSET '?[0-9]+'?/OFFSET :off/g" "$file"; } >"$script"
     else cp "$file" "$script"; fi
     local tps; tps=$(pgbench_tps -f "$script" "$PG/$DB_NAME")
@@ -290,16 +295,18 @@ if [[ $BACKENDS == *postgres* && -n $SCALES ]]; then
              100 + (g * 7919) % 999900, g % 500, g % 10 <> 0, null, now() - (g || ' seconds')::interval, now()
       from generate_series((select count(*) from products) + 1, $rows) g" -c "vacuum analyze products" >/dev/null
     stop_server; start_server "$PG/$DB_NAME"
-    for spec in "products, first page|MAX_N=0|" "products, random offset|MAX_N=9980|" "products, grocery by price, first page|MAX_N=0|category=grocery&sort=price&"; do
-      IFS='|' read -r name maxn extra <<<"$spec"
-      LUA_ENV=("PREFIX=/api/v1/products?${extra}limit=20&offset=" "$maxn"); run_wrk "postgres@$rows" "$name" list "$BASE" -s bench/lua/get.lua
-    done
+    # The product lists of read_scenarios that need no other table (searches included).
+    while IFS='|' read -r name kind envs; do
+      read -r -a LUA_ENV <<<"$envs"; run_wrk "postgres@$rows" "$name" list "$BASE" -s bench/lua/get.lua
+    done < <(read_scenarios | grep -E '^products, (first page|random offset|grocery by price|q=00|random search)')
     # Cursors anywhere in the whole list: their cost should not grow with depth or size.
     make_cursors $((rows - 20))
     LUA_ENV=("PREFIX=/api/v1/products?limit=20&cursor=" "IDS_FILE=$WORK/cursors-products.txt"); run_wrk "postgres@$rows" "products, random cursor" list "$BASE" -s bench/lua/get.lua
     LUA_ENV=("PREFIX=/api/v1/products?sort=name&limit=20&cursor=" "IDS_FILE=$WORK/cursors-names.txt"); run_wrk "postgres@$rows" "products, by name, random cursor" list "$BASE" -s bench/lua/get.lua
-    psql -qXAt "$PG/$DB_NAME" -c "explain (analyze, buffers, costs off) select id from products order by created_at desc, id desc limit 20" \
-      >"$WORK/explain-$rows.txt" 2>&1
+    { psql -qXAt "$PG/$DB_NAME" -c "explain (analyze, buffers, costs off) select id from products order by created_at desc, id desc limit 20"
+      echo; echo "A search for a rare text (what a random search's first page runs):"
+      psql -qXAt "$PG/$DB_NAME" -c "explain (analyze, buffers, costs off) select id from products where lower(name) like '%4521%' order by created_at desc, id desc limit 21"
+    } >"$WORK/explain-$rows.txt" 2>&1
   done
   stop_server
 fi
