@@ -140,7 +140,7 @@ capture_writes() { # one request of each write scenario, as the first of TOKENS_
 pgbench_tps() {
   local out all=()
   for _ in $(seq "$REPEAT"); do
-    out=$(pgbench -n -M prepared -c "$CONC" -j 2 -T "${DUR%s}" "$@" 2>&1)
+    out=$(pgbench -n -M "${PGBENCH_MODE:-prepared}" -c "$CONC" -j 2 -T "${DUR%s}" "$@" 2>&1)
     if grep -q aborted <<<"$out"; then log "pgbench $*: $(grep -m1 error <<<"$out")"; return; fi
     all+=("$(awk '/^tps/{print $3}' <<<"$out")")
   done
@@ -194,7 +194,9 @@ pgbench_limits() { # pgbench -f on each captured statement set, at the same conc
     elif [[ ${max:-0} -gt 0 ]]; then
       { echo "\\set off random(0, $max)"; sed -E "s/OFFSET '?[0-9]+'?/OFFSET :off/g" "$file"; } >"$script"
     else cp "$file" "$script"; fi
-    local tps; tps=$(pgbench_tps -f "$script" "$PG/$DB_NAME")
+    # A search runs as the service sends it: unnamed, planned for its own pattern each time.
+    local mode=prepared; [[ -n $min ]] && mode=extended
+    local tps; tps=$(PGBENCH_MODE=$mode pgbench_tps -f "$script" "$PG/$DB_NAME")
     emit "{\"backend\":\"postgres\",\"name\":\"$name\",\"kind\":\"pgbench\",\"tps\":${tps:-0}}"
     { echo "### $name"; echo; echo '```sql'; cat "$file"; echo '```'; echo; echo '```';
       sed -E "s/OFFSET '?[0-9]+'?/OFFSET ${max:-0}/g" "$file" | sed '/^$/d' | while IFS= read -r stmt; do
