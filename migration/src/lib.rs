@@ -20,6 +20,7 @@ mod m20261123_000010_create_votes;
 mod m20261202_000011_post_counts;
 mod m20261202_000012_products_name_order;
 mod m20261202_000013_products_category_price;
+mod m20261205_000014_search_indexes;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_post_counts::Migration),
             Box::new(m20261202_000012_products_name_order::Migration),
             Box::new(m20261202_000013_products_category_price::Migration),
+            Box::new(m20261205_000014_search_indexes::Migration),
         ]
     }
 }

@@ -187,6 +187,16 @@ fn query(stmt: &Statement) -> sqlx::query::Query<'_, sqlx::Postgres, SqlxValues>
         .clone()
         .unwrap_or(sea_orm::sea_query::Values(Vec::new()));
     sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
+        .persistent(!planned_per_pattern(&stmt.sql))
+}
+
+/// A search (`LIKE`) runs as an unnamed statement, which PostgreSQL plans for the pattern it
+/// is given each time. A named one may settle, after five runs, on one generic plan, and no
+/// plan suits every pattern: a rare text wants the trigram index, a common one the list's
+/// own order, stopping after a page (a rare search on the generic plan read every one of
+/// 1M products). Values are always parameters, so ` LIKE ` in the text is the operator.
+pub fn planned_per_pattern(sql: &str) -> bool {
+    sql.contains(" LIKE ")
 }
 
 #[async_trait]

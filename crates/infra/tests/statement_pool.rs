@@ -146,3 +146,42 @@ async fn a_connection_idle_too_long_is_closed() {
     })
     .await;
 }
+
+/// How many of this connection's named statements contain `text`.
+async fn kept_statements(pool: &PgStatementPool, text: &str) -> i64 {
+    let stmt = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT count(*)::bigint FROM pg_prepared_statements WHERE strpos(statement, $1) > 0",
+        [text.into()],
+    );
+    let row = pool.query_one_raw(stmt).await.unwrap().expect("a row");
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+#[tokio::test]
+async fn a_search_is_planned_for_its_own_pattern_and_the_rest_are_kept_prepared() {
+    common::on_postgres(|url| async move {
+        let pool = new_pool(&url, 1, Duration::from_secs(2));
+        let names = "FROM (VALUES ('Ada'), ('Grace'), ('Adele')) AS t(name)";
+        for (pattern, found) in [("%ad%", 2), ("%race%", 1), ("%zzz%", 0)] {
+            let search = Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                format!("SELECT count(*)::bigint {names} WHERE lower(name) LIKE $1"),
+                [pattern.into()],
+            );
+            let row = pool.query_one_raw(search).await.unwrap().expect("a row");
+            assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), found, "{pattern}");
+        }
+        let exact = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!("SELECT count(*)::bigint {names} WHERE name = $1"),
+            ["Ada".into()],
+        );
+        let row = pool.query_one_raw(exact).await.unwrap().expect("a row");
+        assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), 1);
+        // One connection ran them all: the search left no named statement, the rest did.
+        assert_eq!(kept_statements(&pool, "LIKE $1").await, 0);
+        assert_eq!(kept_statements(&pool, "WHERE name = $1").await, 1);
+    })
+    .await;
+}
