@@ -164,6 +164,17 @@ impl PageRequest {
     pub fn fetch(&self) -> u64 {
         self.limit + 1
     }
+
+    /// The list's total when `fetched` rows (of [`PageRequest::fetch`]) show that this page
+    /// holds its last ones: the offset plus them, with nothing to count. `None` for a full
+    /// page, an empty page past the start (the list may end anywhere before it) and a cursor
+    /// page (its position was counted when an earlier page was read, and rows may have come
+    /// and gone since).
+    pub fn total_if_last(&self, fetched: usize) -> Option<u64> {
+        let fetched = fetched as u64;
+        let last = self.after.is_none() && fetched <= self.limit;
+        (last && (fetched > 0 || self.offset == 0)).then_some(self.offset + fetched)
+    }
 }
 
 impl Default for PageRequest {
@@ -254,5 +265,29 @@ mod tests {
         );
         assert_eq!(page.split(vec![1, 2], key), (vec![1, 2], None));
         assert_eq!(page.split(Vec::new(), key), (Vec::new(), None));
+    }
+
+    #[test]
+    fn a_cursor_page_never_reads_its_total_off_the_rows() {
+        let page = PageRequest::with_cursor(Some(10), None, Some(cursor(40))).unwrap();
+        assert_eq!(page.total_if_last(3), None);
+    }
+
+    proptest::proptest! {
+        /// Over lists of every length: a total read off the rows is the list's length, and
+        /// it is read whenever the rows show the end (not full, and not empty past the start).
+        #[test]
+        fn a_total_read_off_the_last_page_is_the_lists_length(
+            len in 0u64..400, limit in 1i64..=100, offset in 0i64..500
+        ) {
+            let page = PageRequest::new(Some(limit), Some(offset)).unwrap();
+            let fetched = len.saturating_sub(offset as u64).min(page.fetch()) as usize;
+            let total = page.total_if_last(fetched);
+            if let Some(total) = total {
+                proptest::prop_assert_eq!(total, len);
+            }
+            let shows_end = (fetched as u64) <= page.limit() && (fetched > 0 || offset == 0);
+            proptest::prop_assert_eq!(total.is_some(), shows_end);
+        }
     }
 }

@@ -336,8 +336,27 @@ pub(crate) fn into_page<R, T>(
     })
 }
 
-/// A page of `query` in `keyset` order: its total (counted as [`Db::count`] decides), the
-/// rows of the window, each converted.
+/// The total of the list `select` pages: read off the page when its `fetched` rows are the
+/// list's last ([`PageRequest::total_if_last`]), else counted as [`Db::count`] decides. A
+/// search's first page is usually its last too, and then costs one statement, not two.
+pub(crate) async fn total_of<E>(
+    db: &Db,
+    select: Select<E>,
+    page: &PageRequest,
+    fetched: usize,
+) -> Result<u64, RepoError>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    match page.total_if_last(fetched) {
+        Some(total) => Ok(total),
+        None => db.count(select).await.db_err(),
+    }
+}
+
+/// A page of `query` in `keyset` order: the rows of the window, each converted, and the
+/// total ([`total_of`]).
 pub(crate) async fn paginate<E, T>(
     db: &Db,
     query: Select<E>,
@@ -350,9 +369,9 @@ where
     E: EntityTrait,
     E::Model: FromRow + Send + Sync,
 {
-    let total = db.count(query.clone()).await.db_err()?;
     let start = keyset.start(db, &query, &page).await?;
-    let rows = keyset.page_rows(query.clone(), E::find(), query, &start, &page);
-    let rows = db.page_rows(&rows).await.db_err()?;
+    let window = keyset.page_rows(query.clone(), E::find(), query.clone(), &start, &page);
+    let rows = db.page_rows(&window).await.db_err()?;
+    let total = total_of(db, query, &page, rows.len()).await?;
     into_page(rows, total, page, key, convert)
 }

@@ -17,7 +17,7 @@ pub use product::SeaOrmProductRepository;
 pub use session::SeaOrmSessionRepository;
 pub use user::SeaOrmUserRepository;
 
-pub(crate) use keyset::{Key, Keyset, into_page, paginate};
+pub(crate) use keyset::{Key, Keyset, into_page, paginate, total_of};
 
 use crate::db::Db;
 use domain::RepoError;

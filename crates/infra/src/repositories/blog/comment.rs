@@ -3,7 +3,7 @@
 use crate::db::Db;
 use crate::entities::{comments, users};
 use crate::repositories::{DbResultExt, corrupt};
-use crate::repositories::{Key, Keyset, delete_versioned, into_page, update_versioned};
+use crate::repositories::{Key, Keyset, delete_versioned, into_page, total_of, update_versioned};
 use async_trait::async_trait;
 use domain::RepoError;
 use domain::blog::{Author, Comment, CommentContent, CommentRepository, CommentView};
@@ -101,15 +101,15 @@ impl CommentRepository for SeaOrmCommentRepository {
     async fn list(&self, post_id: Uuid, page: PageRequest) -> Result<Page<CommentView>, RepoError> {
         use comments::Column as C;
         let of_post = comments::Entity::find().filter(C::PostId.eq(post_id));
-        let total = self.db.count(of_post.clone()).await.db_err()?;
         let oldest_first = Keyset::asc(
             vec![Key::col::<comments::Entity>(C::CreatedAt)],
             Key::col::<comments::Entity>(C::Id),
         );
         let start = oldest_first.start(&self.db, &of_post, &page).await?;
         let listed = comment_views().filter(C::PostId.eq(post_id));
-        let rows = oldest_first.page_rows(listed, comment_views(), of_post, &start, &page);
+        let rows = oldest_first.page_rows(listed, comment_views(), of_post.clone(), &start, &page);
         let rows: Vec<CommentRow> = self.db.page_rows(&rows).await.db_err()?;
+        let total = total_of(&self.db, of_post, &page, rows.len()).await?;
         into_page(
             rows,
             total,

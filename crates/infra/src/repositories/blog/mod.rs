@@ -5,7 +5,7 @@
 use crate::db::Db;
 use crate::entities::{posts, users, votes};
 use crate::repositories::{DbResultExt, any_contains, corrupt};
-use crate::repositories::{Key, Keyset, delete_versioned, into_page, update_versioned};
+use crate::repositories::{Key, Keyset, delete_versioned, into_page, total_of, update_versioned};
 use async_trait::async_trait;
 use domain::RepoError;
 use domain::blog::{
@@ -248,7 +248,6 @@ impl PostRepository for SeaOrmPostRepository {
         page: PageRequest,
     ) -> Result<Page<PostView>, RepoError> {
         let visible = posts::Entity::find().filter(filtered(filter, viewer));
-        let total = self.db.count(visible.clone()).await.db_err()?;
         let order = post_order(filter.sort);
         let start = order.start(&self.db, &visible, &page).await?;
         // SQLite answers a signed-in reader's filter (`published OR owner_id = ?`) with a
@@ -261,9 +260,10 @@ impl PostRepository for SeaOrmPostRepository {
         } else {
             // The page's ids first, through an index; only those twenty rows then get their
             // owner and the viewer's vote (else the joins run for every row the offset skips).
-            order.ids_first(post_views(viewer), visible, &start, &page)
+            order.ids_first(post_views(viewer), visible.clone(), &start, &page)
         };
         let rows: Vec<PostRow> = self.db.page_rows(&rows).await.db_err()?;
+        let total = total_of(&self.db, visible, &page, rows.len()).await?;
         into_page(
             rows,
             total,
