@@ -195,7 +195,7 @@ fn query(stmt: &Statement) -> sqlx::query::Query<'_, sqlx::Postgres, SqlxValues>
 /// plan suits every pattern: a rare text wants the trigram index, a common one the list's
 /// own order, stopping after a page (a rare search on the generic plan read every one of
 /// 1M products). Values are always parameters, so ` LIKE ` in the text is the operator.
-pub fn planned_per_pattern(sql: &str) -> bool {
+fn planned_per_pattern(sql: &str) -> bool {
     sql.contains(" LIKE ")
 }
 

@@ -1,6 +1,7 @@
 //! Posts, comments and votes on SeaORM. A post list is one SELECT (owner joined, the stored
 //! counts read, the viewer's vote as a correlated subquery) plus one COUNT, whatever the page
-//! size. The counts are kept by triggers on `votes` and `comments` (see the migration).
+//! size (none on the list's last page). The counts are kept by triggers on `votes` and
+//! `comments` (see the migration).
 
 use crate::db::Db;
 use crate::entities::{posts, users, votes};
