@@ -142,6 +142,7 @@ impl ApiError {
         )
     }
 
+    /// `429`; the client may retry after `retry_after_secs` (a `Retry-After` header).
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
         let mut e = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -291,8 +292,14 @@ impl From<AppError> for ApiError {
             AppError::NotFound(_) => Self::not_found(e.to_string()),
             AppError::Forbidden(why) => Self::forbidden(why),
             AppError::PreconditionFailed => Self::precondition_failed(),
+            AppError::Contended => Self::conflict(e.to_string()),
             AppError::Unavailable(source) => Self::unavailable(source),
             AppError::Unexpected(source) => Self::internal(source),
         }
     }
+}
+
+/// Whole seconds to wait, rounded up, as `Retry-After` counts them.
+pub fn retry_secs(wait: std::time::Duration) -> u64 {
+    wait.as_secs_f64().ceil() as u64
 }

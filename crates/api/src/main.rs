@@ -10,7 +10,9 @@ use tokio_util::sync::CancellationToken;
 const USAGE: &str = "usage: api [serve]                 HTTP server and job worker
        api worker                  the job worker alone, no HTTP
        api migrate up | down [N] | status | fresh
-       api create-admin [--email EMAIL] [--password PASSWORD]   (defaults: ADMIN_EMAIL, ADMIN_PASSWORD)";
+       api create-admin [--email EMAIL] [--password-stdin]   (defaults: ADMIN_EMAIL, ADMIN_PASSWORD)
+           --password-stdin reads the password from the first line of standard input, so it
+           never shows in the process list; --password PASSWORD also works but does show.";
 
 enum Command {
     Serve,
@@ -19,6 +21,7 @@ enum Command {
     CreateAdmin {
         email: Option<String>,
         password: Option<String>,
+        password_stdin: bool,
     },
     Help,
 }
@@ -46,9 +49,13 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             Ok(Command::Migrate(action, steps))
         }
         Some("create-admin") => {
-            let (mut email, mut password) = (None, None);
+            let (mut email, mut password, mut password_stdin) = (None, None, false);
             let mut rest = args[1..].iter();
             while let Some(flag) = rest.next() {
+                if flag == "--password-stdin" {
+                    password_stdin = true;
+                    continue;
+                }
                 let value = rest
                     .next()
                     .cloned()
@@ -59,7 +66,11 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
                     _ => return Err(format!("unknown option {flag:?}")),
                 }
             }
-            Ok(Command::CreateAdmin { email, password })
+            Ok(Command::CreateAdmin {
+                email,
+                password,
+                password_stdin,
+            })
         }
         Some(other) => Err(format!("unknown command {other:?}")),
     }
@@ -165,13 +176,24 @@ async fn run(command: Command, config: Config, secret: String) -> Result<(), dom
             }
             println!("migrate {action}: done");
         }
-        Command::CreateAdmin { email, password } => {
+        Command::CreateAdmin {
+            email,
+            password,
+            password_stdin,
+        } => {
             let email = email
                 .or(config.admin_email.clone())
                 .ok_or("--email or ADMIN_EMAIL is required")?;
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                Some(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                password
+            };
             let password = password
                 .or(config.admin_password.clone())
-                .ok_or("--password or ADMIN_PASSWORD is required")?;
+                .ok_or("--password-stdin, --password or ADMIN_PASSWORD is required")?;
             let db = infra::db::connect(&config.database_url, 1).await?;
             if config.auto_migrate {
                 Migrator::up(&db, None).await?;

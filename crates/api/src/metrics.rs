@@ -138,9 +138,47 @@ pub fn record_job_queue(depth: u64) {
     metrics::gauge!("job_queue_depth").set(depth as f64);
 }
 
+/// Lets a gauge that costs a query be read at most once per interval, however often
+/// `/metrics` is scraped: a flood of scrapes costs the database nothing more.
+pub struct ReadEvery {
+    every: Duration,
+    last: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl ReadEvery {
+    pub fn new(every: Duration) -> Self {
+        Self {
+            every,
+            last: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Whether to read now; if so, the next read is due one interval later.
+    pub fn due(&self) -> bool {
+        let now = std::time::Instant::now();
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        match *last {
+            Some(at) if now.duration_since(at) < self.every => false,
+            _ => {
+                *last = Some(now);
+                true
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_costly_gauge_is_read_once_per_interval() {
+        let reads = ReadEvery::new(Duration::from_secs(3600));
+        assert!(reads.due());
+        assert!(!reads.due() && !reads.due());
+        let always = ReadEvery::new(Duration::ZERO);
+        assert!(always.due() && always.due());
+    }
 
     fn count_line(route: &str, status: u16) -> Option<String> {
         let wanted =

@@ -173,6 +173,10 @@ fn shared_statuses(path: &str, op: &Operation) -> Vec<&'static str> {
     if has_if_match {
         statuses.push("412");
     }
+    if has_if_match && op.request_body.is_some() {
+        // A PUT or PATCH retries a lost race on the fresh row, a few times at most.
+        statuses.push("409");
+    }
     if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
         statuses.push("401");
     }

@@ -36,6 +36,12 @@ pub struct RequestTimeout(pub Problem);
 #[response(content_type = "application/problem+json")]
 pub struct PreconditionFailed(pub Problem);
 
+/// Writes without `If-Match` kept losing to concurrent writers of the same resource;
+/// nothing changed: retry.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct Contended(pub Problem);
+
 /// The body is over the configured limit.
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json")]
@@ -99,6 +105,7 @@ pub fn all() -> Vec<(&'static str, (&'static str, RefOr<Response>))> {
         ("403", AdminOnly::response()),
         ("404", NotFound::response()),
         ("408", RequestTimeout::response()),
+        ("409", Contended::response()),
         ("412", PreconditionFailed::response()),
         ("413", PayloadTooLarge::response()),
         ("415", UnsupportedMediaType::response()),

@@ -1,7 +1,9 @@
 //! The application state shared by every handler, and the composition root that builds it:
 //! each use case wired to the adapters of its ports.
 
+use crate::metrics::ReadEvery;
 use crate::ws::Hub;
+use app::login_throttle::LoginThrottle;
 use app::{AuthService, BlogService, EmployeeService, JobService, ProductService, UserService};
 use domain::BoxError;
 use domain::event::EventPublisher;
@@ -45,6 +47,8 @@ pub struct AppState {
     /// For pool statistics in `/metrics`.
     pub db: Db,
     pub db_max_connections: u32,
+    /// The job queue's depth (a COUNT) is read at most this often for `/metrics`.
+    pub job_depth_reads: ReadEvery,
 }
 
 /// Wires the adapters into the use cases. Starts the event tasks: the socket hub, which
@@ -78,9 +82,13 @@ pub async fn build_state(
                 .await
                 .map_err(|e| format!("REDIS_URL: cannot connect: {e}"))?;
             probes.push(Arc::new(RedisProbe::new(conn.clone())));
+            // Revocations published while the subscription was down never arrive.
+            let cache = principals.clone();
             let events = Arc::new(
-                RedisEvents::start(url, conn.clone(), format!("{prefix}events"))
-                    .map_err(|e| format!("REDIS_URL: {e}"))?,
+                RedisEvents::start(url, conn.clone(), format!("{prefix}events"), move || {
+                    cache.forget_all()
+                })
+                .map_err(|e| format!("REDIS_URL: {e}"))?,
             );
             (
                 Arc::new(RedisRateLimiter::new(conn, format!("{prefix}ratelimit:"))),
@@ -96,6 +104,10 @@ pub async fn build_state(
         }
     };
     let (publisher, source) = events;
+    let throttle = Arc::new(LoginThrottle::new(
+        rate_limiter.clone(),
+        config.login_failures_per_account,
+    ));
     // Sessions ended on other instances are forgotten here too.
     principals.follow(source.subscribe());
     let mailer: Arc<dyn Mailer> = match &config.smtp_url {
@@ -111,8 +123,15 @@ pub async fn build_state(
             hasher.clone(),
             tokens,
             publisher.clone(),
+            throttle.clone(),
         )),
-        users: Arc::new(UserService::new(users, sessions, hasher, publisher.clone())),
+        users: Arc::new(UserService::new(
+            users,
+            sessions,
+            hasher,
+            publisher.clone(),
+            throttle,
+        )),
         products: Arc::new(ProductService::new(Arc::new(SeaOrmProductRepository::new(
             shared.clone(),
         )))),
@@ -137,6 +156,7 @@ pub async fn build_state(
         probes,
         db: shared,
         db_max_connections: config.max_connections(),
+        job_depth_reads: ReadEvery::new(Duration::from_secs(5)),
     })
 }
 

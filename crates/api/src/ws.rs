@@ -108,7 +108,7 @@ pub fn render(n: &Notification) -> Option<String> {
             data: PostPublished { post: post.into() },
             at: n.at,
         }),
-        Event::SessionEnded => return None,
+        Event::SessionEnded | Event::AccountChanged => return None,
     };
     text.map_err(|e| tracing::error!("event not renderable: {e}"))
         .ok()

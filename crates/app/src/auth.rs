@@ -1,5 +1,6 @@
 //! Accounts and sessions: register, login, refresh, logout, and resolving a bearer token.
 
+use crate::login_throttle::{LoginThrottle, Throttled};
 use chrono::TimeDelta;
 use domain::BoxError;
 use domain::auth::{
@@ -13,6 +14,7 @@ use domain::time;
 use domain::user::{Email, Password, Role, User, UserName, UserRepository};
 use domain::validation::{ValidationError, Validator, required};
 use std::sync::Arc;
+use std::time::Duration;
 use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +29,9 @@ pub enum AuthError {
     /// Missing, malformed, expired, revoked or tampered token.
     #[error("invalid or expired token")]
     InvalidToken,
+    /// The account's budget of failed logins is spent; try again after this long.
+    #[error("too many failed sign-ins for this account; retry later")]
+    TooManyAttempts(Duration),
     /// A required dependency (the database) is down.
     #[error("a required dependency is unavailable")]
     Unavailable(#[source] BoxError),
@@ -39,6 +44,15 @@ impl From<RepoError> for AuthError {
         match e {
             RepoError::Unavailable(source) => Self::Unavailable(source),
             other => Self::Unexpected(other.into()),
+        }
+    }
+}
+
+impl From<Throttled> for AuthError {
+    fn from(e: Throttled) -> Self {
+        match e {
+            Throttled::Wait(retry_after) => Self::TooManyAttempts(retry_after),
+            Throttled::Unavailable(source) => Self::Unavailable(source),
         }
     }
 }
@@ -56,6 +70,7 @@ pub struct AuthService {
     hasher: Arc<dyn PasswordHasher>,
     tokens: Arc<dyn TokenService>,
     events: Arc<dyn EventPublisher>,
+    throttle: Arc<LoginThrottle>,
 }
 
 impl AuthService {
@@ -65,6 +80,7 @@ impl AuthService {
         hasher: Arc<dyn PasswordHasher>,
         tokens: Arc<dyn TokenService>,
         events: Arc<dyn EventPublisher>,
+        throttle: Arc<LoginThrottle>,
     ) -> Self {
         Self {
             users,
@@ -72,6 +88,7 @@ impl AuthService {
             hasher,
             tokens,
             events,
+            throttle,
         }
     }
 
@@ -115,8 +132,11 @@ impl AuthService {
         Ok(Registered { user, tokens })
     }
 
-    /// Exchanges credentials for a token pair. Every failure costs one bcrypt verification.
+    /// Exchanges credentials for a token pair. Every failure costs one bcrypt verification
+    /// and counts against the account's budget (the address as typed, whether or not an
+    /// account has it); a spent budget refuses even the right password until it refills.
     pub async fn login(&self, email: &str, password: &str) -> Result<TokenPair, AuthError> {
+        self.throttle.check(email).await?;
         // A malformed email cannot belong to an account; still pay for a verification.
         let user = match Email::parse(email) {
             Ok(email) => self.users.find_by_email(&email).await?,
@@ -130,7 +150,12 @@ impl AuthService {
             .map_err(AuthError::Unexpected)?;
         match user {
             Some(user) if matches && user.is_active => self.start_session(&user).await,
-            _ => Err(AuthError::InvalidCredentials),
+            _ => {
+                if !matches {
+                    self.throttle.failed(email).await?;
+                }
+                Err(AuthError::InvalidCredentials)
+            }
         }
     }
 

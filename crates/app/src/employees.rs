@@ -1,5 +1,6 @@
 //! Staff records: readable by every user, written by admins.
 
+use crate::rewrite::rewrite;
 use crate::service_error;
 use domain::auth::Principal;
 use domain::concurrency::{IfMatch, Versioned, version_to_delete};
@@ -78,7 +79,8 @@ impl EmployeeService {
     ) -> Result<Employee, EmployeeError> {
         caller.require_admin()?;
         let fields = full_fields(input)?;
-        self.write(id, if_match, |e| e.replace(fields)).await
+        self.write(id, if_match, |e| e.replace(fields.clone()))
+            .await
     }
 
     pub async fn patch(
@@ -96,8 +98,8 @@ impl EmployeeService {
         let (full_name, email) = (required(full_name, "full_name")?, required(email, "email")?);
         self.write(id, if_match, |e| {
             let fields = EmployeeFields {
-                full_name: full_name.unwrap_or_else(|| e.full_name.clone()),
-                email: email.unwrap_or_else(|| e.email.clone()),
+                full_name: full_name.clone().unwrap_or_else(|| e.full_name.clone()),
+                email: email.clone().unwrap_or_else(|| e.email.clone()),
                 is_active: patch.is_active.unwrap_or(e.is_active),
             };
             e.replace(fields);
@@ -117,17 +119,22 @@ impl EmployeeService {
         Ok(())
     }
 
+    /// Loads, changes, and saves on condition that the version read is still current; a
+    /// lost race without `If-Match` starts over.
     async fn write(
         &self,
         id: Uuid,
         if_match: Option<&IfMatch>,
-        change: impl FnOnce(&mut Employee),
+        change: impl Fn(&mut Employee),
     ) -> Result<Employee, EmployeeError> {
-        let mut employee = self.get(id).await?;
-        let expected = employee.expected_version(if_match)?;
-        change(&mut employee);
-        self.employees.update(&employee, expected).await?;
-        Ok(employee)
+        rewrite(if_match, || async {
+            let mut employee = self.get(id).await?;
+            let expected = employee.expected_version(if_match)?;
+            change(&mut employee);
+            self.employees.update(&employee, expected).await?;
+            Ok(employee)
+        })
+        .await
     }
 }
 

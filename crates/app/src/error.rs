@@ -19,6 +19,9 @@ pub enum AppError {
     Forbidden(&'static str),
     #[error("the resource changed since it was read")]
     PreconditionFailed,
+    /// Writes without `If-Match` kept losing to other writers of the same resource.
+    #[error("the resource is being changed by others right now; retry")]
+    Contended,
     #[error("a required dependency is unavailable")]
     Unavailable(#[source] BoxError),
     #[error("unexpected failure")]
@@ -110,6 +113,12 @@ macro_rules! service_error {
         impl From<::domain::auth::AdminRequired> for $name {
             fn from(e: ::domain::auth::AdminRequired) -> Self {
                 Self::App(e.into())
+            }
+        }
+
+        impl $crate::rewrite::LostRace for $name {
+            fn lost_race(&self) -> bool {
+                matches!(self, Self::App($crate::error::AppError::PreconditionFailed))
             }
         }
 

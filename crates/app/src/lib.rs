@@ -6,7 +6,9 @@ pub mod blog;
 pub mod employees;
 pub mod error;
 pub mod jobs;
+pub mod login_throttle;
 pub mod products;
+pub mod rewrite;
 pub mod users;
 
 pub use auth::{AuthError, AuthService, Registered};

@@ -1,6 +1,7 @@
 //! Inventory: the product catalogue and its stock ledger.
 
 use crate::error::AppError;
+use crate::rewrite::rewrite;
 use crate::service_error;
 use domain::auth::Principal;
 use domain::concurrency::{IfMatch, Versioned};
@@ -155,7 +156,7 @@ impl ProductService {
         let fields = fields_from(&mut v, input);
         v.finish()?;
         let fields = required(fields, "product")?;
-        self.write(caller, id, if_match, |p| p.replace(fields))
+        self.write(caller, id, if_match, |p| p.replace(fields.clone()))
             .await
     }
 
@@ -190,8 +191,8 @@ impl ProductService {
         let price = required(price, "price")?;
         self.write(caller, id, if_match, |p| {
             let fields = ProductFields {
-                name: name.unwrap_or_else(|| p.name.clone()),
-                description: description.unwrap_or_else(|| p.description.clone()),
+                name: name.clone().unwrap_or_else(|| p.name.clone()),
+                description: description.clone().unwrap_or_else(|| p.description.clone()),
                 category: category.unwrap_or(p.category),
                 price: price.unwrap_or(p.price),
                 is_active: patch.is_active.unwrap_or(p.is_active),
@@ -209,7 +210,7 @@ impl ProductService {
         if_match: Option<&IfMatch>,
     ) -> Result<(), ProductError> {
         let product = self.changeable(caller, id).await?;
-        let expected = product.expected_version(if_match)?;
+        let expected = product.delete_condition(if_match)?;
         self.products.delete(id, expected).await?;
         Ok(())
     }
@@ -256,19 +257,23 @@ impl ProductService {
         Ok(self.products.list_movements(id, page).await?)
     }
 
-    /// Loads, checks permission and precondition, changes, and saves conditionally.
+    /// Loads, checks permission and precondition, changes, and saves on condition that
+    /// the version read is still current; a lost race without `If-Match` starts over.
     async fn write(
         &self,
         caller: &Principal,
         id: Uuid,
         if_match: Option<&IfMatch>,
-        change: impl FnOnce(&mut Product),
+        change: impl Fn(&mut Product),
     ) -> Result<Product, ProductError> {
-        let mut product = self.changeable(caller, id).await?;
-        let expected = product.expected_version(if_match)?;
-        change(&mut product);
-        self.products.update(&product, expected).await?;
-        Ok(product)
+        rewrite(if_match, || async {
+            let mut product = self.changeable(caller, id).await?;
+            let expected = product.expected_version(if_match)?;
+            change(&mut product);
+            self.products.update(&product, expected).await?;
+            Ok(product)
+        })
+        .await
     }
 
     /// The product, if `caller` may change it.

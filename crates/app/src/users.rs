@@ -1,6 +1,8 @@
 //! Users: one's own account, and administration of everyone's.
 
 use crate::error::AppError;
+use crate::login_throttle::{LoginThrottle, Throttled};
+use crate::rewrite::rewrite;
 use crate::service_error;
 use domain::auth::{PasswordHasher, Principal, SessionRepository};
 use domain::concurrency::{IfMatch, Versioned, version_to_delete};
@@ -8,10 +10,12 @@ use domain::error::RepoError;
 use domain::event::{Audience, Event, EventPublisher, Notification};
 use domain::pagination::{BY_TIME_THEN_ID, Page, PageRequest};
 use domain::user::{
-    Email, LAST_ADMIN, Password, Role, User, UserFilter, UserName, UserRepository, UserView,
+    Email, LAST_ADMIN, Password, PasswordHash, Role, User, UserFilter, UserName, UserRepository,
+    UserView,
 };
 use domain::validation::{ValidationError, Validator, required, search_text};
 use std::sync::Arc;
+use std::time::Duration;
 use uuid::Uuid;
 
 service_error! {
@@ -22,6 +26,9 @@ service_error! {
         WrongPassword,
         #[error("this is the last active admin: promote another user first")]
         LastAdmin,
+        /// The account's budget of failed password checks is spent.
+        #[error("too many failed password checks for this account; retry later")]
+        TooManyAttempts { retry_after: Duration },
     }
     conflict(constraint) => if constraint == LAST_ADMIN {
         UserError::LastAdmin
@@ -63,11 +70,21 @@ pub enum AdminBootstrap {
     AlreadyExists(Uuid),
 }
 
+impl From<Throttled> for UserError {
+    fn from(e: Throttled) -> Self {
+        match e {
+            Throttled::Wait(retry_after) => Self::TooManyAttempts { retry_after },
+            Throttled::Unavailable(source) => AppError::Unavailable(source).into(),
+        }
+    }
+}
+
 pub struct UserService {
     users: Arc<dyn UserRepository>,
     sessions: Arc<dyn SessionRepository>,
     hasher: Arc<dyn PasswordHasher>,
     events: Arc<dyn EventPublisher>,
+    throttle: Arc<LoginThrottle>,
 }
 
 impl UserService {
@@ -76,12 +93,14 @@ impl UserService {
         sessions: Arc<dyn SessionRepository>,
         hasher: Arc<dyn PasswordHasher>,
         events: Arc<dyn EventPublisher>,
+        throttle: Arc<LoginThrottle>,
     ) -> Self {
         Self {
             users,
             sessions,
             hasher,
             events,
+            throttle,
         }
     }
 
@@ -89,8 +108,9 @@ impl UserService {
         self.load(caller.user_id).await
     }
 
-    /// Renames the caller or changes its password (which needs the current one). A new
-    /// password ends every other session of the account: whoever knew the old one is out.
+    /// Renames the caller or changes its password (which needs the current one, checked
+    /// against the account's login budget). A new password ends every other session of the
+    /// account, on every instance: whoever knew the old one is out.
     pub async fn update_me(
         &self,
         caller: &Principal,
@@ -106,36 +126,67 @@ impl UserService {
         v.finish()?;
         let (name, password) = (required(name, "name")?, required(password, "password")?);
 
-        let mut user = self.load(caller.user_id).await?;
-        let expected = user.expected_version(if_match)?;
-        let password_changed = password.is_some();
-        if let Some(password) = password {
-            let current = input.current_password.unwrap_or_default();
-            let ok = self
-                .hasher
-                .verify(&current, Some(user.password_hash.clone()))
-                .await
-                .map_err(AppError::Unexpected)?;
-            if !ok {
-                return Err(UserError::WrongPassword);
+        let new_hash = match password {
+            Some(password) => {
+                let current = input.current_password.unwrap_or_default();
+                Some(self.new_password(caller, &current, &password).await?)
             }
-            user.password_hash = self
-                .hasher
-                .hash(&password)
-                .await
-                .map_err(AppError::Unexpected)?;
-        }
-        if let Some(name) = name {
-            user.name = name;
-        }
-        user.touch();
-        self.users.update(&user, expected).await?;
-        if password_changed {
+            None => None,
+        };
+        let user = rewrite(if_match, || async {
+            let mut user = self.load(caller.user_id).await?;
+            let expected = user.expected_version(if_match)?;
+            if let Some(hash) = &new_hash {
+                user.password_hash = hash.clone();
+            }
+            if let Some(name) = &name {
+                user.name = name.clone();
+            }
+            user.touch();
+            self.users.update(&user, expected).await?;
+            Ok::<_, UserError>(user)
+        })
+        .await?;
+        if new_hash.is_some() {
             self.sessions
                 .revoke_all_for_user(user.id, Some(caller.session_id))
                 .await?;
+            self.events.publish(Notification::new(
+                Audience::UserExcept {
+                    user: user.id,
+                    session: caller.session_id,
+                },
+                Event::SessionEnded,
+            ));
         }
         Ok(user)
+    }
+
+    /// The hash of `password`, once `current` proved to be the caller's password. Each
+    /// check counts against the account's login budget like a login does.
+    async fn new_password(
+        &self,
+        caller: &Principal,
+        current: &str,
+        password: &Password,
+    ) -> Result<PasswordHash, UserError> {
+        let user = self.load(caller.user_id).await?;
+        let account = user.email.as_str();
+        self.throttle.check(account).await?;
+        let ok = self
+            .hasher
+            .verify(current, Some(user.password_hash))
+            .await
+            .map_err(AppError::Unexpected)?;
+        if !ok {
+            self.throttle.failed(account).await?;
+            return Err(UserError::WrongPassword);
+        }
+        Ok(self
+            .hasher
+            .hash(password)
+            .await
+            .map_err(AppError::Unexpected)?)
     }
 
     /// The admin's list of accounts.
@@ -177,7 +228,8 @@ impl UserService {
     }
 
     /// An admin renames, promotes, demotes, deactivates or reactivates an account.
-    /// Deactivation ends every session of the account, so reactivation starts clean.
+    /// Deactivation ends every session of the account, so reactivation starts clean; a
+    /// role change reaches every instance's sessions at once.
     pub async fn update(
         &self,
         caller: &Principal,
@@ -192,23 +244,34 @@ impl UserService {
         v.finish()?;
         let (name, role) = (required(name, "name")?, required(role, "role")?);
 
-        let mut user = self.load(id).await?;
-        let expected = user.expected_version(if_match)?;
-        if let Some(name) = name {
-            user.name = name;
-        }
-        if let Some(role) = role {
-            user.role = role;
-        }
-        let deactivated = user.is_active && input.is_active == Some(false);
-        if let Some(active) = input.is_active {
-            user.is_active = active;
-        }
-        user.touch();
-        self.users.update(&user, expected).await?;
+        let (user, deactivated, role_changed) = rewrite(if_match, || async {
+            let mut user = self.load(id).await?;
+            let expected = user.expected_version(if_match)?;
+            let (was_active, old_role) = (user.is_active, user.role);
+            if let Some(name) = &name {
+                user.name = name.clone();
+            }
+            if let Some(role) = role {
+                user.role = role;
+            }
+            if let Some(active) = input.is_active {
+                user.is_active = active;
+            }
+            user.touch();
+            self.users.update(&user, expected).await?;
+            let deactivated = was_active && !user.is_active;
+            let role_changed = old_role != user.role;
+            Ok::<_, UserError>((user, deactivated, role_changed))
+        })
+        .await?;
         if deactivated {
             self.sessions.revoke_all_for_user(user.id, None).await?;
             self.sockets_close(user.id);
+        } else if role_changed {
+            self.events.publish(Notification::new(
+                Audience::User(user.id),
+                Event::AccountChanged,
+            ));
         }
         Ok(user)
     }

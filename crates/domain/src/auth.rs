@@ -135,7 +135,8 @@ pub trait SessionRepository: Send + Sync {
         token_hash: &str,
     ) -> Result<Option<RefreshTokenRecord>, RepoError>;
     /// Atomically marks `used_id` as used and stores `next`; `false` (and nothing stored)
-    /// when `used_id` had already been used, i.e. a concurrent reuse.
+    /// when `used_id` had already been used (a concurrent reuse) or its session has been
+    /// revoked meanwhile, on any instance.
     async fn rotate_refresh_token(
         &self,
         used_id: Uuid,

@@ -88,17 +88,29 @@ pub trait Versioned {
         self.set_updated_at(time::next_after(self.updated_at()));
     }
 
-    /// The version a write must still find in the store: `None` without `If-Match` (the last
-    /// writer wins), this one's `updated_at` when the precondition holds.
+    /// The version a write of this copy must still find in the store: always the one read,
+    /// with or without `If-Match`, so a write never puts back a field that another writer
+    /// changed meanwhile (a role, `is_active`, a password hash). `Err` when `If-Match`
+    /// names another version.
     fn expected_version(
         &self,
         if_match: Option<&IfMatch>,
     ) -> Result<ExpectedVersion, PreconditionFailed> {
         if precondition_holds(if_match, &self.etag()) {
-            Ok(if_match.map(|_| self.updated_at()))
+            Ok(Some(self.updated_at()))
         } else {
             Err(PreconditionFailed)
         }
+    }
+
+    /// The version a delete of this copy must still find: none without `If-Match` (a
+    /// delete undoes no one's change, so whatever version is current goes), this one's
+    /// when `If-Match` names it.
+    fn delete_condition(
+        &self,
+        if_match: Option<&IfMatch>,
+    ) -> Result<ExpectedVersion, PreconditionFailed> {
+        Ok(if_match.and(self.expected_version(if_match)?))
     }
 }
 
@@ -119,7 +131,7 @@ where
 {
     match if_match {
         None => Ok(None),
-        Some(_) => Ok(load.await?.expected_version(if_match)?),
+        Some(_) => Ok(load.await?.delete_condition(if_match)?),
     }
 }
 
@@ -181,13 +193,14 @@ mod tests {
     versioned!(Doc);
 
     #[test]
-    fn a_write_expects_the_version_it_read_only_when_asked_to() {
+    fn a_write_always_expects_the_version_it_read() {
         let mut doc = Doc {
             id: Uuid::nil(),
             updated_at: Utc.timestamp_micros(7).unwrap(),
         };
         let read = doc.etag();
-        assert_eq!(doc.expected_version(None), Ok(None));
+        assert_eq!(doc.expected_version(None), Ok(Some(doc.updated_at)));
+        assert_eq!(doc.delete_condition(None), Ok(None));
         let current = IfMatch::Tags(vec![read.clone()]);
         assert_eq!(
             doc.expected_version(Some(&current)),

@@ -17,6 +17,9 @@ pub enum Audience {
     AllExcept(Uuid),
     /// The connections opened with one session's tokens.
     Session(Uuid),
+    /// Every connection of one user but those of one session (the one that changed the
+    /// password).
+    UserExcept { user: Uuid, session: Uuid },
 }
 
 impl Audience {
@@ -26,6 +29,7 @@ impl Audience {
             Self::User(u) => u == user_id,
             Self::AllExcept(actor) => actor != user_id,
             Self::Session(s) => s == session_id,
+            Self::UserExcept { user, session } => user == user_id && session != session_id,
         }
     }
 }
@@ -43,8 +47,12 @@ pub enum Event {
     /// A post became public: created published, or a draft was published.
     PostPublished { post: PostView },
     /// The recipient's session (or every session of the user) ended: logout, a reused
-    /// refresh token, deactivation or deletion. Not shown to clients; their sockets close.
+    /// refresh token, a password change, deactivation or deletion. Not shown to clients;
+    /// their sockets close.
     SessionEnded,
+    /// The recipient's account changed what its sessions may do (a role change): whoever
+    /// remembers its sessions reads them again. Not shown to clients.
+    AccountChanged,
 }
 
 impl Event {
@@ -55,6 +63,7 @@ impl Event {
             Self::VoteCreated { .. } => "vote.created",
             Self::PostPublished { .. } => "post.published",
             Self::SessionEnded => "session.ended",
+            Self::AccountChanged => "account.changed",
         }
     }
 }

@@ -143,8 +143,17 @@ impl fmt::Display for Invalid {
 
 /// Every invalid field of one request (never empty).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{} invalid field(s)", .0.len())]
+#[error("{}", invalid_fields(.0))]
 pub struct ValidationError(pub Vec<FieldError>);
+
+/// `password: must be at least 8 bytes; email: ...`, for logs and the command line.
+fn invalid_fields(errors: &[FieldError]) -> String {
+    let each: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect();
+    format!("invalid {}", each.join("; "))
+}
 
 impl ValidationError {
     pub fn single(field: &str, message: impl Into<String>) -> Self {

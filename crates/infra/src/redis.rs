@@ -54,10 +54,34 @@ impl RateLimiter for RedisRateLimiter {
         if count <= u64::from(limit) {
             return Ok(RateDecision::Allowed);
         }
-        let left = Duration::from_millis(ttl_ms.max(0) as u64);
-        Ok(RateDecision::Limited {
-            retry_after: left.max(Duration::from_secs(1)),
-        })
+        Ok(limited_for(ttl_ms))
+    }
+
+    async fn peek(
+        &self,
+        key: &str,
+        limit: u32,
+        _window: Duration,
+    ) -> Result<RateDecision, BoxError> {
+        let mut conn = self.conn.clone();
+        let key = format!("{}{key}", self.prefix);
+        let (count, ttl_ms): (Option<u64>, i64) = redis::pipe()
+            .get(&key)
+            .pttl(&key)
+            .query_async(&mut conn)
+            .await?;
+        if count.unwrap_or(0) < u64::from(limit) {
+            return Ok(RateDecision::Allowed);
+        }
+        Ok(limited_for(ttl_ms))
+    }
+}
+
+/// Over budget until the key's window ends (`ttl_ms`), and at least a second.
+fn limited_for(ttl_ms: i64) -> RateDecision {
+    let left = Duration::from_millis(ttl_ms.max(0) as u64);
+    RateDecision::Limited {
+        retry_after: left.max(Duration::from_secs(1)),
     }
 }
 

@@ -12,24 +12,76 @@ pub fn random_token(n: usize) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// The secret stored at `path`, or a new one written there (owner-only on Unix) when the
-/// file is missing or holds fewer than 32 characters.
+/// The secret stored at `path`, or a new one written there when the file is missing or
+/// holds fewer than 32 characters. The file is created owner-only (`0600` on Unix) and
+/// exclusively: it is never readable by others, not even for a moment, and of two
+/// processes starting at once the second reads the first one's secret.
 pub fn load_or_create(path: &Path) -> std::io::Result<String> {
-    if let Ok(existing) = std::fs::read_to_string(path) {
-        let existing = existing.trim();
-        if existing.len() >= 32 {
-            return Ok(existing.to_owned());
-        }
+    if let Some(existing) = read_long_enough(path)? {
+        return Ok(existing);
+    }
+    if path.exists() {
+        std::fs::remove_file(path)?;
     }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let secret = random_token(48);
-    std::fs::write(path, &secret)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
     }
-    Ok(secret)
+    let secret = random_token(48);
+    match options.open(path) {
+        Ok(mut file) => {
+            use std::io::Write;
+            file.write_all(secret.as_bytes())?;
+            file.sync_all()?;
+            Ok(secret)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_long_enough(path)?
+            .ok_or_else(|| std::io::Error::other("another process is writing the secret")),
+        Err(e) => Err(e),
+    }
+}
+
+fn read_long_enough(path: &Path) -> std::io::Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(existing) if existing.trim().len() >= 32 => Ok(Some(existing.trim().to_owned())),
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_secret_file_is_owner_only_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/jwt_secret");
+        let first = load_or_create(&path).unwrap();
+        assert!(first.len() >= 32);
+        assert_eq!(load_or_create(&path).unwrap(), first);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+        }
+    }
+
+    #[test]
+    fn a_short_secret_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jwt_secret");
+        std::fs::write(&path, "short").unwrap();
+        let secret = load_or_create(&path).unwrap();
+        assert!(secret.len() >= 32);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), secret);
+    }
 }

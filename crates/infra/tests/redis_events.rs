@@ -6,6 +6,8 @@
 use domain::event::{Audience, Event, EventPublisher, Notification};
 use infra::events::{EventSource, RedisEvents};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::broadcast::Receiver;
 use uuid::Uuid;
@@ -91,8 +93,16 @@ async fn events_cross_instances_and_flow_again_after_an_outage() {
     let channel = format!("test:{}:events", Uuid::now_v7().simple());
     wait_for_subscribers(&url, &channel, 0).await;
     let publisher = infra::redis::connect(&url).await.unwrap();
-    let a = RedisEvents::start(&url, publisher.clone(), channel.clone()).unwrap();
-    let b = RedisEvents::start(&url, publisher, channel.clone()).unwrap();
+    // Counts each instance's returns from an outage (the principal cache forgets then).
+    let restored = [Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0))];
+    let counter = |i: usize| {
+        let n = restored[i].clone();
+        move || {
+            n.fetch_add(1, Ordering::SeqCst);
+        }
+    };
+    let a = RedisEvents::start(&url, publisher.clone(), channel.clone(), counter(0)).unwrap();
+    let b = RedisEvents::start(&url, publisher, channel.clone(), counter(1)).unwrap();
     let (mut on_a, mut on_b) = (a.subscribe(), b.subscribe());
     wait_for_subscribers(&url, &channel, 2).await;
 
@@ -100,6 +110,8 @@ async fn events_cross_instances_and_flow_again_after_an_outage() {
     a.publish(sent.clone());
     assert_eq!(received(&mut on_a).await, sent);
     assert_eq!(received(&mut on_b).await, sent);
+    let restores = || restored.each_ref().map(|n| n.load(Ordering::SeqCst));
+    assert_eq!(restores(), [0, 0], "a first subscription is no restore");
 
     // Redis goes away: what is published meanwhile is lost, and nothing hangs.
     server.kill();
@@ -110,6 +122,15 @@ async fn events_cross_instances_and_flow_again_after_an_outage() {
     // Back on the same port: both subscribers return by themselves.
     let _server = RedisServer::start(port).expect("restart");
     wait_for_subscribers(&url, &channel, 2).await;
+    // Each subscriber says it is back exactly once (it may count a moment after Redis
+    // lists it as subscribed).
+    for _ in 0..100 {
+        if restores() == [1, 1] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(restores(), [1, 1]);
     let again = Notification::new(Audience::AllExcept(Uuid::now_v7()), Event::SessionEnded);
     b.publish(again.clone());
     for rx in [&mut on_a, &mut on_b] {

@@ -1,16 +1,16 @@
 //! `/api/v1/auth`: register, login, refresh, logout.
 
 use super::PROBLEM;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Problem, retry_secs};
 use crate::extract::{ApiJson, AuthUser, ClientIp, JsonOrForm};
 use crate::problems::{EmailTaken, TooManyRequests};
 use crate::routes::users::UserResponse;
 use crate::state::AppState;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, post, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder, post, web};
 use app::AuthError;
 use domain::auth::TokenPair;
-use domain::rate_limit::RateDecision;
+use domain::rate_limit::{RateDecision, client_bucket};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use utoipa::ToSchema;
@@ -91,24 +91,30 @@ pub struct RegisterResponse {
     pub tokens: TokenResponse,
 }
 
+/// An answer carrying tokens, which no cache may keep (RFC 6749 section 5.1).
+fn with_tokens(mut answer: HttpResponseBuilder, body: impl Serialize) -> HttpResponse {
+    answer
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
+
 /// Counts one attempt of `action` for the client's IP; over budget is `429`.
 async fn rate_limit(state: &AppState, ip: ClientIp, action: &str) -> Result<(), ApiError> {
     let limit = state.auth_rate_limit_per_minute;
     if limit == 0 {
         return Ok(());
     }
-    let ip =
-        ip.0.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    let key = format!("{action}:{ip}");
+    let client = ip.0.map_or_else(|| "unknown".to_owned(), client_bucket);
+    let key = format!("{action}:{client}");
     match state
         .rate_limiter
         .hit(&key, limit, Duration::from_secs(60))
         .await
     {
         Ok(RateDecision::Allowed) => Ok(()),
-        Ok(RateDecision::Limited { retry_after }) => Err(ApiError::too_many_requests(
-            retry_after.as_secs_f64().ceil() as u64,
-        )),
+        Ok(RateDecision::Limited { retry_after }) => {
+            Err(ApiError::too_many_requests(retry_secs(retry_after)))
+        }
         // Fail closed: without its budget the limit would be off exactly when the limiter
         // is down; the client is told to come back (503), and nothing else is affected.
         Err(e) => Err(ApiError::unavailable(e)),
@@ -148,12 +154,15 @@ pub async fn register(
         )
         .await?;
     let location = format!("/api/v1/users/{}", registered.user.id);
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .json(RegisterResponse {
+    let mut created = HttpResponse::Created();
+    created.insert_header((header::LOCATION, location));
+    Ok(with_tokens(
+        created,
+        RegisterResponse {
             user: UserResponse::from(registered.user),
             tokens: registered.tokens.into(),
-        }))
+        },
+    ))
 }
 
 /// Exchange credentials for tokens: JSON `{email, password}` or the OAuth2 password form.
@@ -179,7 +188,7 @@ pub async fn login(
     ip: ClientIp,
     req: HttpRequest,
     payload: web::Payload,
-) -> Result<web::Json<TokenResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     // Counted before the body is read: a malformed attempt spends the budget too.
     rate_limit(&state, ip, "login").await?;
     let body = JsonOrForm::<LoginRequest, LoginForm>::from_request(&req, &mut payload.into_inner())
@@ -189,7 +198,7 @@ pub async fn login(
         JsonOrForm::Form(f) => (f.username, f.password),
     };
     let tokens = state.auth.login(&email, &password).await?;
-    Ok(web::Json(tokens.into()))
+    Ok(with_tokens(HttpResponse::Ok(), TokenResponse::from(tokens)))
 }
 
 /// Rotate a refresh token. A token used twice ends its whole session.
@@ -207,9 +216,9 @@ pub async fn login(
 pub async fn refresh(
     state: web::Data<AppState>,
     body: ApiJson<RefreshRequest>,
-) -> Result<web::Json<TokenResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let tokens = state.auth.refresh(&body.0.refresh_token).await?;
-    Ok(web::Json(tokens.into()))
+    Ok(with_tokens(HttpResponse::Ok(), TokenResponse::from(tokens)))
 }
 
 /// End the current session: its access and refresh tokens stop working everywhere.
@@ -233,6 +242,7 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidCredentials | AuthError::InvalidToken => {
                 Self::unauthorized_because(e.to_string())
             }
+            AuthError::TooManyAttempts(wait) => Self::too_many_requests(retry_secs(wait)),
             AuthError::Unavailable(source) => Self::unavailable(source),
             AuthError::Unexpected(source) => Self::internal(source),
         }

@@ -73,10 +73,12 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
 pub async fn metrics_endpoint(state: web::Data<AppState>) -> HttpResponse {
     let (open, idle) = state.db.pool_usage();
     metrics::record_pool(open, idle, state.db_max_connections);
-    // Read at scrape time: one COUNT per scrape rather than per worker poll.
-    match state.jobs.depth().await {
-        Ok(depth) => metrics::record_job_queue(depth),
-        Err(e) => tracing::warn!("job queue depth unavailable: {e}"),
+    // Read at scrape time rather than per worker poll, and at most once per interval.
+    if state.job_depth_reads.due() {
+        match state.jobs.depth().await {
+            Ok(depth) => metrics::record_job_queue(depth),
+            Err(e) => tracing::warn!("job queue depth unavailable: {e}"),
+        }
     }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -1,7 +1,7 @@
 //! `/api/v1/users`: one's own account and the admin's user management.
 
 use super::{PROBLEM, Tagged};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Problem, retry_secs};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader};
 use crate::pagination::{PageParams, PageResponse};
 use crate::problems::{AdminOnly, EmailTaken};
@@ -147,6 +147,7 @@ pub async fn get_me(
     responses(
         (status = 200, description = "Updated", body = UserResponse),
         (status = 422, description = "Invalid fields or wrong current password", body = Problem, content_type = PROBLEM),
+        (status = 429, description = "The account's budget of failed password checks is spent", body = Problem, content_type = PROBLEM),
     )
 )]
 #[patch("/users/me")]
@@ -305,6 +306,9 @@ impl From<UserError> for ApiError {
             UserError::App(e) => e.into(),
             UserError::EmailTaken | UserError::LastAdmin => Self::conflict(e.to_string()),
             UserError::WrongPassword => Self::field("current_password", "is incorrect"),
+            UserError::TooManyAttempts { retry_after } => {
+                Self::too_many_requests(retry_secs(retry_after))
+            }
         }
     }
 }

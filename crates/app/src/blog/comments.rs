@@ -2,6 +2,7 @@
 
 use super::{BlogError, BlogService, COMMENT};
 use crate::error::AppError;
+use crate::rewrite::rewrite;
 use domain::auth::Principal;
 use domain::blog::{Comment, CommentContent, CommentView, Post};
 use domain::concurrency::{IfMatch, Versioned};
@@ -69,18 +70,21 @@ impl BlogService {
         if_match: Option<&IfMatch>,
     ) -> Result<CommentView, BlogError> {
         let content = parse_comment(content)?;
-        let (view, _) = self.visible_comment(Some(caller), id).await?;
-        let mut comment = view.comment;
-        if !comment.may_be_edited_by(caller) {
-            return Err(AppError::Forbidden("only the author may edit a comment").into());
-        }
-        let expected = comment.expected_version(if_match)?;
-        comment.edit(content);
-        self.comments.update(&comment, expected).await?;
-        Ok(CommentView {
-            comment,
-            author: view.author,
+        rewrite(if_match, || async {
+            let (view, _) = self.visible_comment(Some(caller), id).await?;
+            let mut comment = view.comment;
+            if !comment.may_be_edited_by(caller) {
+                return Err(AppError::Forbidden("only the author may edit a comment").into());
+            }
+            let expected = comment.expected_version(if_match)?;
+            comment.edit(content.clone());
+            self.comments.update(&comment, expected).await?;
+            Ok(CommentView {
+                comment,
+                author: view.author,
+            })
         })
+        .await
     }
 
     /// The author, the post's owner or an admin deletes a comment.
@@ -97,7 +101,7 @@ impl BlogService {
             )
             .into());
         }
-        let expected = view.comment.expected_version(if_match)?;
+        let expected = view.comment.delete_condition(if_match)?;
         self.comments.delete(id, expected).await?;
         Ok(())
     }

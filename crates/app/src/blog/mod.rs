@@ -2,13 +2,14 @@
 //! exactly as visible as the post, so every use case starts from the post.
 
 use crate::error::AppError;
+use crate::rewrite::rewrite;
 use crate::service_error;
 use domain::auth::Principal;
 use domain::blog::{
     CommentRepository, Post, PostContent, PostFilter, PostRepository, PostSort, PostTitle,
     PostView, VoteRepository,
 };
-use domain::concurrency::{ExpectedVersion, IfMatch, Versioned};
+use domain::concurrency::{IfMatch, Versioned};
 use domain::event::{Audience, Event, EventPublisher, Notification};
 use domain::pagination::{Page, PageRequest};
 use domain::validation::{ValidationError, Validator, required, search_text};
@@ -143,8 +144,8 @@ impl BlogService {
         let (title, content) = parse_post(input.title, input.content)?;
         let published = input.published.unwrap_or(true);
         self.write_post(caller, id, if_match, |p| {
-            p.title = title;
-            p.content = content;
+            p.title = title.clone();
+            p.content = content.clone();
             p.published = published;
         })
         .await
@@ -164,11 +165,11 @@ impl BlogService {
         v.finish()?;
         let (title, content) = (required(title, "title")?, required(content, "content")?);
         self.write_post(caller, id, if_match, |p| {
-            if let Some(title) = title {
-                p.title = title;
+            if let Some(title) = &title {
+                p.title = title.clone();
             }
-            if let Some(content) = content {
-                p.content = content;
+            if let Some(content) = &content {
+                p.content = content.clone();
             }
             if let Some(published) = input.published {
                 p.published = published;
@@ -184,42 +185,43 @@ impl BlogService {
         id: Uuid,
         if_match: Option<&IfMatch>,
     ) -> Result<(), BlogError> {
-        let (_, expected) = self.changeable_post(caller, id, if_match).await?;
+        let view = self.changeable_post(caller, id).await?;
+        let expected = view.post.delete_condition(if_match)?;
         self.posts.delete(id, expected).await?;
         Ok(())
     }
 
-    /// The post, if the caller may see it (else 404) and change it (else 403) and the
-    /// precondition holds; with the version the write must still find.
-    async fn changeable_post(
-        &self,
-        caller: &Principal,
-        id: Uuid,
-        if_match: Option<&IfMatch>,
-    ) -> Result<(PostView, ExpectedVersion), BlogError> {
+    /// The post, if the caller may see it (else 404) and change it (else 403).
+    async fn changeable_post(&self, caller: &Principal, id: Uuid) -> Result<PostView, BlogError> {
         let view = self.get_post(Some(caller), id).await?;
         if !view.post.may_be_changed_by(caller) {
             return Err(
                 AppError::Forbidden("only the post's owner or an admin may change it").into(),
             );
         }
-        let expected = view.post.expected_version(if_match)?;
-        Ok((view, expected))
+        Ok(view)
     }
 
+    /// Changes the post and saves it on condition that the version read is still current;
+    /// a lost race without `If-Match` starts over.
     async fn write_post(
         &self,
         caller: &Principal,
         id: Uuid,
         if_match: Option<&IfMatch>,
-        change: impl FnOnce(&mut Post),
+        change: impl Fn(&mut Post),
     ) -> Result<PostView, BlogError> {
-        // The view already read for the checks has the owner and counts: no second read.
-        let (mut view, expected) = self.changeable_post(caller, id, if_match).await?;
-        let was_published = view.post.published;
-        change(&mut view.post);
-        view.post.touch();
-        self.posts.update(&view.post, expected).await?;
+        let (view, was_published) = rewrite(if_match, || async {
+            // The view already read for the checks has the owner and counts: no second read.
+            let mut view = self.changeable_post(caller, id).await?;
+            let expected = view.post.expected_version(if_match)?;
+            let was_published = view.post.published;
+            change(&mut view.post);
+            view.post.touch();
+            self.posts.update(&view.post, expected).await?;
+            Ok::<_, BlogError>((view, was_published))
+        })
+        .await?;
         if view.post.published && !was_published {
             self.announce(caller, &view);
         }

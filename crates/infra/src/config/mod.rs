@@ -71,13 +71,16 @@ pub struct Config {
     /// may run, before the request is answered `503`.
     pub db_timeout_secs: u64,
     /// Seconds a signed-in caller's session is remembered instead of read on each request;
-    /// 0 reads it every time. Revocations on this instance, and those the event bus
-    /// carries from others, take effect at once; a role changed on another instance
-    /// within this many seconds.
+    /// 0 reads it every time. Revocations and role changes on this instance, and those the
+    /// event bus (Redis) carries from others, take effect at once; without Redis, those made
+    /// on another instance within this many seconds.
     pub session_cache_secs: u64,
     pub job_max_attempts: u32,
     /// Attempts per client IP and minute for login and for register; 0 turns it off.
     pub auth_rate_limit_per_minute: u32,
+    /// Failed password checks of one account, from any address, within 15 minutes before
+    /// its logins answer `429` until the window passes; 0 turns it off.
+    pub login_failures_per_account: u32,
     pub max_body_bytes: usize,
     /// Seconds a client has to send a request's head and then its body: a slow client
     /// (slowloris) cannot hold a connection longer.
@@ -122,6 +125,7 @@ impl Default for Config {
             session_cache_secs: 5,
             job_max_attempts: 8,
             auth_rate_limit_per_minute: 10,
+            login_failures_per_account: 10,
             max_body_bytes: 64 * 1024,
             request_timeout_secs: 10,
             keep_alive_secs: 30,
@@ -276,16 +280,51 @@ impl Config {
                 "ADMIN_EMAIL and ADMIN_PASSWORD go together",
             ));
         }
+        if self
+            .jwt_secret
+            .as_ref()
+            .is_some_and(|s| s.len() < MIN_SECRET_BYTES)
+        {
+            return Err(ConfigError::new(
+                "JWT_SECRET",
+                format!("must be at least {MIN_SECRET_BYTES} bytes"),
+            ));
+        }
         if self.app_env == AppEnv::Production {
-            match &self.jwt_secret {
-                None => return Err(ConfigError::new("JWT_SECRET", "is required in production")),
-                Some(s) if s.len() < 32 => {
-                    return Err(ConfigError::new(
-                        "JWT_SECRET",
-                        "must be at least 32 bytes in production",
-                    ));
-                }
-                Some(_) => {}
+            self.validate_production()?;
+        }
+        Ok(())
+    }
+
+    /// What production refuses that development lets pass: no secret, cheap hashes, and an
+    /// admin password anyone could guess.
+    fn validate_production(&self) -> Result<(), ConfigError> {
+        if self.jwt_secret.is_none() {
+            return Err(ConfigError::new("JWT_SECRET", "is required in production"));
+        }
+        if self.bcrypt_cost < MIN_PRODUCTION_BCRYPT_COST {
+            return Err(ConfigError::new(
+                "BCRYPT_COST",
+                format!("must be at least {MIN_PRODUCTION_BCRYPT_COST} in production"),
+            ));
+        }
+        if let Some(password) = &self.admin_password {
+            if password.chars().count() < MIN_PRODUCTION_ADMIN_PASSWORD {
+                return Err(ConfigError::new(
+                    "ADMIN_PASSWORD",
+                    format!(
+                        "must be at least {MIN_PRODUCTION_ADMIN_PASSWORD} characters in production"
+                    ),
+                ));
+            }
+            if WELL_KNOWN_PASSWORDS
+                .iter()
+                .any(|known| known.eq_ignore_ascii_case(password.trim()))
+            {
+                return Err(ConfigError::new(
+                    "ADMIN_PASSWORD",
+                    "is a well-known password; choose your own",
+                ));
             }
         }
         Ok(())
@@ -319,6 +358,34 @@ impl Config {
         self.database_url.starts_with("sqlite:")
     }
 }
+
+/// Shortest HMAC secret accepted in any mode: HS256's own output size.
+const MIN_SECRET_BYTES: usize = 32;
+const MIN_PRODUCTION_BCRYPT_COST: u32 = 10;
+const MIN_PRODUCTION_ADMIN_PASSWORD: usize = 12;
+/// Passwords an attacker tries first: this project's and common templates' examples, and
+/// the top of the breached-password lists, as long as production's minimum or longer.
+const WELL_KNOWN_PASSWORDS: &[&str] = &[
+    "change-me-now",
+    "changeme",
+    "change-me",
+    "password",
+    "password123",
+    "password1234",
+    "admin",
+    "admin123",
+    "admin-password",
+    "administrator",
+    "123456789012",
+    "1234567890123",
+    "qwertyuiop12",
+    "qwerty123456",
+    "letmein12345",
+    "welcome12345",
+    "passw0rd1234",
+    "iloveyou1234",
+    "correct horse battery staple",
+];
 
 /// Settings whose values never reach a log.
 const SECRETS: &[&str] = &["jwt_secret", "admin_password"];

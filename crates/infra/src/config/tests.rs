@@ -84,7 +84,7 @@ fn a_bad_value_names_its_key() {
 #[test]
 fn every_setting_is_read_from_the_environment() {
     let keys = Config::keys();
-    assert_eq!(keys.len(), 28);
+    assert_eq!(keys.len(), 29);
     for key in [
         "DATABASE_URL",
         "JWT_SECRET",
@@ -160,11 +160,45 @@ fn production_needs_a_long_secret() {
 }
 
 #[test]
-fn development_secret_is_generated_once_and_kept() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("nested/jwt_secret");
-    let first = crate::secret::load_or_create(&path).unwrap();
-    let second = crate::secret::load_or_create(&path).unwrap();
-    assert!(first.len() >= 32);
-    assert_eq!(first, second);
+fn a_short_secret_is_refused_in_every_mode() {
+    Jail::expect_with(|jail| {
+        jail.set_env("APP_ENV", "development");
+        jail.set_env("JWT_SECRET", "x".repeat(31));
+        let refused = load_in(jail).unwrap_err();
+        assert_eq!(refused.key, "JWT_SECRET");
+        assert!(refused.message.contains("32 bytes"), "{refused}");
+        jail.set_env("JWT_SECRET", "x".repeat(32));
+        assert!(load_in(jail).is_ok());
+        Ok(())
+    });
+}
+
+#[test]
+fn production_refuses_cheap_hashes_and_guessable_admin_passwords() {
+    Jail::expect_with(|jail| {
+        jail.set_env("APP_ENV", "production");
+        jail.set_env("JWT_SECRET", "x".repeat(32));
+        jail.set_env("ADMIN_EMAIL", "admin@example.com");
+        jail.set_env("BCRYPT_COST", "9");
+        jail.set_env("ADMIN_PASSWORD", "a-long-private-passphrase");
+        assert_eq!(load_in(jail).unwrap_err().key, "BCRYPT_COST");
+        jail.set_env("BCRYPT_COST", "10");
+        assert!(load_in(jail).is_ok());
+        for weak in [
+            "change-me-now",
+            "Password123",
+            "admin",
+            "short-11chr",
+            "123456789012",
+        ] {
+            jail.set_env("ADMIN_PASSWORD", weak);
+            assert_eq!(load_in(jail).unwrap_err().key, "ADMIN_PASSWORD", "{weak}");
+        }
+        // Development lets a weak one through (a laptop, not a server).
+        jail.set_env("APP_ENV", "development");
+        jail.set_env("BCRYPT_COST", "4");
+        jail.set_env("ADMIN_PASSWORD", "change-me-now");
+        assert!(load_in(jail).is_ok());
+        Ok(())
+    });
 }

@@ -31,16 +31,25 @@ pub struct RedisEvents {
 impl RedisEvents {
     /// Starts the publisher (on `publisher`) and the subscriber (on a connection of its
     /// own to `url`) on `channel`. Must run inside a Tokio runtime; both tasks end with it.
+    /// `on_restored` runs each time the subscription comes back after a loss: whatever was
+    /// published meanwhile never arrives, so what was kept on the strength of the events
+    /// (the principal cache) must be read again.
     pub fn start(
         url: &str,
         publisher: ConnectionManager,
         channel: String,
+        on_restored: impl Fn() + Send + Sync + 'static,
     ) -> Result<Self, BoxError> {
         let client = redis::Client::open(url)?;
         let (outbox, pending) = mpsc::channel(OUTBOX_CAPACITY);
         let local = broadcast::channel(BROADCAST_CAPACITY).0;
         tokio::spawn(publish_loop(publisher, channel.clone(), pending));
-        tokio::spawn(subscribe_loop(client, channel, local.clone()));
+        tokio::spawn(subscribe_loop(
+            client,
+            channel,
+            local.clone(),
+            Box::new(on_restored),
+        ));
         Ok(Self { outbox, local })
     }
 }
@@ -86,15 +95,19 @@ async fn publish_loop(
     }
 }
 
+/// Runs when a lost subscription is back.
+type OnRestored = Box<dyn Fn() + Send + Sync>;
+
 async fn subscribe_loop(
     client: redis::Client,
     channel: String,
     local: broadcast::Sender<Arc<Notification>>,
+    on_restored: OnRestored,
 ) {
     let mut backoff = Duration::from_millis(100);
     let mut lost_at: Option<Instant> = None;
     loop {
-        match listen(&client, &channel, &local, &mut lost_at).await {
+        match listen(&client, &channel, &local, &mut lost_at, &on_restored).await {
             Ok(()) => backoff = Duration::from_millis(100),
             Err(e) => {
                 if lost_at.is_none() {
@@ -117,12 +130,14 @@ async fn listen(
     channel: &str,
     local: &broadcast::Sender<Arc<Notification>>,
     lost_at: &mut Option<Instant>,
+    on_restored: &OnRestored,
 ) -> redis::RedisResult<()> {
     let mut pubsub = tokio::time::timeout(PING_TIMEOUT, client.get_async_pubsub())
         .await
         .map_err(|_| timeout_error("connect"))??;
     pubsub.subscribe(channel).await?;
     if let Some(since) = lost_at.take() {
+        on_restored();
         tracing::info!(
             "event subscription to Redis restored after {:.1}s",
             since.elapsed().as_secs_f64()

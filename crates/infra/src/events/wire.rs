@@ -22,6 +22,7 @@ enum WireAudience {
     User(Uuid),
     AllExcept(Uuid),
     Session(Uuid),
+    UserExcept { user: Uuid, session: Uuid },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -40,6 +41,7 @@ enum WireEvent {
         post: WirePost,
     },
     SessionEnded,
+    AccountChanged,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -95,6 +97,7 @@ pub fn encode(n: &Notification) -> Result<String, serde_json::Error> {
         Audience::User(id) => WireAudience::User(id),
         Audience::AllExcept(id) => WireAudience::AllExcept(id),
         Audience::Session(id) => WireAudience::Session(id),
+        Audience::UserExcept { user, session } => WireAudience::UserExcept { user, session },
     };
     let event = match &n.event {
         Event::CommentCreated { post_id, comment } => WireEvent::CommentCreated {
@@ -132,6 +135,7 @@ pub fn encode(n: &Notification) -> Result<String, serde_json::Error> {
             },
         },
         Event::SessionEnded => WireEvent::SessionEnded,
+        Event::AccountChanged => WireEvent::AccountChanged,
     };
     serde_json::to_string(&WireNotification {
         audience,
@@ -146,6 +150,7 @@ pub fn decode(text: &str) -> Result<Notification, String> {
         WireAudience::User(id) => Audience::User(id),
         WireAudience::AllExcept(id) => Audience::AllExcept(id),
         WireAudience::Session(id) => Audience::Session(id),
+        WireAudience::UserExcept { user, session } => Audience::UserExcept { user, session },
     };
     let event = match wire.event {
         WireEvent::CommentCreated { post_id, comment } => Event::CommentCreated {
@@ -189,6 +194,7 @@ pub fn decode(text: &str) -> Result<Notification, String> {
             },
         },
         WireEvent::SessionEnded => Event::SessionEnded,
+        WireEvent::AccountChanged => Event::AccountChanged,
     };
     Ok(Notification {
         audience,
@@ -237,14 +243,19 @@ mod tests {
                 },
             },
             Event::SessionEnded,
+            Event::AccountChanged,
         ];
         let audiences = [
             Audience::User(owner.id),
             Audience::AllExcept(owner.id),
             Audience::Session(post.id),
+            Audience::UserExcept {
+                user: owner.id,
+                session: post.id,
+            },
         ];
         for (i, event) in events.into_iter().enumerate() {
-            let n = Notification::new(audiences[i % 3], event);
+            let n = Notification::new(audiences[i % audiences.len()], event);
             assert_eq!(decode(&encode(&n).unwrap()).unwrap(), n);
         }
         assert!(decode("{\"not\": \"ours\"}").is_err());

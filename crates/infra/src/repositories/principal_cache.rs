@@ -5,8 +5,9 @@
 //! session is revoked, and a user's entries the moment the account row changes (role,
 //! activity, deletion): the repositories that make those writes call [`PrincipalCache::forget_session`]
 //! and [`PrincipalCache::forget_user`] after them. Other instances hear of ended sessions
-//! through the event bus ([`PrincipalCache::follow`]); anything the bus did not carry (a
-//! role changed elsewhere, a message lost while Redis was away) is re-read after the TTL.
+//! through the event bus ([`PrincipalCache::follow`]): ended sessions and changed roles.
+//! What the bus could not carry while Redis was away is covered by forgetting everything
+//! when the subscription comes back ([`PrincipalCache::forget_all`]), and by the TTL.
 
 use domain::auth::Principal;
 use domain::event::{Audience, Event, Notification};
@@ -122,14 +123,18 @@ impl PrincipalCache {
     }
 
     fn apply(&self, notification: &Notification) {
-        if !matches!(notification.event, Event::SessionEnded) {
+        if !matches!(
+            notification.event,
+            Event::SessionEnded | Event::AccountChanged
+        ) {
             return;
         }
         match notification.audience {
             Audience::Session(id) => self.forget_session(id),
-            Audience::User(id) => self.forget_user(id),
-            // Never sent for an ended session; if it were, nothing narrower is safe.
-            _ => self.forget_all(),
+            // The kept session's entry goes too: it is read again, unchanged.
+            Audience::User(id) | Audience::UserExcept { user: id, .. } => self.forget_user(id),
+            // Never sent for an account; if it were, nothing narrower is safe.
+            Audience::AllExcept(_) => self.forget_all(),
         }
     }
 }
@@ -233,16 +238,25 @@ mod tests {
         let task = cache.clone().follow(rx);
         let (alice, bob) = (principal(Uuid::now_v7()), principal(Uuid::now_v7()));
         let carol = principal(Uuid::now_v7());
-        for p in [alice, bob, carol] {
+        let (dave, erin) = (principal(Uuid::now_v7()), principal(Uuid::now_v7()));
+        for p in [alice, bob, carol, dave, erin] {
             stored(&cache, p);
         }
         let send = |audience, event| tx.send(Arc::new(Notification::new(audience, event)));
         send(Audience::Session(alice.session_id), Event::SessionEnded).unwrap();
         send(Audience::User(bob.user_id), Event::SessionEnded).unwrap();
+        // A password change (other sessions end) and a role change (re-read the role).
+        let others = Audience::UserExcept {
+            user: dave.user_id,
+            session: dave.session_id,
+        };
+        send(others, Event::SessionEnded).unwrap();
+        send(Audience::User(erin.user_id), Event::AccountChanged).unwrap();
         drop(tx);
         task.await.unwrap();
-        assert!(cache.get(alice.session_id).is_err());
-        assert!(cache.get(bob.session_id).is_err());
+        for gone in [alice, bob, dave, erin] {
+            assert!(cache.get(gone.session_id).is_err());
+        }
         assert_eq!(cache.get(carol.session_id).ok(), Some(carol));
     }
 

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use domain::RepoError;
 use domain::auth::{Principal, RefreshTokenRecord, Session, SessionRepository};
 use domain::time;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use std::sync::Arc;
 use std::time::Duration;
@@ -136,11 +136,18 @@ impl SessionRepository for SeaOrmSessionRepository {
         next: &RefreshTokenRecord,
     ) -> Result<bool, RepoError> {
         let txn = self.db.transaction_unlisted().await.db_err()?;
-        // The conditional update is the lock: of two concurrent exchanges only one sees a row.
+        // The conditional update is the lock: of two concurrent exchanges only one sees a row,
+        // and none does once the session is revoked, whatever a cache elsewhere remembers.
+        let live_sessions = Query::select()
+            .column(sessions::Column::Id)
+            .from(sessions::Entity)
+            .and_where(sessions::Column::RevokedAt.is_null())
+            .to_owned();
         let spent = refresh_tokens::Entity::update_many()
             .col_expr(refresh_tokens::Column::UsedAt, Expr::value(time::now()))
             .filter(refresh_tokens::Column::Id.eq(used_id))
             .filter(refresh_tokens::Column::UsedAt.is_null())
+            .filter(refresh_tokens::Column::SessionId.in_subquery(live_sessions))
             .exec(&*txn)
             .await
             .db_err()?;

@@ -114,6 +114,36 @@ fn create_admin_from_the_cli() {
     let second = run("other-password");
     assert!(second.status.success());
     assert!(String::from_utf8_lossy(&second.stdout).contains("already exists"));
+
+    // The password from standard input, out of the process list.
+    let from_stdin = |email: &str, input: &str| {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_api"))
+            .current_dir(dir.path())
+            .env("DATABASE_URL", &url)
+            .env("BCRYPT_COST", "4")
+            .args(["create-admin", "--email", email, "--password-stdin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.as_bytes()).unwrap();
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    };
+    let piped = from_stdin("ops@example.com", "a-piped-password\n");
+    assert!(
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    assert!(String::from_utf8_lossy(&piped.stdout).contains("created admin ops@example.com"));
+    // An empty line is no password: refused like a short one.
+    let empty = from_stdin("ops2@example.com", "\n");
+    assert!(!empty.status.success());
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("password"));
 }
 
 /// With `REDIS_URL`, every instance counts against one budget, and readiness checks Redis.

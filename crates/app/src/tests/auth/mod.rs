@@ -1,5 +1,6 @@
 use super::{principal_of, unexpected, user};
 use crate::auth::{AuthError, AuthService};
+use crate::login_throttle::LoginThrottle;
 use chrono::TimeDelta;
 use domain::RepoError;
 use domain::auth::{
@@ -8,10 +9,12 @@ use domain::auth::{
 };
 use domain::event::{Audience, Event, MockEventPublisher};
 use domain::job::JobKind;
+use domain::rate_limit::{MockRateLimiter, RateDecision};
 use domain::time;
 use domain::user::{MockUserRepository, PasswordHash, Role};
 use mockall::predicate::eq;
 use std::sync::Arc;
+use std::time::Duration;
 use uuid::Uuid;
 
 mod sessions;
@@ -22,6 +25,9 @@ struct Mocks {
     hasher: MockPasswordHasher,
     tokens: MockTokenService,
     events: MockEventPublisher,
+    limiter: MockRateLimiter,
+    /// Failed logins allowed per account; 0 (off) unless a test sets it.
+    login_budget: u32,
 }
 
 impl Mocks {
@@ -32,6 +38,8 @@ impl Mocks {
             hasher: MockPasswordHasher::new(),
             tokens: MockTokenService::new(),
             events: MockEventPublisher::new(),
+            limiter: MockRateLimiter::new(),
+            login_budget: 0,
         }
     }
 
@@ -59,6 +67,10 @@ impl Mocks {
             Arc::new(self.hasher),
             Arc::new(self.tokens),
             Arc::new(self.events),
+            Arc::new(LoginThrottle::new(
+                Arc::new(self.limiter),
+                self.login_budget,
+            )),
         )
     }
 }
@@ -245,4 +257,64 @@ fn refresh_mocks(rec: Option<RefreshTokenRecord>) -> Mocks {
         .with(eq("hashed"))
         .returning(move |_| Ok(rec.clone()));
     m
+}
+
+#[tokio::test]
+async fn a_wrong_password_counts_against_the_account_typed() {
+    for known in [true, false] {
+        let mut m = Mocks::new();
+        m.login_budget = 3;
+        let found = known.then(|| user("ann@example.com", Role::Member));
+        m.users
+            .expect_find_by_email()
+            .returning(move |_| Ok(found.clone()));
+        m.hasher.expect_verify().returning(|_, _| Ok(false));
+        m.limiter
+            .expect_peek()
+            .times(1)
+            .returning(|_, _, _| Ok(RateDecision::Allowed));
+        m.limiter
+            .expect_hit()
+            .withf(|key, limit, _| key == "login-failures:ann@example.com" && *limit == 3)
+            .times(1)
+            .returning(|_, _, _| Ok(RateDecision::Allowed));
+        assert!(matches!(
+            m.service().login("Ann@example.com", "wrong").await,
+            Err(AuthError::InvalidCredentials)
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_spent_budget_refuses_even_the_right_password_without_checking_it() {
+    let mut m = Mocks::new();
+    m.login_budget = 3;
+    m.limiter.expect_peek().times(1).returning(|_, _, _| {
+        Ok(RateDecision::Limited {
+            retry_after: Duration::from_secs(60),
+        })
+    });
+    // No lookup, no verification, no session: the mocks have no such expectations.
+    let refused = m.service().login("ann@example.com", "right").await;
+    assert!(
+        matches!(refused, Err(AuthError::TooManyAttempts(d)) if d == Duration::from_secs(60)),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_right_password_counts_nothing() {
+    let account = user("ann@example.com", Role::Member);
+    let mut m = Mocks::new().with_tokens();
+    m.login_budget = 3;
+    m.users
+        .expect_find_by_email()
+        .returning(move |_| Ok(Some(account.clone())));
+    m.hasher.expect_verify().returning(|_, _| Ok(true));
+    m.sessions.expect_create().returning(|_, _| Ok(()));
+    m.limiter
+        .expect_peek()
+        .returning(|_, _, _| Ok(RateDecision::Allowed));
+    m.limiter.expect_hit().times(0);
+    m.service().login("ann@example.com", "right").await.unwrap();
 }

@@ -39,7 +39,15 @@ async fn deactivation_ends_every_session_and_reactivation_does_not() {
     m.users
         .expect_find_by_id()
         .returning(move |_| Ok(Some(inactive.clone())));
-    m.users.expect_update().returning(|_, _| Ok(()));
+    m.users.expect_update().times(1).returning(|_, _| Ok(()));
+    m.sessions.expect_revoke_all_for_user().times(0);
+    // The new role reaches every instance's cached sessions at once.
+    let ann_id = ann.id;
+    m.events
+        .expect_publish()
+        .withf(move |n| n.audience == Audience::User(ann_id) && n.event == Event::AccountChanged)
+        .times(1)
+        .return_const(());
     let on = AdminUpdate {
         is_active: Some(true),
         role: Some("admin".into()),
@@ -47,6 +55,67 @@ async fn deactivation_ends_every_session_and_reactivation_does_not() {
     };
     let updated = m.service().update(&admin, ann.id, on, None).await.unwrap();
     assert!(updated.is_active && updated.is_admin());
+}
+
+#[tokio::test]
+async fn a_write_that_lost_a_race_is_applied_again_to_the_fresh_row() {
+    let admin = principal_of(&user("root@example.com", Role::Admin));
+    let ann = user("ann@example.com", Role::Member);
+    // Between the first read and its write, Ann renamed herself.
+    let mut renamed = ann.clone();
+    renamed.name = domain::user::UserName::new("Ann L.").unwrap();
+    renamed.touch();
+    let mut m = Mocks::default();
+    let mut reads = vec![renamed.clone(), ann.clone()];
+    m.users
+        .expect_find_by_id()
+        .times(2)
+        .returning(move |_| Ok(reads.pop()));
+    let (first, fresh) = (ann.updated_at, renamed.updated_at);
+    m.users
+        .expect_update()
+        .withf(move |_, expected| *expected == Some(first))
+        .times(1)
+        .returning(|_, _| Err(RepoError::Stale));
+    m.users
+        .expect_update()
+        .withf(move |u, expected| {
+            *expected == Some(fresh) && !u.is_active && u.name.as_str() == "Ann L."
+        })
+        .times(1)
+        .returning(|_, _| Ok(()));
+    m.sessions
+        .expect_revoke_all_for_user()
+        .times(1)
+        .returning(|_, _| Ok(()));
+    expect_sockets_closed(&mut m, ann.id);
+    let off = AdminUpdate {
+        is_active: Some(false),
+        ..Default::default()
+    };
+    let updated = m.service().update(&admin, ann.id, off, None).await.unwrap();
+    assert!(!updated.is_active && updated.name.as_str() == "Ann L.");
+
+    // With If-Match the client named the version: losing is its 412, tried once.
+    let mut m = Mocks::default();
+    let found = ann.clone();
+    m.users
+        .expect_find_by_id()
+        .times(1)
+        .returning(move |_| Ok(Some(found.clone())));
+    m.users
+        .expect_update()
+        .times(1)
+        .returning(|_, _| Err(RepoError::Stale));
+    let off = AdminUpdate {
+        is_active: Some(false),
+        ..Default::default()
+    };
+    let tag = IfMatch::Tags(vec![ann.etag()]);
+    assert!(matches!(
+        m.service().update(&admin, ann.id, off, Some(&tag)).await,
+        Err(UserError::App(AppError::PreconditionFailed))
+    ));
 }
 
 #[tokio::test]

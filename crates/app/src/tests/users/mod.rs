@@ -1,14 +1,17 @@
 use super::{empty_page, principal_of, unexpected, user};
 use crate::AppError;
+use crate::login_throttle::LoginThrottle;
 use crate::users::{AdminBootstrap, AdminUpdate, NewUserInput, UpdateMe, UserError, UserService};
 use domain::RepoError;
 use domain::auth::{MockPasswordHasher, MockSessionRepository};
 use domain::concurrency::{ETag, IfMatch, Versioned};
 use domain::event::{Audience, Event, MockEventPublisher};
 use domain::pagination::PageRequest;
+use domain::rate_limit::{MockRateLimiter, RateDecision};
 use domain::user::{MockUserRepository, PasswordHash, Role, UserFilter, UserView};
 use mockall::predicate::eq;
 use std::sync::Arc;
+use std::time::Duration;
 use uuid::Uuid;
 
 mod admin;
@@ -19,6 +22,9 @@ struct Mocks {
     sessions: MockSessionRepository,
     hasher: MockPasswordHasher,
     events: MockEventPublisher,
+    limiter: MockRateLimiter,
+    /// Failed password checks allowed per account; 0 (off) unless a test sets it.
+    login_budget: u32,
 }
 
 impl Mocks {
@@ -28,6 +34,10 @@ impl Mocks {
             Arc::new(self.sessions),
             Arc::new(self.hasher),
             Arc::new(self.events),
+            Arc::new(LoginThrottle::new(
+                Arc::new(self.limiter),
+                self.login_budget,
+            )),
         )
     }
 }
@@ -131,7 +141,9 @@ async fn update_me_password_needs_the_right_current_password() {
         .returning(|_| Ok(PasswordHash::new("new-hash")));
     m.users
         .expect_update()
-        .withf(|u, expected| u.password_hash.as_str() == "new-hash" && expected.is_none())
+        .withf(move |u, expected| {
+            u.password_hash.as_str() == "new-hash" && *expected == Some(ann.updated_at)
+        })
         .times(1)
         .returning(|_, _| Ok(()));
     m.sessions
@@ -139,10 +151,75 @@ async fn update_me_password_needs_the_right_current_password() {
         .with(eq(ann.id), eq(Some(p.session_id)))
         .times(1)
         .returning(|_, _| Ok(()));
+    // The other sessions end on every instance: their caches forget them, sockets close.
+    let others = Audience::UserExcept {
+        user: ann.id,
+        session: p.session_id,
+    };
+    m.events
+        .expect_publish()
+        .withf(move |n| n.audience == others && n.event == Event::SessionEnded)
+        .times(1)
+        .return_const(());
     m.service()
         .update_me(&p, input(Some("right")), None)
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_wrong_current_password_counts_against_the_login_budget() {
+    let ann = user("ann@example.com", Role::Member);
+    let p = principal_of(&ann);
+    let input = UpdateMe {
+        name: None,
+        password: Some("new-password".into()),
+        current_password: Some("wrong".into()),
+    };
+    let mut m = Mocks {
+        login_budget: 3,
+        ..Mocks::default()
+    };
+    let found = ann.clone();
+    m.users
+        .expect_find_by_id()
+        .returning(move |_| Ok(Some(found.clone())));
+    m.hasher
+        .expect_verify()
+        .times(1)
+        .returning(|_, _| Ok(false));
+    m.limiter
+        .expect_peek()
+        .times(1)
+        .returning(|_, _, _| Ok(RateDecision::Allowed));
+    m.limiter
+        .expect_hit()
+        .withf(|key, _, _| key == "login-failures:ann@example.com")
+        .times(1)
+        .returning(|_, _, _| Ok(RateDecision::Allowed));
+    m.users.expect_update().times(0);
+    let err = m.service().update_me(&p, input.clone(), None).await;
+    assert!(matches!(err, Err(UserError::WrongPassword)), "{err:?}");
+
+    // Once the budget is spent, the check is refused before the password is looked at.
+    let mut m = Mocks {
+        login_budget: 3,
+        ..Mocks::default()
+    };
+    let found = ann.clone();
+    m.users
+        .expect_find_by_id()
+        .returning(move |_| Ok(Some(found.clone())));
+    m.limiter.expect_peek().times(1).returning(|_, _, _| {
+        Ok(RateDecision::Limited {
+            retry_after: Duration::from_secs(30),
+        })
+    });
+    let err = m.service().update_me(&p, input, None).await;
+    assert!(
+        matches!(err, Err(UserError::TooManyAttempts { retry_after }) if retry_after == Duration::from_secs(30)),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
