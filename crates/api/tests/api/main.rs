@@ -16,6 +16,7 @@ mod process;
 mod products;
 mod realtime;
 mod resources;
+mod security;
 mod smtp;
 mod users;
 mod ws_client;
