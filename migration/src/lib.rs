@@ -21,6 +21,8 @@ mod m20261202_000011_post_counts;
 mod m20261202_000012_products_name_order;
 mod m20261202_000013_products_category_price;
 mod m20261205_000014_search_indexes;
+mod m20261207_000015_users_email_verified;
+mod m20261207_000016_create_account_tokens;
 
 pub struct Migrator;
 
@@ -42,6 +44,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000012_products_name_order::Migration),
             Box::new(m20261202_000013_products_category_price::Migration),
             Box::new(m20261205_000014_search_indexes::Migration),
+            Box::new(m20261207_000015_users_email_verified::Migration),
+            Box::new(Creates(m20261207_000016_create_account_tokens::Migration)),
         ]
     }
 }

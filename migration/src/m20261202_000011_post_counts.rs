@@ -49,8 +49,9 @@ impl MigrationTrait for Migration {
             );
             match manager.get_database_backend() {
                 DbBackend::Postgres => {
+                    // OR REPLACE: `migrate fresh` drops the tables, not the functions.
                     db.execute_unprepared(&format!(
-                        "CREATE FUNCTION {table}_keep_{column}() RETURNS trigger \
+                        "CREATE OR REPLACE FUNCTION {table}_keep_{column}() RETURNS trigger \
                          LANGUAGE plpgsql AS $$ BEGIN \
                          IF TG_OP = 'INSERT' THEN {up}; ELSE {down}; END IF; \
                          RETURN NULL; END $$"

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 BACKENDS=${BACKENDS:-sqlite postgres}; PORT=${PORT:-8350}; VENV=${VENV:-.venv-contract}
-MAX_EXAMPLES=${MAX_EXAMPLES:-100}; BASE=http://127.0.0.1:$PORT
+MAX_EXAMPLES=${MAX_EXAMPLES:-100}; BASE=http://127.0.0.1:$PORT; SMTP_PORT=${SMTP_PORT:-8351}
 WORK=$(mktemp -d -t api-contract.XXXX)
 ADMIN_EMAIL=contract-admin@example.com; ADMIN_PASSWORD=contract-admin-password
 
@@ -26,10 +26,11 @@ fi
 (cd tests/contract/ts && npm ci --no-audit --no-fund --silent)
 cargo build --bin api -q
 
-SERVER=
+SERVER= SINK=
 stop_server() {
   if [[ -n $SERVER ]]; then kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; fi
-  SERVER=
+  if [[ -n $SINK ]]; then kill "$SINK" 2>/dev/null; wait "$SINK" 2>/dev/null || true; fi
+  SERVER= SINK=
 }
 trap 'stop_server; rm -rf "$WORK"' EXIT
 
@@ -43,8 +44,15 @@ for backend in $BACKENDS; do
     *) echo "unknown backend $backend"; exit 2 ;;
   esac
   echo "== $backend"
+  # The mail goes to a local SMTP sink, so the client's flow can follow the links in it.
+  mkdir -p "$WORK/mail-$backend"
+  python3 tests/e2e/smtp_sink.py "$SMTP_PORT" "$WORK/mail-$backend" 2>"$WORK/sink.log" &
+  SINK=$!
+  # The fuzzer sends wrong current passwords as the admin: the per-account login budget
+  # (tested on its own elsewhere) would lock the admin out of the second run.
   DATABASE_URL=$url PORT=$PORT JWT_SECRET=contract-secret-contract-secret-0123456789 BCRYPT_COST=4 \
-    ADMIN_EMAIL=$ADMIN_EMAIL ADMIN_PASSWORD=$ADMIN_PASSWORD AUTH_RATE_LIMIT_PER_MINUTE=0 RUST_LOG=warn \
+    ADMIN_EMAIL=$ADMIN_EMAIL ADMIN_PASSWORD=$ADMIN_PASSWORD AUTH_RATE_LIMIT_PER_MINUTE=0 \
+    LOGIN_FAILURES_PER_ACCOUNT=0 SMTP_URL=smtp://127.0.0.1:$SMTP_PORT APP_URL=$BASE RUST_LOG=warn \
     target/debug/api >"$WORK/server-$backend.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 100); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.1; done
@@ -71,7 +79,7 @@ for backend in $BACKENDS; do
   fuzz "$(login)" --exclude-path /api/v1/auth/logout --exclude-path /ws/notify
   fuzz "$(login)" --include-path /api/v1/auth/logout
   (cd tests/contract/ts && npx openapi-typescript "$WORK/openapi.json" -o schema.d.ts --silent &&
-    npx tsc -p . && node dist/flow.js "$BASE")
+    npx tsc -p . && node dist/flow.js "$BASE" "$WORK/mail-$backend")
   stop_server
   PASSED="${PASSED:-} $backend"
   if [[ $backend == postgres ]]; then

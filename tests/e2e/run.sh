@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make e2e: Debian's Chromium, headless, on /docs (tests/e2e/docs.mjs) against the server
+# make e2e: Debian's Chromium, headless, on /docs (tests/e2e/docs.mjs), then on the account
+# pages through the links the server mails (tests/e2e/run_account.sh), against the server
 # on a fresh SQLite database. Installs chromium with apt-get and the driver (puppeteer-core,
 # pinned by package-lock.json) with npm when missing. SCREENSHOT names the picture it saves
 # (target/e2e/docs.png by default).
@@ -24,3 +25,6 @@ SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
 for _ in $(seq 100); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.1; done
 CHROMIUM=$(command -v chromium) node tests/e2e/docs.mjs "$BASE" "$SCREENSHOT"
+
+# Account recovery and e-mail verification, through the mailed links (tests/e2e/account.mjs).
+bash tests/e2e/run_account.sh

@@ -89,6 +89,15 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
     }
 
+    /// `REQUIRE_VERIFIED_EMAIL` is on and the caller's address is not verified yet.
+    pub fn email_not_verified() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "email-not-verified",
+            "verify your e-mail address first (POST /api/v1/auth/verify-email/resend mails a new link)",
+        )
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", detail)
     }

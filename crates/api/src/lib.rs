@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
+pub mod pages;
 pub mod pagination;
 pub mod problems;
 pub mod request_context;

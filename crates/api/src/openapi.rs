@@ -198,6 +198,20 @@ impl Modify for SharedResponses {
             components.responses.insert(name.to_owned(), response);
         }
         for (path, item) in openapi.paths.paths.iter_mut() {
+            if path.starts_with("/api/v1/") && !path.starts_with("/api/v1/auth/") {
+                let writes = [
+                    &mut item.post,
+                    &mut item.put,
+                    &mut item.patch,
+                    &mut item.delete,
+                ];
+                for op in writes.into_iter().flatten() {
+                    op.responses
+                        .responses
+                        .entry("403".to_owned())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name("EmailNotVerified")));
+                }
+            }
             for op in operations(item) {
                 for status in shared_statuses(path, op) {
                     let Some((_, (name, _))) = problems.iter().find(|(s, _)| *s == status) else {

@@ -16,10 +16,18 @@ pub struct BadRequest(pub Problem);
 #[response(content_type = "application/problem+json")]
 pub struct Unauthorized(pub Problem);
 
-/// The caller lacks the admin role this needs.
+/// The caller lacks the admin role this needs (or, with `REQUIRE_VERIFIED_EMAIL`, has not
+/// verified its address: type `urn:problem-type:email-not-verified`).
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct AdminOnly(pub Problem);
+
+/// `REQUIRE_VERIFIED_EMAIL` is on and the caller has not verified its address: the
+/// problem's `type` is `urn:problem-type:email-not-verified`. (Operations that also answer
+/// `403` for a missing right say so in their own `403`.)
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct EmailNotVerified(pub Problem);
 
 /// No such resource, or one hidden from the caller.
 #[derive(ToResponse)]
@@ -67,7 +75,9 @@ pub struct TooManyRequests(pub Problem);
 #[response(content_type = "application/problem+json")]
 pub struct ServiceUnavailable(pub Problem);
 
-/// Neither the one who created the resource nor an admin.
+/// Neither the one who created the resource nor an admin (or, with
+/// `REQUIRE_VERIFIED_EMAIL`, a caller whose address is not verified: type
+/// `urn:problem-type:email-not-verified`).
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct OwnerOnly(pub Problem);
@@ -103,6 +113,7 @@ pub fn all() -> Vec<(&'static str, (&'static str, RefOr<Response>))> {
         ("400", BadRequest::response()),
         ("401", Unauthorized::response()),
         ("403", AdminOnly::response()),
+        ("403", EmailNotVerified::response()),
         ("404", NotFound::response()),
         ("408", RequestTimeout::response()),
         ("409", Contended::response()),

@@ -189,6 +189,7 @@ fn serve(
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
             .route("/", web::get().to(routes::fallback::root))
             .route("/docs", web::get().to(routes::fallback::docs_index))
+            .configure(crate::pages::configure)
             .default_service(web::to(routes::fallback::not_found))
             .wrap(from_fn(resolve_caller))
             .wrap(Condition::new(

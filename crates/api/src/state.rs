@@ -3,8 +3,14 @@
 
 use crate::metrics::ReadEvery;
 use crate::ws::Hub;
+use app::account::TokenLifetimes;
 use app::login_throttle::LoginThrottle;
-use app::{AuthService, BlogService, EmployeeService, JobService, ProductService, UserService};
+use app::mails::MailSettings;
+use app::{
+    AccountService, AuthService, BlogService, EmployeeService, JobService, ProductService,
+    UserService,
+};
+use chrono::TimeDelta;
 use domain::BoxError;
 use domain::event::EventPublisher;
 use domain::health::DependencyProbe;
@@ -18,9 +24,9 @@ use infra::password::BcryptHasher;
 use infra::rate_limit::InMemoryRateLimiter;
 use infra::redis::{RedisProbe, RedisRateLimiter};
 use infra::repositories::{
-    PrincipalCache, SeaOrmCommentRepository, SeaOrmEmployeeRepository, SeaOrmJobQueue,
-    SeaOrmPostRepository, SeaOrmProductRepository, SeaOrmSessionRepository, SeaOrmUserRepository,
-    SeaOrmVoteRepository,
+    PrincipalCache, SeaOrmAccountTokenRepository, SeaOrmCommentRepository,
+    SeaOrmEmployeeRepository, SeaOrmJobQueue, SeaOrmPostRepository, SeaOrmProductRepository,
+    SeaOrmSessionRepository, SeaOrmUserRepository, SeaOrmVoteRepository,
 };
 use infra::token::JwtTokenService;
 use sea_orm::DatabaseConnection;
@@ -30,6 +36,7 @@ use tokio_util::sync::CancellationToken;
 
 pub struct AppState {
     pub auth: Arc<AuthService>,
+    pub account: Arc<AccountService>,
     pub users: Arc<UserService>,
     pub products: Arc<ProductService>,
     pub employees: Arc<EmployeeService>,
@@ -40,8 +47,11 @@ pub struct AppState {
     /// Cancelled on SIGTERM: sockets close with 1001, the worker stops claiming.
     pub shutdown: CancellationToken,
     pub rate_limiter: Arc<dyn RateLimiter>,
-    /// Attempts per client IP and minute for login and for register; 0 is off.
+    /// Attempts per client IP and minute for login, register and the account-recovery
+    /// endpoints, each its own budget; 0 is off.
     pub auth_rate_limit_per_minute: u32,
+    /// Unverified callers may not write under `/api/v1` (but `auth`).
+    pub require_verified_email: bool,
     /// Required dependencies checked by `/health/ready`.
     pub probes: Vec<Arc<dyn DependencyProbe>>,
     /// For pool statistics in `/metrics`.
@@ -109,21 +119,36 @@ pub async fn build_state(
         config.login_failures_per_account,
     ));
     // Sessions ended on other instances are forgotten here too.
-    principals.follow(source.subscribe());
+    principals.clone().follow(source.subscribe());
     let mailer: Arc<dyn Mailer> = match &config.smtp_url {
         Some(url) => {
             Arc::new(SmtpMailer::new(url, &config.mail_from).map_err(|e| format!("SMTP_URL: {e}"))?)
         }
         None => Arc::new(LogMailer),
     };
+    let lifetimes = TokenLifetimes {
+        password_reset: TimeDelta::minutes(config.password_reset_minutes.into()),
+        email_verification: TimeDelta::hours(config.email_verification_hours.into()),
+    };
+    let account_tokens =
+        Arc::new(SeaOrmAccountTokenRepository::new(shared.clone()).with_cache(principals.clone()));
     Ok(AppState {
         auth: Arc::new(AuthService::new(
             users.clone(),
             sessions.clone(),
             hasher.clone(),
-            tokens,
+            tokens.clone(),
             publisher.clone(),
             throttle.clone(),
+            lifetimes.email_verification,
+        )),
+        account: Arc::new(AccountService::new(
+            users.clone(),
+            account_tokens,
+            tokens,
+            hasher.clone(),
+            publisher.clone(),
+            lifetimes,
         )),
         users: Arc::new(UserService::new(
             users,
@@ -148,11 +173,17 @@ pub async fn build_state(
             Arc::new(SeaOrmJobQueue::new(shared.clone())),
             mailer,
             config.job_max_attempts,
+            MailSettings {
+                app_url: config.app_url(),
+                reset_minutes: config.password_reset_minutes,
+                verification_hours: config.email_verification_hours,
+            },
         )),
         hub: Hub::start(source.as_ref(), shutdown.clone()),
         shutdown,
         rate_limiter,
         auth_rate_limit_per_minute: config.auth_rate_limit_per_minute,
+        require_verified_email: config.require_verified_email,
         probes,
         db: shared,
         db_max_connections: config.max_connections(),

@@ -3,6 +3,7 @@
 use crate::login_throttle::{LoginThrottle, Throttled};
 use chrono::TimeDelta;
 use domain::BoxError;
+use domain::account::{AccountToken, TokenPurpose};
 use domain::auth::{
     PasswordHasher, Principal, RefreshTokenRecord, Session, SessionRepository, TokenPair,
     TokenService,
@@ -11,7 +12,7 @@ use domain::error::RepoError;
 use domain::event::{Audience, Event, EventPublisher, Notification};
 use domain::job::{Job, JobKind};
 use domain::time;
-use domain::user::{Email, Password, Role, User, UserName, UserRepository};
+use domain::user::{Email, Password, Role, User, UserName, UserRepository, Welcome};
 use domain::validation::{ValidationError, Validator, required};
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,6 +72,8 @@ pub struct AuthService {
     tokens: Arc<dyn TokenService>,
     events: Arc<dyn EventPublisher>,
     throttle: Arc<LoginThrottle>,
+    /// How long the verification link of the welcome e-mail works.
+    verification_ttl: TimeDelta,
 }
 
 impl AuthService {
@@ -81,6 +84,7 @@ impl AuthService {
         tokens: Arc<dyn TokenService>,
         events: Arc<dyn EventPublisher>,
         throttle: Arc<LoginThrottle>,
+        verification_ttl: TimeDelta,
     ) -> Self {
         Self {
             users,
@@ -89,11 +93,12 @@ impl AuthService {
             tokens,
             events,
             throttle,
+            verification_ttl,
         }
     }
 
-    /// Creates a member account, enqueues its welcome e-mail in the same transaction, and
-    /// starts a session.
+    /// Creates a member account, stores its e-mail verification token and enqueues its
+    /// welcome e-mail (which carries the link) in the same transaction, and starts a session.
     pub async fn register(
         &self,
         email: Option<&str>,
@@ -118,12 +123,25 @@ impl AuthService {
             .await
             .map_err(AuthError::Unexpected)?;
         let user = User::new(email, name, Role::Member, hash);
-        let welcome = Job::now(JobKind::WelcomeEmail {
+        // The one mail of a registration carries the verification link.
+        let (plain, token_hash) = self.tokens.new_opaque_token();
+        let token = AccountToken::new(
+            user.id,
+            TokenPurpose::EmailVerification,
+            token_hash,
+            self.verification_ttl,
+        );
+        let mail = Job::now(JobKind::WelcomeEmail {
             user_id: user.id,
             email: user.email.to_string(),
             name: user.name.as_str().to_owned(),
+            verify_token: Some(plain),
         });
-        match self.users.create(&user, Some(welcome)).await {
+        match self
+            .users
+            .create(&user, Some(Welcome { token, mail }))
+            .await
+        {
             Ok(()) => {}
             Err(RepoError::Conflict(_)) => return Err(AuthError::EmailTaken),
             Err(e) => return Err(e.into()),
@@ -161,7 +179,7 @@ impl AuthService {
 
     /// Rotates a refresh token. A token presented twice revokes its whole session.
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AuthError> {
-        let hash = self.tokens.hash_refresh_token(refresh_token);
+        let hash = self.tokens.hash_opaque_token(refresh_token);
         let Some(record) = self.sessions.find_refresh_token(&hash).await? else {
             return Err(AuthError::InvalidToken);
         };
@@ -236,6 +254,7 @@ impl AuthService {
             user_id: user.id,
             session_id: session.id,
             role: user.role,
+            email_verified: user.email_verified,
         };
         self.pair(&principal, plain)
     }
@@ -246,7 +265,7 @@ impl AuthService {
         session_id: Uuid,
         session_expires_at: time::Timestamp,
     ) -> (String, RefreshTokenRecord) {
-        let (plain, token_hash) = self.tokens.new_refresh_token();
+        let (plain, token_hash) = self.tokens.new_opaque_token();
         let expires_at =
             session_expires_at.min(time::now() + self.tokens.refresh_ttl().max(TimeDelta::zero()));
         let record = RefreshTokenRecord {

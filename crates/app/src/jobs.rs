@@ -4,6 +4,7 @@
 //! The loop that calls these lives with the runtime (the `api` binary); everything that
 //! decides what happens to a job is here, testable against mocks.
 
+use crate::mails::{self, MailSettings};
 use domain::BoxError;
 use domain::error::{RepoError, error_chain};
 use domain::job::{
@@ -37,14 +38,21 @@ pub struct JobService {
     queue: Arc<dyn JobQueue>,
     mailer: Arc<dyn Mailer>,
     max_attempts: u32,
+    mails: MailSettings,
 }
 
 impl JobService {
-    pub fn new(queue: Arc<dyn JobQueue>, mailer: Arc<dyn Mailer>, max_attempts: u32) -> Self {
+    pub fn new(
+        queue: Arc<dyn JobQueue>,
+        mailer: Arc<dyn Mailer>,
+        max_attempts: u32,
+        mails: MailSettings,
+    ) -> Self {
         Self {
             queue,
             mailer,
             max_attempts: max_attempts.max(1),
+            mails,
         }
     }
 
@@ -66,11 +74,7 @@ impl JobService {
 
     /// Runs one claimed job and settles the attempt.
     pub async fn run(&self, job: &ClaimedJob) -> Result<JobOutcome, JobError> {
-        let result = match &job.kind {
-            JobKind::WelcomeEmail { email, name, .. } => {
-                self.mailer.send(&welcome_mail(email, name)).await
-            }
-        };
+        let result = self.mailer.send(&self.mail_of(&job.kind)).await;
         let error = match result {
             Ok(()) => {
                 self.queue.complete(job.id, job.attempt).await?;
@@ -95,23 +99,31 @@ impl JobService {
         Ok(self.queue.release(job.id, job.attempt).await?)
     }
 
+    /// The e-mail a job sends.
+    fn mail_of(&self, kind: &JobKind) -> OutgoingMail {
+        let s = &self.mails;
+        match kind {
+            JobKind::WelcomeEmail {
+                email,
+                name,
+                verify_token,
+                ..
+            } => mails::welcome(s, email, name, verify_token.as_deref()),
+            JobKind::VerificationEmail {
+                email, name, token, ..
+            } => mails::verification(s, email, name, token),
+            JobKind::PasswordResetEmail {
+                email, name, token, ..
+            } => mails::password_reset(s, email, name, token),
+            JobKind::PasswordChangedEmail { email, name, .. } => {
+                mails::password_changed(email, name)
+            }
+        }
+    }
+
     /// Jobs waiting or running, for the metrics.
     pub async fn depth(&self) -> Result<u64, JobError> {
         Ok(self.queue.depth().await?)
-    }
-}
-
-/// The welcome e-mail: to the new user, by name.
-pub fn welcome_mail(email: &str, name: &str) -> OutgoingMail {
-    OutgoingMail {
-        to: email.to_owned(),
-        to_name: name.to_owned(),
-        subject: format!("Welcome, {name}!"),
-        body: format!(
-            "Hello {name},\n\n\
-             your account {email} is ready. Sign in with this address and the password you chose.\n\n\
-             If you did not register, you can ignore this message.\n"
-        ),
     }
 }
 

@@ -1,12 +1,14 @@
 //! Use cases. Each public method is one thing a caller can do; ports come in as
 //! `Arc<dyn Port>` so the composition root picks the adapters and tests pick mocks.
 
+pub mod account;
 pub mod auth;
 pub mod blog;
 pub mod employees;
 pub mod error;
 pub mod jobs;
 pub mod login_throttle;
+pub mod mails;
 pub mod products;
 pub mod rewrite;
 pub mod users;
@@ -14,6 +16,7 @@ pub mod users;
 pub use auth::{AuthError, AuthService, Registered};
 pub use blog::{BlogError, BlogService};
 pub use employees::{EmployeeError, EmployeeService};
+pub use account::{AccountError, AccountService};
 pub use error::AppError;
 pub use jobs::{JobError, JobService};
 pub use products::{ProductError, ProductService};

@@ -351,7 +351,10 @@ impl UserService {
             .hash(&password)
             .await
             .map_err(AppError::Unexpected)?;
-        Ok(User::new(email, name, role, hash))
+        // An admin vouches for the address (SPEC: admin-created accounts start verified).
+        let mut user = User::new(email, name, role, hash);
+        user.email_verified = true;
+        Ok(user)
     }
 
     async fn load(&self, id: Uuid) -> Result<User, UserError> {

@@ -17,6 +17,9 @@ pub struct Principal {
     pub session_id: Uuid,
     /// The role as stored now, not as it was when the token was issued.
     pub role: Role,
+    /// Whether the account's address is verified (the write gate of
+    /// `REQUIRE_VERIFIED_EMAIL` reads it).
+    pub email_verified: bool,
 }
 
 impl Principal {
@@ -103,16 +106,18 @@ pub trait PasswordHasher: Send + Sync {
     async fn verify(&self, password: &str, hash: Option<PasswordHash>) -> Result<bool, BoxError>;
 }
 
-/// Signing and verifying access tokens, and minting opaque refresh tokens.
+/// Signing and verifying access tokens, and minting opaque tokens (refresh tokens, and the
+/// account tokens of password resets and e-mail verification).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait TokenService: Send + Sync {
     fn issue_access(&self, principal: &Principal) -> Result<AccessToken, BoxError>;
     /// Verifies signature (with the pinned algorithm), expiry, issuer and audience.
     fn verify_access(&self, token: &str) -> Result<AccessClaims, TokenError>;
-    /// A new random refresh token: `(plain text for the client, hash to store)`.
-    fn new_refresh_token(&self) -> (String, String);
-    /// The stored form of a presented refresh token.
-    fn hash_refresh_token(&self, token: &str) -> String;
+    /// A new random token (32 bytes from the OS generator, URL-safe text):
+    /// `(plain text for the client, hash to store)`.
+    fn new_opaque_token(&self) -> (String, String);
+    /// The stored form (SHA-256) of a presented token.
+    fn hash_opaque_token(&self, token: &str) -> String;
     /// How long a session and its refresh tokens live.
     fn refresh_ttl(&self) -> chrono::TimeDelta;
 }

@@ -226,6 +226,7 @@ mod tests {
             user_id: Uuid::now_v7(),
             session_id: Uuid::now_v7(),
             role,
+            email_verified: true,
         }
     }
 

@@ -10,7 +10,31 @@ use uuid::Uuid;
 /// What a job does, with everything it needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobKind {
+    /// Sent once per registration; holds the e-mail verification token (`None` for jobs
+    /// queued before verification existed).
     WelcomeEmail {
+        user_id: Uuid,
+        email: String,
+        name: String,
+        verify_token: Option<String>,
+    },
+    /// A newer verification link, asked for by the signed-in user.
+    VerificationEmail {
+        user_id: Uuid,
+        email: String,
+        name: String,
+        token: String,
+    },
+    /// The password-reset link. Carries everything the mail needs, so the job reads
+    /// nothing the request did not (no timing tells whether an address has an account).
+    PasswordResetEmail {
+        user_id: Uuid,
+        email: String,
+        name: String,
+        token: String,
+    },
+    /// "Your password was changed", after a reset.
+    PasswordChangedEmail {
         user_id: Uuid,
         email: String,
         name: String,
@@ -21,6 +45,9 @@ impl JobKind {
     pub fn name(&self) -> &'static str {
         match self {
             Self::WelcomeEmail { .. } => "welcome_email",
+            Self::VerificationEmail { .. } => "verification_email",
+            Self::PasswordResetEmail { .. } => "password_reset_email",
+            Self::PasswordChangedEmail { .. } => "password_changed_email",
         }
     }
 }
@@ -106,13 +133,15 @@ pub struct UnreadableJob {
     pub reason: String,
 }
 
-/// An e-mail ready to send.
+/// An e-mail ready to send: a plain-text body, and optionally the same in HTML (sent as
+/// `multipart/alternative`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingMail {
     pub to: String,
     pub to_name: String,
     pub subject: String,
     pub body: String,
+    pub html: Option<String>,
 }
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]

@@ -3,6 +3,7 @@
 //! Nothing here performs I/O or knows about HTTP, SQL or an async runtime; ports are
 //! `async_trait` traits so adapters can be swapped and use cases tested against mocks.
 
+pub mod account;
 pub mod auth;
 pub mod blog;
 pub mod concurrency;

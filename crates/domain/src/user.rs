@@ -1,5 +1,6 @@
 //! Users: accounts, their value objects and the repository port.
 
+use crate::account::AccountToken;
 use crate::concurrency::{ETag, ExpectedVersion, versioned};
 use crate::error::RepoError;
 use crate::job::Job;
@@ -141,13 +142,15 @@ pub struct User {
     pub name: UserName,
     pub role: Role,
     pub is_active: bool,
+    /// Whether a mail sent to `email` came back (a verification link or a password reset).
+    pub email_verified: bool,
     pub password_hash: PasswordHash,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
 impl User {
-    /// A new active account with a time-ordered id.
+    /// A new active account with a time-ordered id, its address not yet verified.
     pub fn new(
         email: Email,
         name: Option<UserName>,
@@ -162,6 +165,7 @@ impl User {
             name,
             role,
             is_active: true,
+            email_verified: false,
             password_hash,
             created_at: now,
             updated_at: now,
@@ -192,6 +196,15 @@ pub struct UserFilter {
     pub q: Option<String>,
 }
 
+/// What a registration stores beside the account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Welcome {
+    /// The e-mail verification token the welcome mail carries.
+    pub token: AccountToken,
+    /// The welcome e-mail.
+    pub mail: Job,
+}
+
 /// The conflict a user write reports (`RepoError::Conflict(LAST_ADMIN)`) when it would
 /// leave no active admin: nobody could then administer the service.
 pub const LAST_ADMIN: &str = "last_active_admin";
@@ -200,9 +213,10 @@ pub const LAST_ADMIN: &str = "last_active_admin";
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait UserRepository: Send + Sync {
-    /// Inserts the user and, in the same transaction, the job (the welcome e-mail) so
-    /// neither exists without the other. A taken email is `RepoError::Conflict`.
-    async fn create(&self, user: &User, job: Option<Job>) -> Result<(), RepoError>;
+    /// Inserts the user and, in the same transaction, its welcome (the verification token
+    /// and the welcome e-mail that carries it) so none exists without the others. A taken
+    /// email is `RepoError::Conflict`.
+    async fn create(&self, user: &User, welcome: Option<Welcome>) -> Result<(), RepoError>;
     async fn find_by_id(&self, id: Uuid) -> Result<Option<User>, RepoError>;
     async fn find_by_email(&self, email: &Email) -> Result<Option<User>, RepoError>;
     async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, RepoError>;

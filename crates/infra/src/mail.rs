@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use domain::BoxError;
 use domain::job::{Mailer, OutgoingMail};
 use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, Message};
+use lettre::message::{Mailbox, Message, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::time::Duration;
 
@@ -41,12 +41,20 @@ impl SmtpMailer {
 impl Mailer for SmtpMailer {
     async fn send(&self, mail: &OutgoingMail) -> Result<(), BoxError> {
         let to = Mailbox::new(Some(mail.to_name.clone()), mail.to.parse()?);
-        let message = Message::builder()
+        let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(mail.subject.clone())
-            .header(ContentType::TEXT_PLAIN)
-            .body(mail.body.clone())?;
+            .subject(mail.subject.clone());
+        let message = match &mail.html {
+            // Text first: a client shows the last part it can render.
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+                mail.body.clone(),
+                html.clone(),
+            ))?,
+            None => builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(mail.body.clone())?,
+        };
         self.transport.send(message).await?;
         Ok(())
     }

@@ -2,13 +2,16 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
+use rand::rngs::OsRng;
+use rand::{RngCore, TryRngCore};
 use std::path::Path;
 
-/// `n` random bytes, base64url without padding.
+/// `n` random bytes straight from the operating system's generator, base64url without
+/// padding. (An OS that cannot give random bytes cannot run this service safely: it
+/// panics, as `rand`'s own generators do.)
 pub fn random_token(n: usize) -> String {
     let mut bytes = vec![0u8; n];
-    rand::rng().fill_bytes(&mut bytes);
+    OsRng.unwrap_err().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
 }
 

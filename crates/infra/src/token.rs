@@ -167,13 +167,13 @@ impl TokenService for JwtTokenService {
         Ok(claims)
     }
 
-    fn new_refresh_token(&self) -> (String, String) {
+    fn new_opaque_token(&self) -> (String, String) {
         let token = random_token(32);
-        let hash = self.hash_refresh_token(&token);
+        let hash = self.hash_opaque_token(&token);
         (token, hash)
     }
 
-    fn hash_refresh_token(&self, token: &str) -> String {
+    fn hash_opaque_token(&self, token: &str) -> String {
         let digest = Sha256::digest(token.as_bytes());
         digest.iter().map(|b| format!("{b:02x}")).collect()
     }
@@ -196,6 +196,7 @@ mod tests {
             user_id: Uuid::now_v7(),
             session_id: Uuid::now_v7(),
             role: Role::Admin,
+            email_verified: true,
         }
     }
 
@@ -315,11 +316,11 @@ mod tests {
     #[test]
     fn refresh_tokens_are_random_and_hashed() {
         let svc = service(JwtAlgorithm::HS256);
-        let (a, hash_a) = svc.new_refresh_token();
-        let (b, _) = svc.new_refresh_token();
+        let (a, hash_a) = svc.new_opaque_token();
+        let (b, _) = svc.new_opaque_token();
         assert_ne!(a, b);
         assert_eq!(hash_a.len(), 64);
-        assert_eq!(svc.hash_refresh_token(&a), hash_a);
+        assert_eq!(svc.hash_opaque_token(&a), hash_a);
         assert_ne!(hash_a, a);
     }
 }

@@ -11,7 +11,7 @@ use infra::db::Db;
 use infra::entities::jobs;
 use infra::repositories::SeaOrmJobQueue;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +26,7 @@ async fn enqueue(db: &Db, payload: Option<&str>, run_at: time::Timestamp) -> Uui
         user_id,
         email: format!("{id}@example.com"),
         name: "New".into(),
+        verify_token: None,
     };
     // The stored format (`repositories::job` keeps it).
     let stored = format!(
@@ -192,3 +193,49 @@ async fn the_job_queue_on_sqlite() {
 async fn the_job_queue_on_postgres() {
     common::on_postgres(|url| async move { check(&url).await }).await;
 }
+
+/// A settled mail job keeps no account token in its payload: the link went out (or never
+/// will), so the plain token need not stay in the table.
+async fn settled_payloads_hold_no_tokens(url: &str) {
+    let db = common::migrated_db(url).await;
+    let queue = SeaOrmJobQueue::new(db.clone());
+    // Payloads in the stored format (`repositories::job` keeps it).
+    let user = Uuid::now_v7();
+    let head = format!(r#""user_id":"{user}","email":"a@b.co","name":"A""#);
+    let jobs_in = [
+        (
+            "password_reset_email",
+            format!(r#"{{"kind":"password_reset_email",{head},"token":"secret-1"}}"#),
+        ),
+        (
+            "verification_email",
+            format!(r#"{{"kind":"verification_email",{head},"token":"secret-2"}}"#),
+        ),
+        (
+            "welcome_email",
+            format!(r#"{{"kind":"welcome_email",{head},"verify_token":"secret-3"}}"#),
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (kind, payload) in jobs_in {
+        let id = enqueue(&db, Some(&payload), time::now()).await;
+        jobs::Entity::update_many()
+            .col_expr(jobs::Column::Kind, sea_orm::sea_query::Expr::value(kind))
+            .filter(jobs::Column::Id.eq(id))
+            .exec(db.conn())
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    assert_eq!(claim_ids(&queue, 10, LEASE).await.len(), 3);
+    queue.complete(ids[0], 1).await.unwrap();
+    queue.fail(ids[1], 1, "gave up").await.unwrap();
+    queue.complete(ids[2], 1).await.unwrap();
+    for id in ids {
+        let payload = row(&db, id).await.payload;
+        assert!(!payload.contains("secret-"), "{payload}");
+        assert!(payload.contains("a@b.co"), "the rest is kept: {payload}");
+    }
+}
+
+on_both_backends!(settled_payloads_hold_no_tokens: no_tokens_on_sqlite, no_tokens_on_postgres);

@@ -4,7 +4,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, web};
 use app::AuthError;
@@ -52,7 +52,15 @@ pub async fn resolve_caller(
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| ApiError::internal("application state is not registered"))?;
             match state.auth.authenticate(&token).await {
-                Ok(principal) => Caller::Authenticated(principal),
+                Ok(principal) => {
+                    if state.require_verified_email
+                        && !principal.email_verified
+                        && needs_verified_email(req.method(), req.path())
+                    {
+                        return Err(ApiError::email_not_verified().into());
+                    }
+                    Caller::Authenticated(principal)
+                }
                 Err(AuthError::InvalidToken) => Caller::Rejected,
                 Err(e) => return Err(ApiError::from(e).into()),
             }
@@ -60,6 +68,16 @@ pub async fn resolve_caller(
     };
     req.extensions_mut().insert(caller);
     next.call(req).await
+}
+
+/// The writes `REQUIRE_VERIFIED_EMAIL` keeps from unverified callers: every one under
+/// `/api/v1` but the `auth` endpoints (which include getting verified).
+fn needs_verified_email(method: &Method, path: &str) -> bool {
+    let write = matches!(
+        *method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    );
+    write && path.starts_with("/api/v1/") && !path.starts_with("/api/v1/auth/")
 }
 
 fn caller_of(req: &HttpRequest) -> Caller {

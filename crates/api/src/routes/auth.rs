@@ -99,7 +99,11 @@ fn with_tokens(mut answer: HttpResponseBuilder, body: impl Serialize) -> HttpRes
 }
 
 /// Counts one attempt of `action` for the client's IP; over budget is `429`.
-async fn rate_limit(state: &AppState, ip: ClientIp, action: &str) -> Result<(), ApiError> {
+pub(crate) async fn rate_limit(
+    state: &AppState,
+    ip: ClientIp,
+    action: &str,
+) -> Result<(), ApiError> {
     let limit = state.auth_rate_limit_per_minute;
     if limit == 0 {
         return Ok(());

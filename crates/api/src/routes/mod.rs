@@ -1,5 +1,6 @@
 //! HTTP handlers, one module per feature. Handlers extract, call one use case, map the result.
 
+pub mod account;
 pub mod auth;
 pub mod blog;
 pub mod employees;
@@ -73,6 +74,7 @@ impl<R: serde::Serialize> Responder for Tagged<R> {
 /// Registers the `/api/v1` routes.
 pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.configure(auth::configure)
+        .configure(account::configure)
         .configure(users::configure)
         .configure(products::configure)
         .configure(employees::configure)

@@ -1,8 +1,10 @@
 //! Black-box tests of the HTTP API against a real server and a real database.
 
+mod account;
 mod answers;
 mod auth;
 mod blog;
+mod cli;
 mod conventions;
 mod docs;
 mod edges;

@@ -1,4 +1,5 @@
-use crate::jobs::{JobError, JobService, welcome_mail};
+use crate::jobs::{JobError, JobService};
+use crate::mails::{MailSettings, welcome as welcome_mail};
 use domain::RepoError;
 use domain::job::{
     ClaimedJob, JobKind, JobOutcome, MockJobQueue, MockMailer, UnreadableJob, retry_delay,
@@ -16,18 +17,27 @@ fn welcome(attempt: u32) -> ClaimedJob {
             user_id: Uuid::now_v7(),
             email: "ann@example.com".into(),
             name: "Ann".into(),
+            verify_token: Some("verify-token".into()),
         },
         attempt,
     }
 }
 
+fn settings() -> MailSettings {
+    MailSettings {
+        app_url: "https://app.example.com".into(),
+        reset_minutes: 30,
+        verification_hours: 48,
+    }
+}
+
 fn service(queue: MockJobQueue, mailer: MockMailer, max_attempts: u32) -> JobService {
-    JobService::new(Arc::new(queue), Arc::new(mailer), max_attempts)
+    JobService::new(Arc::new(queue), Arc::new(mailer), max_attempts, settings())
 }
 
 #[test]
 fn the_welcome_mail_is_addressed_to_the_new_user_by_name() {
-    let mail = welcome_mail("ann@example.com", "Ann");
+    let mail = welcome_mail(&settings(), "ann@example.com", "Ann", None);
     assert_eq!(mail.to, "ann@example.com");
     assert_eq!(mail.to_name, "Ann");
     assert!(mail.subject.contains("Ann"));
@@ -46,11 +56,68 @@ async fn a_sent_welcome_mail_completes_the_job() {
     let mut mailer = MockMailer::new();
     mailer
         .expect_send()
-        .withf(|m| m.to == "ann@example.com" && m.to_name == "Ann")
+        .withf(|m| {
+            m.to == "ann@example.com"
+                && m.to_name == "Ann"
+                && m.body
+                    .contains("https://app.example.com/verify-email?token=verify-token")
+        })
         .times(1)
         .returning(|_| Ok(()));
     let outcome = service(queue, mailer, 8).run(&job).await.unwrap();
     assert_eq!(outcome, JobOutcome::Done);
+}
+
+#[tokio::test]
+async fn each_account_mail_carries_its_own_link() {
+    let user_id = Uuid::now_v7();
+    let cases = [
+        (
+            JobKind::PasswordResetEmail {
+                user_id,
+                email: "ann@example.com".into(),
+                name: "Ann".into(),
+                token: "r1".into(),
+            },
+            "https://app.example.com/reset-password?token=r1",
+        ),
+        (
+            JobKind::VerificationEmail {
+                user_id,
+                email: "ann@example.com".into(),
+                name: "Ann".into(),
+                token: "v1".into(),
+            },
+            "https://app.example.com/verify-email?token=v1",
+        ),
+        (
+            JobKind::PasswordChangedEmail {
+                user_id,
+                email: "ann@example.com".into(),
+                name: "Ann".into(),
+            },
+            "password of ann@example.com was just changed",
+        ),
+    ];
+    for (kind, expected) in cases {
+        let job = ClaimedJob {
+            id: Uuid::now_v7(),
+            kind,
+            attempt: 1,
+        };
+        let mut queue = MockJobQueue::new();
+        queue.expect_complete().times(1).returning(|_, _| Ok(()));
+        let mut mailer = MockMailer::new();
+        mailer
+            .expect_send()
+            .withf(move |m| {
+                m.to == "ann@example.com" && m.body.contains(expected) && m.html.is_some()
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+        let outcome = service(queue, mailer, 8).run(&job).await.unwrap();
+        assert_eq!(outcome, JobOutcome::Done);
+    }
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Use cases against mockall mocks of the ports. A mock without an expectation panics
 //! when called, so each test also proves which ports a path does not touch.
 
+mod account;
 mod auth;
 mod blog;
 mod employees;
@@ -27,6 +28,7 @@ pub fn principal_of(user: &User) -> Principal {
         user_id: user.id,
         session_id: uuid::Uuid::now_v7(),
         role: user.role,
+        email_verified: user.email_verified,
     }
 }
 

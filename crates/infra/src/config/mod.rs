@@ -98,6 +98,22 @@ pub struct Config {
     /// can share one server; instances that should act as one use the same prefix.
     #[serde(deserialize_with = "lenient::string")]
     pub redis_prefix: String,
+    /// The public origin the links in e-mails point to; unset, `http://HOST:PORT`. Never
+    /// taken from a request's `Host` header, which a client chooses.
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub app_url: Option<String>,
+    /// How long a password-reset link works.
+    pub password_reset_minutes: u32,
+    /// How long an e-mail verification link works.
+    pub email_verification_hours: u32,
+    /// Unverified users may sign in and read, but not write under `/api/v1` (but `auth`).
+    pub require_verified_email: bool,
+    /// How long the answer to a `POST` with an `Idempotency-Key` is kept for replays.
+    pub idempotency_ttl_hours: u32,
+    /// Notifications older than this are pruned by the workers.
+    pub notification_retention_days: u32,
+    /// Finished jobs (done, or parked as failed) older than this are pruned by the workers.
+    pub job_retention_days: u32,
 }
 
 impl Default for Config {
@@ -132,6 +148,13 @@ impl Default for Config {
             trusted_proxies: String::new(),
             mail_from: "API <no-reply@localhost>".into(),
             redis_prefix: "api:".into(),
+            app_url: None,
+            password_reset_minutes: 30,
+            email_verification_hours: 48,
+            require_verified_email: false,
+            idempotency_ttl_hours: 24,
+            notification_retention_days: 90,
+            job_retention_days: 14,
         }
     }
 }
@@ -230,6 +253,9 @@ impl Config {
         if let Some(url) = &self.redis_url {
             url_scheme("REDIS_URL", url, &["redis://", "rediss://"])?;
         }
+        if let Some(url) = &self.app_url {
+            url_scheme("APP_URL", url, &["http://", "https://"])?;
+        }
         if let Some(url) = &self.smtp_url {
             url_scheme("SMTP_URL", url, &["smtp://", "smtps://"])?;
             crate::mail::check_url(url).map_err(|e| ConfigError::new("SMTP_URL", e))?;
@@ -252,6 +278,20 @@ impl Config {
             ("MAX_BODY_BYTES", self.max_body_bytes),
             ("REQUEST_TIMEOUT_SECS", self.request_timeout_secs as usize),
             ("KEEP_ALIVE_SECS", self.keep_alive_secs as usize),
+            (
+                "PASSWORD_RESET_MINUTES",
+                self.password_reset_minutes as usize,
+            ),
+            (
+                "EMAIL_VERIFICATION_HOURS",
+                self.email_verification_hours as usize,
+            ),
+            ("IDEMPOTENCY_TTL_HOURS", self.idempotency_ttl_hours as usize),
+            (
+                "NOTIFICATION_RETENTION_DAYS",
+                self.notification_retention_days as usize,
+            ),
+            ("JOB_RETENTION_DAYS", self.job_retention_days as usize),
         ];
         for (key, value) in positive {
             if value == 0 {
@@ -352,6 +392,14 @@ impl Config {
     pub fn max_connections(&self) -> u32 {
         self.db_max_connections
             .unwrap_or(if self.is_sqlite() { 10 } else { 20 })
+    }
+
+    /// Where the links in e-mails point: `APP_URL`, else this server's own address.
+    pub fn app_url(&self) -> String {
+        match &self.app_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}:{}", self.host, self.port),
+        }
     }
 
     pub fn is_sqlite(&self) -> bool {

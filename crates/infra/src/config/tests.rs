@@ -84,7 +84,7 @@ fn a_bad_value_names_its_key() {
 #[test]
 fn every_setting_is_read_from_the_environment() {
     let keys = Config::keys();
-    assert_eq!(keys.len(), 29);
+    assert_eq!(keys.len(), 36);
     for key in [
         "DATABASE_URL",
         "JWT_SECRET",
@@ -199,6 +199,32 @@ fn production_refuses_cheap_hashes_and_guessable_admin_passwords() {
         jail.set_env("BCRYPT_COST", "4");
         jail.set_env("ADMIN_PASSWORD", "change-me-now");
         assert!(load_in(jail).is_ok());
+        Ok(())
+    });
+}
+
+#[test]
+fn links_point_at_app_url_or_this_server() {
+    Jail::expect_with(|jail| {
+        jail.set_env("HOST", "127.0.0.1");
+        jail.set_env("PORT", "9000");
+        let config = load_in(jail).unwrap();
+        assert_eq!(config.app_url(), "http://127.0.0.1:9000");
+        assert_eq!(
+            (
+                config.password_reset_minutes,
+                config.email_verification_hours
+            ),
+            (30, 48)
+        );
+        assert!(!config.require_verified_email);
+        jail.set_env("APP_URL", "https://app.example.com/");
+        assert_eq!(load_in(jail).unwrap().app_url(), "https://app.example.com");
+        jail.set_env("APP_URL", "app.example.com");
+        assert_eq!(load_in(jail).unwrap_err().key, "APP_URL");
+        jail.set_env("APP_URL", "");
+        jail.set_env("PASSWORD_RESET_MINUTES", "0");
+        assert_eq!(load_in(jail).unwrap_err().key, "PASSWORD_RESET_MINUTES");
         Ok(())
     });
 }

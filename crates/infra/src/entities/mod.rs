@@ -1,5 +1,6 @@
 //! SeaORM models of the tables the migrations create.
 
+pub mod account_tokens;
 pub mod comments;
 pub mod employees;
 pub mod jobs;
@@ -34,6 +35,7 @@ crate::from_row!(users::Model {
     password_hash,
     created_at,
     updated_at,
+    email_verified,
 });
 crate::from_row!(employees::Model {
     id,

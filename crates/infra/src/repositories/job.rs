@@ -32,8 +32,30 @@ pub const FAILED: &str = "failed";
 /// change there cannot make the jobs already queued unreadable unnoticed.
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+// The names are the stored kinds: every one of them is an e-mail.
+#[allow(clippy::enum_variant_names)]
 enum Payload {
     WelcomeEmail {
+        user_id: Uuid,
+        email: String,
+        name: String,
+        // Absent in jobs queued before e-mail verification existed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        verify_token: Option<String>,
+    },
+    VerificationEmail {
+        user_id: Uuid,
+        email: String,
+        name: String,
+        token: String,
+    },
+    PasswordResetEmail {
+        user_id: Uuid,
+        email: String,
+        name: String,
+        token: String,
+    },
+    PasswordChangedEmail {
         user_id: Uuid,
         email: String,
         name: String,
@@ -47,7 +69,40 @@ impl From<&JobKind> for Payload {
                 user_id,
                 email,
                 name,
+                verify_token,
             } => Self::WelcomeEmail {
+                user_id,
+                email,
+                name,
+                verify_token,
+            },
+            JobKind::VerificationEmail {
+                user_id,
+                email,
+                name,
+                token,
+            } => Self::VerificationEmail {
+                user_id,
+                email,
+                name,
+                token,
+            },
+            JobKind::PasswordResetEmail {
+                user_id,
+                email,
+                name,
+                token,
+            } => Self::PasswordResetEmail {
+                user_id,
+                email,
+                name,
+                token,
+            },
+            JobKind::PasswordChangedEmail {
+                user_id,
+                email,
+                name,
+            } => Self::PasswordChangedEmail {
                 user_id,
                 email,
                 name,
@@ -63,7 +118,40 @@ impl From<Payload> for JobKind {
                 user_id,
                 email,
                 name,
+                verify_token,
             } => Self::WelcomeEmail {
+                user_id,
+                email,
+                name,
+                verify_token,
+            },
+            Payload::VerificationEmail {
+                user_id,
+                email,
+                name,
+                token,
+            } => Self::VerificationEmail {
+                user_id,
+                email,
+                name,
+                token,
+            },
+            Payload::PasswordResetEmail {
+                user_id,
+                email,
+                name,
+                token,
+            } => Self::PasswordResetEmail {
+                user_id,
+                email,
+                name,
+                token,
+            },
+            Payload::PasswordChangedEmail {
+                user_id,
+                email,
+                name,
+            } => Self::PasswordChangedEmail {
                 user_id,
                 email,
                 name,
@@ -127,6 +215,29 @@ impl SeaOrmJobQueue {
     }
 }
 
+/// The payload of a settled job, with the account token it carried replaced: the mail is
+/// sent (or will never be), so the plain token need not outlive it in the table. Jobs of
+/// other kinds keep their payload. Settled payloads are never decoded again.
+fn without_tokens(backend: DbBackend) -> sea_orm::sea_query::SimpleExpr {
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "CASE kind \
+             WHEN 'password_reset_email' THEN jsonb_set(payload::jsonb, '{token}', '\"redacted\"')::text \
+             WHEN 'verification_email' THEN jsonb_set(payload::jsonb, '{token}', '\"redacted\"')::text \
+             WHEN 'welcome_email' THEN (payload::jsonb - 'verify_token')::text \
+             ELSE payload END"
+        }
+        _ => {
+            "CASE kind \
+             WHEN 'password_reset_email' THEN json_set(payload, '$.token', 'redacted') \
+             WHEN 'verification_email' THEN json_set(payload, '$.token', 'redacted') \
+             WHEN 'welcome_email' THEN json_remove(payload, '$.verify_token') \
+             ELSE payload END"
+        }
+    };
+    Expr::cust(sql)
+}
+
 fn claim_sql(backend: DbBackend) -> &'static str {
     match backend {
         DbBackend::Postgres => {
@@ -187,7 +298,11 @@ impl JobQueue for SeaOrmJobQueue {
     async fn complete(&self, job: Uuid, attempt: u32) -> Result<(), RepoError> {
         let update = jobs::Entity::update_many()
             .col_expr(jobs::Column::Status, Expr::value(DONE))
-            .col_expr(jobs::Column::LastError, Expr::value(None::<String>));
+            .col_expr(jobs::Column::LastError, Expr::value(None::<String>))
+            .col_expr(
+                jobs::Column::Payload,
+                without_tokens(self.db.conn().get_database_backend()),
+            );
         self.settle(job, attempt, update).await
     }
 
@@ -208,7 +323,11 @@ impl JobQueue for SeaOrmJobQueue {
     async fn fail(&self, job: Uuid, attempt: u32, error: &str) -> Result<(), RepoError> {
         let update = jobs::Entity::update_many()
             .col_expr(jobs::Column::Status, Expr::value(FAILED))
-            .col_expr(jobs::Column::LastError, Expr::value(error));
+            .col_expr(jobs::Column::LastError, Expr::value(error))
+            .col_expr(
+                jobs::Column::Payload,
+                without_tokens(self.db.conn().get_database_backend()),
+            );
         self.settle(job, attempt, update).await
     }
 
@@ -244,9 +363,38 @@ mod tests {
             user_id,
             email: "ada@example.com".into(),
             name: "Ada".into(),
+            verify_token: None,
         };
         assert_eq!(encode(&kind).unwrap(), stored);
         assert_eq!(decode(stored).unwrap(), kind);
+        let with_token = JobKind::WelcomeEmail {
+            user_id,
+            email: "ada@example.com".into(),
+            name: "Ada".into(),
+            verify_token: Some("tok".into()),
+        };
+        assert_eq!(decode(&encode(&with_token).unwrap()).unwrap(), with_token);
+        for kind in [
+            JobKind::VerificationEmail {
+                user_id,
+                email: "a@b.co".into(),
+                name: "A".into(),
+                token: "t1".into(),
+            },
+            JobKind::PasswordResetEmail {
+                user_id,
+                email: "a@b.co".into(),
+                name: "A".into(),
+                token: "t2".into(),
+            },
+            JobKind::PasswordChangedEmail {
+                user_id,
+                email: "a@b.co".into(),
+                name: "A".into(),
+            },
+        ] {
+            assert_eq!(decode(&encode(&kind).unwrap()).unwrap(), kind);
+        }
         assert!(decode(r#"{"kind":"unknown"}"#).is_err());
     }
 }

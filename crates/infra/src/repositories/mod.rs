@@ -1,5 +1,6 @@
 //! SeaORM implementations of the repository ports.
 
+mod account;
 mod blog;
 mod employee;
 mod job;
@@ -9,6 +10,7 @@ mod product;
 mod session;
 mod user;
 
+pub use account::SeaOrmAccountTokenRepository;
 pub use blog::{SeaOrmCommentRepository, SeaOrmPostRepository, SeaOrmVoteRepository};
 pub use employee::SeaOrmEmployeeRepository;
 pub use job::SeaOrmJobQueue;

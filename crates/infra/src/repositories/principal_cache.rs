@@ -151,6 +151,7 @@ mod tests {
             user_id,
             session_id: Uuid::now_v7(),
             role: Role::Member,
+            email_verified: true,
         }
     }
 

@@ -55,6 +55,7 @@ impl SeaOrmSessionRepository {
             user_id: user.id,
             session_id: session.id,
             role,
+            email_verified: user.email_verified,
         };
         let left = (session.expires_at - now).to_std().unwrap_or_default();
         Ok(Some((principal, left)))

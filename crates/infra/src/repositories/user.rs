@@ -1,3 +1,4 @@
+use super::account::token_model;
 use super::job::job_model;
 use super::{DbResultExt, PrincipalCache, any_contains, corrupt, paginate};
 use super::{Keyset, update_versioned};
@@ -6,10 +7,9 @@ use crate::entities::users;
 use async_trait::async_trait;
 use domain::RepoError;
 use domain::concurrency::ExpectedVersion;
-use domain::job::Job;
 use domain::pagination::{Page, PageRequest, time_then_id};
 use domain::user::{
-    Email, LAST_ADMIN, PasswordHash, Role, User, UserFilter, UserName, UserRepository,
+    Email, LAST_ADMIN, PasswordHash, Role, User, UserFilter, UserName, UserRepository, Welcome,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DbBackend, DeleteMany, EntityTrait, QueryFilter, QuerySelect,
@@ -54,6 +54,7 @@ fn to_domain(m: users::Model) -> Result<User, RepoError> {
         name: UserName::new(&m.name).map_err(|e| corrupt("name", e))?,
         role: m.role.parse().map_err(|e| corrupt("role", e))?,
         is_active: m.is_active,
+        email_verified: m.email_verified,
         password_hash: PasswordHash::new(m.password_hash),
         created_at: m.created_at,
         updated_at: m.updated_at,
@@ -67,6 +68,7 @@ fn to_active(u: &User) -> users::ActiveModel {
         name: Set(u.name.as_str().to_owned()),
         role: Set(u.role.as_str().to_owned()),
         is_active: Set(u.is_active),
+        email_verified: Set(u.email_verified),
         password_hash: Set(u.password_hash.as_str().to_owned()),
         created_at: Set(u.created_at),
         updated_at: Set(u.updated_at),
@@ -75,14 +77,17 @@ fn to_active(u: &User) -> users::ActiveModel {
 
 #[async_trait]
 impl UserRepository for SeaOrmUserRepository {
-    async fn create(&self, user: &User, job: Option<Job>) -> Result<(), RepoError> {
-        let job = job.as_ref().map(job_model).transpose()?;
+    async fn create(&self, user: &User, welcome: Option<Welcome>) -> Result<(), RepoError> {
+        let welcome = welcome
+            .map(|w| Ok::<_, RepoError>((token_model(&w.token), job_model(&w.mail)?)))
+            .transpose()?;
         let txn = self.db.transaction().await.db_err()?;
         users::Entity::insert(to_active(user))
             .exec_without_returning(&*txn)
             .await
             .db_err()?;
-        if let Some(job) = job {
+        if let Some((token, job)) = welcome {
+            token.insert(&*txn).await.db_err()?;
             job.insert(&*txn).await.db_err()?;
         }
         txn.commit().await.db_err()

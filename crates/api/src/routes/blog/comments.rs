@@ -141,7 +141,7 @@ pub async fn get_comment(
     params(IfMatchHeader),
     responses(
         (status = 200, description = "Edited", body = CommentResponse),
-        (status = 403, description = "Not the author", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not the author (or, with `REQUIRE_VERIFIED_EMAIL`, an unverified caller: `email-not-verified`)", body = Problem, content_type = PROBLEM),
     )
 )]
 #[patch("/comments/{id}")]
@@ -165,7 +165,7 @@ pub async fn edit_comment(
     params(IfMatchHeader),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "Not the author, the post's owner or an admin", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not the author, the post's owner or an admin (or, with `REQUIRE_VERIFIED_EMAIL`, an unverified caller: `email-not-verified`)", body = Problem, content_type = PROBLEM),
     )
 )]
 #[delete("/comments/{id}")]

@@ -3,6 +3,7 @@ use crate::auth::{AuthError, AuthService};
 use crate::login_throttle::LoginThrottle;
 use chrono::TimeDelta;
 use domain::RepoError;
+use domain::account::TokenPurpose;
 use domain::auth::{
     AccessClaims, AccessToken, MockPasswordHasher, MockSessionRepository, MockTokenService,
     Principal, RefreshTokenRecord, TokenError,
@@ -49,7 +50,7 @@ impl Mocks {
             .expect_refresh_ttl()
             .returning(|| TimeDelta::days(30));
         self.tokens
-            .expect_new_refresh_token()
+            .expect_new_opaque_token()
             .returning(|| ("plain-refresh".into(), "hashed-refresh".into()));
         self.tokens.expect_issue_access().returning(|_| {
             Ok(AccessToken {
@@ -71,6 +72,7 @@ impl Mocks {
                 Arc::new(self.limiter),
                 self.login_budget,
             )),
+            TimeDelta::hours(48),
         )
     }
 }
@@ -84,10 +86,19 @@ async fn register_creates_user_with_welcome_job_and_session() {
         .returning(|_| Ok(PasswordHash::new("h")));
     m.users
         .expect_create()
-        .withf(|u, job| {
+        .withf(|u, welcome| {
+            let Some(w) = welcome else { return false };
+            // One mail, carrying the link of the one verification token stored with it.
+            let mail_ok = matches!(&w.mail.kind, JobKind::WelcomeEmail { user_id, email, verify_token: Some(t), .. }
+                if *user_id == u.id && email == "ann@example.com" && t == "plain-refresh");
             u.email.as_str() == "ann@example.com"
                 && u.role == Role::Member
-                && matches!(job, Some(j) if matches!(&j.kind, JobKind::WelcomeEmail { user_id, email, .. } if *user_id == u.id && email == "ann@example.com"))
+                && !u.email_verified
+                && mail_ok
+                && w.token.user_id == u.id
+                && w.token.purpose == TokenPurpose::EmailVerification
+                && w.token.token_hash == "hashed-refresh"
+                && w.token.expires_at > time::now() + TimeDelta::hours(47)
         })
         .times(1)
         .returning(|_, _| Ok(()));
@@ -137,7 +148,7 @@ async fn register_maps_a_taken_email_and_storage_failures() {
         }),
         (unexpected(), |e| matches!(e, AuthError::Unexpected(_))),
     ] {
-        let mut m = Mocks::new();
+        let mut m = Mocks::new().with_tokens();
         m.hasher
             .expect_hash()
             .returning(|_| Ok(PasswordHash::new("h")));
@@ -250,7 +261,7 @@ fn record(session_id: Uuid, used: bool, expires_in: TimeDelta) -> RefreshTokenRe
 fn refresh_mocks(rec: Option<RefreshTokenRecord>) -> Mocks {
     let mut m = Mocks::new();
     m.tokens
-        .expect_hash_refresh_token()
+        .expect_hash_opaque_token()
         .returning(|_| "hashed".into());
     m.sessions
         .expect_find_refresh_token()

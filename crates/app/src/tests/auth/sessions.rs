@@ -12,6 +12,7 @@ async fn refresh_rotates_a_fresh_token() {
         user_id: Uuid::now_v7(),
         session_id: sid,
         role: Role::Member,
+        email_verified: true,
     };
     m.sessions
         .expect_find_principal()
@@ -62,6 +63,7 @@ async fn refresh_losing_a_race_is_reuse_too() {
         user_id: Uuid::now_v7(),
         session_id: sid,
         role: Role::Member,
+        email_verified: true,
     };
     m.sessions
         .expect_find_principal()

@@ -351,9 +351,14 @@ async fn create_validates_and_maps_conflicts() {
         .returning(|_| Ok(PasswordHash::new("h")));
     m.users
         .expect_create()
-        .withf(|u, job| {
-            u.role == Role::Admin && u.email.as_str() == "grace@example.com" && job.is_none()
+        .withf(|u, welcome| {
+            // An admin vouches for the address: verified, and no welcome mail.
+            u.role == Role::Admin
+                && u.email.as_str() == "grace@example.com"
+                && u.email_verified
+                && welcome.is_none()
         })
+        .times(1)
         .returning(|_, _| Ok(()));
     let created = m.service().create(&admin, input("admin")).await.unwrap();
     assert_eq!(created.role, Role::Admin);
