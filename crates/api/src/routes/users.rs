@@ -39,6 +39,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     "name": "Ada",
     "role": "member",
     "is_active": true,
+    "email_verified": false,
     "created_at": "2026-11-23T10:00:00Z",
     "updated_at": "2026-11-23T10:00:00Z"
 }))]
@@ -49,6 +50,8 @@ pub struct UserResponse {
     #[schema(value_type = RoleName, example = "member")]
     pub role: &'static str,
     pub is_active: bool,
+    /// Whether a mail to `email` came back (a verification link or a password reset).
+    pub email_verified: bool,
     #[serde(serialize_with = "crate::dto::rfc3339")]
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "crate::dto::rfc3339")]
@@ -63,6 +66,7 @@ impl From<User> for UserResponse {
             name: u.name.as_str().to_owned(),
             role: u.role.as_str(),
             is_active: u.is_active,
+            email_verified: u.email_verified,
             created_at: u.created_at,
             updated_at: u.updated_at,
         }
