@@ -1,7 +1,13 @@
 //! The one list shape: `?limit=&offset=` or `?limit=&cursor=` in,
-//! `{items, total, limit, offset, next_cursor}` out.
+//! `{items, total, limit, offset, next_cursor}` out, with an RFC 8288
+//! `Link: <...>; rel="next"` when there is a next page. A list handler returns its
+//! [`PageResponse`] as it is (not wrapped in `web::Json`), which is how every page gets
+//! the link.
 
 use crate::error::ApiError;
+use actix_web::body::BoxBody;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, Responder};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -108,6 +114,43 @@ impl<T: ToSchema> ToSchema for PageResponse<T> {
     }
 }
 
+/// The page as JSON, with the link to the next page when there is one.
+impl<T: Serialize> Responder for PageResponse<T> {
+    type Body = BoxBody;
+
+    fn respond_to(self, req: &HttpRequest) -> HttpResponse {
+        let mut answer = HttpResponse::Ok();
+        if let Some(cursor) = &self.next_cursor {
+            answer.insert_header((
+                header::LINK,
+                next_link(req.path(), req.query_string(), cursor),
+            ));
+        }
+        answer.json(self)
+    }
+}
+
+/// `<path?query>; rel="next"`: this request's own path and query (filters, `sort`,
+/// `limit`) with `cursor` in place of any `offset` or `cursor`. A relative reference, so
+/// it is right behind any proxy and never built from a `Host` the client chose.
+pub fn next_link(path: &str, query: &str, cursor: &str) -> String {
+    let mut next = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if name != "offset" && name != "cursor" {
+            next.append_pair(&name, &value);
+        }
+    }
+    next.append_pair("cursor", cursor);
+    // The path is as the client sent it (already percent-encoded); only what would end or
+    // break the bracketed reference is escaped.
+    let path = path
+        .replace('<', "%3C")
+        .replace('>', "%3E")
+        .replace('"', "%22")
+        .replace(' ', "%20");
+    format!("<{path}?{}>; rel=\"next\"", next.finish())
+}
+
 /// A page of entities as a page of their responses.
 impl<T, U: Into<T>> From<Page<U>> for PageResponse<T> {
     fn from(page: Page<U>) -> Self {
@@ -195,6 +238,22 @@ mod tests {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         );
         assert_eq!(decode_cursor(&text).unwrap(), cursor);
+    }
+
+    #[test]
+    fn the_next_link_keeps_the_query_but_the_position() {
+        assert_eq!(
+            next_link(
+                "/api/v1/products",
+                "q=a+b%26c&offset=40&sort=-price&limit=5",
+                "XYZ"
+            ),
+            "</api/v1/products?q=a+b%26c&sort=-price&limit=5&cursor=XYZ>; rel=\"next\""
+        );
+        assert_eq!(
+            next_link("/api/v1/posts", "", "c_1"),
+            "</api/v1/posts?cursor=c_1>; rel=\"next\""
+        );
     }
 
     #[test]

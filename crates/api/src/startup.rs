@@ -197,6 +197,10 @@ fn serve(
                 cors(&cors_origins),
             ))
             .wrap(from_fn(security::headers))
+            // HTTP semantics (HEAD, 304, Cache-Control, compression): see `crate::http`.
+            .wrap(from_fn(crate::http::representation))
+            .wrap(actix_web::middleware::Compress::default())
+            .wrap(from_fn(crate::http::semantics))
             .wrap(from_fn(request_id::middleware))
     })
     // A request's head must arrive within the timeout (the body's is enforced where it is

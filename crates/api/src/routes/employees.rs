@@ -128,13 +128,13 @@ pub async fn list_employees(
     _user: AuthUser,
     page: ApiQuery<PageParams>,
     query: ApiQuery<EmployeeListQuery>,
-) -> Result<web::Json<EmployeePage>, ApiError> {
+) -> Result<EmployeePage, ApiError> {
     let filter = EmployeeFilter {
         q: query.0.q,
         is_active: query.0.is_active,
     };
     let employees = state.employees.list(filter, page.0.page()?).await?;
-    Ok(web::Json(employees.into()))
+    Ok(employees.into())
 }
 
 /// Add a staff record (admin).

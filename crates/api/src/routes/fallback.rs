@@ -1,8 +1,10 @@
-//! Answers for requests no route took: `405` with `Allow` when the path exists under another
-//! method, else `404`. The route table comes from the OpenAPI document, which lists every
-//! documented route with its methods.
+//! Answers for requests no route took: a `308` to the same path without its trailing
+//! slash under `/api/v1`, `405` with `Allow` when the path exists under another method, else
+//! `404`. The route table comes from the OpenAPI document, which lists every documented
+//! route with its methods (and `HEAD` wherever it lists `GET`: `crate::http` answers it).
 
 use crate::error::ApiError;
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::openapi::OpenApi;
 
@@ -11,8 +13,10 @@ pub struct RouteTable {
     routes: Vec<(Vec<String>, Vec<&'static str>)>,
 }
 
+/// Exact segments: `/a/b/` is not `/a/b` (it is redirected there instead).
 fn segments(path: &str) -> Vec<String> {
-    path.trim_matches('/')
+    path.strip_prefix('/')
+        .unwrap_or(path)
         .split('/')
         .map(str::to_owned)
         .collect()
@@ -31,7 +35,7 @@ impl RouteTable {
                     ("POST", item.post.is_some()),
                     ("DELETE", item.delete.is_some()),
                     ("PATCH", item.patch.is_some()),
-                    ("HEAD", item.head.is_some()),
+                    ("HEAD", item.head.is_some() || item.get.is_some()),
                     ("OPTIONS", item.options.is_some()),
                 ];
                 let methods = ops.iter().filter(|(_, on)| *on).map(|(m, _)| *m).collect();
@@ -66,9 +70,27 @@ pub async fn not_found(
     req: HttpRequest,
     table: web::Data<RouteTable>,
 ) -> Result<HttpResponse, ApiError> {
+    if let Some(location) = without_trailing_slash(req.path(), req.query_string()) {
+        // 308 rather than 301: the method and body are kept, so a POST stays a POST.
+        return Ok(HttpResponse::PermanentRedirect()
+            .insert_header((header::LOCATION, location))
+            .finish());
+    }
     Err(match table.methods_for(req.path()) {
         Some(methods) => ApiError::method_not_allowed(methods.join(", ")),
         None => ApiError::not_found(format!("no route for {}", req.path())),
+    })
+}
+
+/// Where a path under `/api/v1` that ends in `/` lives: the same path and query without it.
+fn without_trailing_slash(path: &str, query: &str) -> Option<String> {
+    if !path.starts_with("/api/v1/") || !path.ends_with('/') {
+        return None;
+    }
+    let path = path.trim_end_matches('/');
+    Some(match query {
+        "" => path.to_owned(),
+        query => format!("{path}?{query}"),
     })
 }
 
@@ -109,6 +131,22 @@ mod tests {
             vec!["GET", "PATCH"]
         );
         assert!(table.methods_for("/api/v1/users/1/x").is_none());
+        assert!(table.methods_for("/api/v1/users/me/").is_none());
+        assert!(table.methods_for("/api/v1/users//").is_none());
         assert!(table.methods_for("/nope").is_none());
+    }
+
+    #[test]
+    fn trailing_slashes_lead_to_the_path_without() {
+        assert_eq!(
+            without_trailing_slash("/api/v1/products/", "limit=5&sort=name").as_deref(),
+            Some("/api/v1/products?limit=5&sort=name")
+        );
+        assert_eq!(
+            without_trailing_slash("/api/v1/users/me//", "").as_deref(),
+            Some("/api/v1/users/me")
+        );
+        assert_eq!(without_trailing_slash("/api/v1/products", ""), None);
+        assert_eq!(without_trailing_slash("/docs/", ""), None);
     }
 }

@@ -189,11 +189,11 @@ pub async fn list_users(
     user: AuthUser,
     page: ApiQuery<PageParams>,
     query: ApiQuery<UserListQuery>,
-) -> Result<web::Json<UserPage>, ApiError> {
+) -> Result<UserPage, ApiError> {
     let page = page.0.page()?;
     let filter = UserFilter { q: query.0.q };
     let users = state.users.list(&user.0, filter, page).await?;
-    Ok(web::Json(users.into()))
+    Ok(users.into())
 }
 
 /// Create an account with a role (admin).

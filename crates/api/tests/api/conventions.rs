@@ -42,7 +42,7 @@ async fn unknown_routes_are_404_and_wrong_methods_405_with_allow() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.headers()["allow"], "GET");
+    assert_eq!(res.headers()["allow"], "GET, HEAD");
     assert_problem(res, 405).await;
     let res = app
         .request(Method::PUT, "/api/v1/auth/login", None)

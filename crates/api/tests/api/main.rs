@@ -10,6 +10,7 @@ mod docs;
 mod edges;
 mod employees;
 mod helpers;
+mod http;
 mod jobs;
 mod jwt_attacks;
 mod operations;

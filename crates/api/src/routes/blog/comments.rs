@@ -79,12 +79,12 @@ pub async fn list_comments(
     viewer: MaybeUser,
     id: web::Path<Uuid>,
     page: ApiQuery<PageParams>,
-) -> Result<web::Json<CommentPage>, ApiError> {
+) -> Result<CommentPage, ApiError> {
     let comments = state
         .blog
         .list_comments(viewer.0.as_ref(), id.into_inner(), page.0.page()?)
         .await?;
-    Ok(web::Json(comments.into()))
+    Ok(comments.into())
 }
 
 /// Comment on a post.

@@ -143,7 +143,7 @@ pub async fn list_posts(
     viewer: MaybeUser,
     page: ApiQuery<PageParams>,
     query: ApiQuery<PostListQuery>,
-) -> Result<web::Json<PostPage>, ApiError> {
+) -> Result<PostPage, ApiError> {
     let q = query.0;
     let query = PostQuery {
         q: q.q,
@@ -154,7 +154,7 @@ pub async fn list_posts(
         .blog
         .list_posts(viewer.0.as_ref(), query, page.0.page()?)
         .await?;
-    Ok(web::Json(posts.into()))
+    Ok(posts.into())
 }
 
 /// Write a post (`published: false` for a draft).

@@ -171,7 +171,7 @@ pub async fn list_products(
     state: web::Data<AppState>,
     page: ApiQuery<PageParams>,
     query: ApiQuery<ProductListQuery>,
-) -> Result<web::Json<ProductPage>, ApiError> {
+) -> Result<ProductPage, ApiError> {
     let q = query.0;
     let query = ProductQuery {
         q: q.q,
@@ -183,7 +183,7 @@ pub async fn list_products(
         sort: q.sort,
     };
     let products = state.products.list(query, page.0.page()?).await?;
-    Ok(web::Json(products.into()))
+    Ok(products.into())
 }
 
 /// Add a product; a non-zero `quantity` is its first stock movement.

@@ -90,10 +90,10 @@ pub async fn list_stock_movements(
     _user: AuthUser,
     id: web::Path<Uuid>,
     page: ApiQuery<PageParams>,
-) -> Result<web::Json<StockMovementPage>, ApiError> {
+) -> Result<StockMovementPage, ApiError> {
     let movements = state
         .products
         .movements(id.into_inner(), page.0.page()?)
         .await?;
-    Ok(web::Json(movements.into()))
+    Ok(movements.into())
 }
