@@ -81,15 +81,7 @@ impl AccountService {
         if !user.is_active {
             return Ok(());
         }
-        let (plain, token) = self.mint(user.id, TokenPurpose::PasswordReset);
-        let mail = Job::now(JobKind::PasswordResetEmail {
-            user_id: user.id,
-            email: user.email.to_string(),
-            name: user.name.as_str().to_owned(),
-            token: plain,
-        });
-        self.account_tokens.issue(&token, &mail).await?;
-        Ok(())
+        self.mail_link(&user, TokenPurpose::PasswordReset).await
     }
 
     /// Sets a new password with a reset token: the token is spent, the address counts as
@@ -167,14 +159,33 @@ impl AccountService {
         if user.email_verified {
             return Err(AccountError::AlreadyVerified);
         }
-        let (plain, token) = self.mint(user.id, TokenPurpose::EmailVerification);
-        let mail = Job::now(JobKind::VerificationEmail {
-            user_id: user.id,
-            email: user.email.to_string(),
-            name: user.name.as_str().to_owned(),
-            token: plain,
-        });
-        self.account_tokens.issue(&token, &mail).await?;
+        self.mail_link(&user, TokenPurpose::EmailVerification).await
+    }
+
+    /// Stores a new token of `purpose` for `user` (spending the earlier one) with the job
+    /// that mails its link, in one transaction.
+    async fn mail_link(&self, user: &User, purpose: TokenPurpose) -> Result<(), AccountError> {
+        let (token, stored) = self.mint(user.id, purpose);
+        let (user_id, email, name) = (
+            user.id,
+            user.email.to_string(),
+            user.name.as_str().to_owned(),
+        );
+        let kind = match purpose {
+            TokenPurpose::PasswordReset => JobKind::PasswordResetEmail {
+                user_id,
+                email,
+                name,
+                token,
+            },
+            TokenPurpose::EmailVerification => JobKind::VerificationEmail {
+                user_id,
+                email,
+                name,
+                token,
+            },
+        };
+        self.account_tokens.issue(&stored, &Job::now(kind)).await?;
         Ok(())
     }
 

@@ -6,6 +6,14 @@ use crate::helpers::{JWT_SECRET, fresh_database};
 use sea_orm::{ConnectionTrait, Database, Statement};
 use std::process::{Command, Output};
 
+const CREATE_ADMIN: &[&str] = &[
+    "create-admin",
+    "--email",
+    "ops@example.com",
+    "--password",
+    "ops-password",
+];
+
 fn api(database_url: &str, dir: &std::path::Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_api"))
         .current_dir(dir)
@@ -72,18 +80,7 @@ async fn every_migration_goes_down_and_up_and_fresh_rebuilds_a_database_with_dat
     );
 
     // Data in the tables that triggers and later migrations touch.
-    let admin = api(
-        &url,
-        dir.path(),
-        &[
-            "create-admin",
-            "--email",
-            "ops@example.com",
-            "--password",
-            "ops-password",
-        ],
-    );
-    ok(admin, "create-admin");
+    ok(api(&url, dir.path(), CREATE_ADMIN), "create-admin");
 
     // Every migration down, one by one from the newest, then all up again.
     let count = created.len() + 8;
@@ -100,37 +97,14 @@ async fn every_migration_goes_down_and_up_and_fresh_rebuilds_a_database_with_dat
 
     // `fresh` over data (on PostgreSQL, trigger functions and extensions outlive the
     // tables it drops: the migrations must cope).
-    ok(
-        api(
-            &url,
-            dir.path(),
-            &[
-                "create-admin",
-                "--email",
-                "ops@example.com",
-                "--password",
-                "ops-password",
-            ],
-        ),
-        "create-admin again",
-    );
+    ok(api(&url, dir.path(), CREATE_ADMIN), "create-admin again");
     ok(
         api(&url, dir.path(), &["migrate", "fresh"]),
         "migrate fresh",
     );
     assert_eq!(tables(&url).await, created);
     let again = ok(
-        api(
-            &url,
-            dir.path(),
-            &[
-                "create-admin",
-                "--email",
-                "ops@example.com",
-                "--password",
-                "ops-password",
-            ],
-        ),
+        api(&url, dir.path(), CREATE_ADMIN),
         "create-admin after fresh",
     );
     assert!(
