@@ -23,6 +23,9 @@ mod m20261202_000013_products_category_price;
 mod m20261205_000014_search_indexes;
 mod m20261207_000015_users_email_verified;
 mod m20261207_000016_create_account_tokens;
+mod m20261207_000017_create_notifications;
+mod m20261207_000018_create_idempotency_keys;
+mod m20261207_000019_create_leases;
 
 pub struct Migrator;
 
@@ -46,6 +49,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000014_search_indexes::Migration),
             Box::new(m20261207_000015_users_email_verified::Migration),
             Box::new(Creates(m20261207_000016_create_account_tokens::Migration)),
+            Box::new(Creates(m20261207_000017_create_notifications::Migration)),
+            Box::new(Creates(m20261207_000018_create_idempotency_keys::Migration)),
+            Box::new(Creates(m20261207_000019_create_leases::Migration)),
         ]
     }
 }

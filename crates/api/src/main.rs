@@ -164,7 +164,8 @@ async fn run(command: Command, config: Config, secret: String) -> Result<(), dom
             let shutdown = CancellationToken::new();
             let state = prepare(&config, &secret, shutdown.clone()).await?;
             stop_on_signal(shutdown.clone());
-            worker::run(state.jobs.clone(), WorkerSettings::default(), shutdown).await;
+            let (jobs, maintenance) = (state.jobs.clone(), state.maintenance.clone());
+            worker::run(jobs, maintenance, WorkerSettings::default(), shutdown).await;
         }
         Command::Migrate(action, steps) => {
             let db = infra::db::connect(&config.database_url, 1).await?;

@@ -3,7 +3,10 @@
 
 use crate::problems;
 use crate::schemas::{CategoryName, PostSortKey, ProductSortKey, RoleName, VoteDirection};
-use utoipa::openapi::path::{Operation, ParameterIn};
+use domain::idempotency::IdempotencyKey;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{
     Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityRequirement,
     SecurityScheme,
@@ -44,8 +47,52 @@ pub fn complete(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             }
         }
     }
+    for item in api.paths.paths.values_mut() {
+        if let Some(op) = item
+            .post
+            .as_mut()
+            .filter(|op| crate::idempotency::needs_sign_in(op))
+        {
+            document_idempotency_key(op);
+        }
+    }
     SharedResponses.modify(&mut api);
     api
+}
+
+/// A signed-in `POST` takes an optional `Idempotency-Key` (`crate::idempotency`), and may
+/// answer what it adds: `400` for a malformed key, `409` while its first request runs,
+/// `422` when it was used with another request.
+fn document_idempotency_key(op: &mut Operation) {
+    let schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(IdempotencyKey::MAX_LEN))
+        .pattern(Some("^[!-~]+$"));
+    let param = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes a retry safe: the first request with a key runs; a repeat with the same \
+             method, path and body gets the kept answer again (with `Idempotent-Replayed: \
+             true`) and changes nothing. Kept for `IDEMPOTENCY_TTL_HOURS` per user.",
+        ))
+        .schema(Some(schema))
+        .build();
+    op.parameters
+        .get_or_insert_with(Vec::new)
+        .push(RefOr::T(param));
+    for (status, name) in [
+        ("400", "BadRequest"),
+        ("409", "KeyInFlight"),
+        ("422", "UnprocessableEntity"),
+    ] {
+        op.responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+    }
 }
 
 fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut Operation> {

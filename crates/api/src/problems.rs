@@ -50,6 +50,11 @@ pub struct PreconditionFailed(pub Problem);
 #[response(content_type = "application/problem+json")]
 pub struct Contended(pub Problem);
 
+/// A request with this `Idempotency-Key` is still running; retry later (nothing changed).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct KeyInFlight(pub Problem);
+
 /// The body is over the configured limit.
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json")]
@@ -104,6 +109,7 @@ pub fn named() -> Vec<(&'static str, RefOr<Response>)> {
         PostNotFound::response(),
         EmailTaken::response(),
         NameTaken::response(),
+        KeyInFlight::response(),
     ]
 }
 

@@ -3,6 +3,7 @@
 
 use crate::error::ApiError;
 use crate::extract::{BodyLimit, BodyTimeout, resolve_caller};
+use crate::idempotency::SignedInPosts;
 use crate::openapi::ApiDoc;
 use crate::request_id;
 use crate::routes::{self, fallback::RouteTable};
@@ -77,6 +78,7 @@ impl Application {
         let state = prepare(&config, jwt_secret, shutdown.clone()).await?;
         let worker = tokio::spawn(worker::run(
             state.jobs.clone(),
+            state.maintenance.clone(),
             WorkerSettings::default(),
             shutdown.clone(),
         ));
@@ -185,12 +187,16 @@ fn serve(
             .split_for_parts();
         let api = crate::openapi::complete(api);
         let table = web::Data::new(RouteTable::from_openapi(&api));
+        let idempotent = web::Data::new(SignedInPosts::from_openapi(&api));
         app.app_data(table)
+            .app_data(idempotent)
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
             .route("/", web::get().to(routes::fallback::root))
             .route("/docs", web::get().to(routes::fallback::docs_index))
             .configure(crate::pages::configure)
             .default_service(web::to(routes::fallback::not_found))
+            // Inside the caller's resolution: a key belongs to a signed-in user.
+            .wrap(from_fn(crate::idempotency::middleware))
             .wrap(from_fn(resolve_caller))
             .wrap(Condition::new(
                 !cors_origins.trim().is_empty(),

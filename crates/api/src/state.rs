@@ -4,11 +4,13 @@
 use crate::metrics::ReadEvery;
 use crate::ws::Hub;
 use app::account::TokenLifetimes;
+use app::idempotency::IdempotencyService;
 use app::login_throttle::LoginThrottle;
 use app::mails::MailSettings;
+use app::maintenance::Retention;
 use app::{
-    AccountService, AuthService, BlogService, EmployeeService, JobService, ProductService,
-    UserService,
+    AccountService, AuthService, BlogService, EmployeeService, JobService, MaintenanceService,
+    NotificationService, ProductService, UserService,
 };
 use chrono::TimeDelta;
 use domain::BoxError;
@@ -25,9 +27,10 @@ use infra::rate_limit::InMemoryRateLimiter;
 use infra::redis::{RedisProbe, RedisRateLimiter};
 use infra::repositories::{
     PrincipalCache, SeaOrmAccountTokenRepository, SeaOrmCommentRepository,
-    SeaOrmEmployeeRepository, SeaOrmJobQueue, SeaOrmPostRepository, SeaOrmProductRepository,
-    SeaOrmSessionRepository, SeaOrmUserRepository, SeaOrmVoteRepository,
+    SeaOrmEmployeeRepository, SeaOrmIdempotencyStore, SeaOrmJobQueue, SeaOrmPostRepository,
+    SeaOrmProductRepository, SeaOrmSessionRepository, SeaOrmUserRepository, SeaOrmVoteRepository,
 };
+use infra::repositories::{SeaOrmLeases, SeaOrmNotificationRepository};
 use infra::token::JwtTokenService;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -36,12 +39,17 @@ use tokio_util::sync::CancellationToken;
 
 pub struct AppState {
     pub auth: Arc<AuthService>,
+    /// Retry-safe `POST`s (`Idempotency-Key`), used by `crate::idempotency`.
+    pub idempotency: Arc<IdempotencyService>,
     pub account: Arc<AccountService>,
     pub users: Arc<UserService>,
     pub products: Arc<ProductService>,
     pub employees: Arc<EmployeeService>,
     pub blog: Arc<BlogService>,
     pub jobs: Arc<JobService>,
+    pub notifications: Arc<NotificationService>,
+    /// Pruning, run by the worker beside the jobs.
+    pub maintenance: Arc<MaintenanceService>,
     /// This instance's WebSocket connections.
     pub hub: Arc<Hub>,
     /// Cancelled on SIGTERM: sockets close with 1001, the worker stops claiming.
@@ -132,7 +140,27 @@ pub async fn build_state(
     };
     let account_tokens =
         Arc::new(SeaOrmAccountTokenRepository::new(shared.clone()).with_cache(principals.clone()));
+    let notifications = Arc::new(SeaOrmNotificationRepository::new(shared.clone()));
+    let job_queue = Arc::new(SeaOrmJobQueue::new(shared.clone()));
+    let idempotency_keys = Arc::new(SeaOrmIdempotencyStore::new(shared.clone()));
+    // One line per table pruned.
+    let retention = vec![
+        Retention::new(
+            notifications.clone(),
+            TimeDelta::days(config.notification_retention_days.into()),
+        ),
+        Retention::new(
+            job_queue.clone(),
+            TimeDelta::days(config.job_retention_days.into()),
+        ),
+        // Nothing kept past a key's own expiry (`IDEMPOTENCY_TTL_HOURS`).
+        Retention::new(idempotency_keys.clone(), TimeDelta::zero()),
+    ];
     Ok(AppState {
+        idempotency: Arc::new(IdempotencyService::new(
+            idempotency_keys,
+            Duration::from_secs(u64::from(config.idempotency_ttl_hours) * 3600),
+        )),
         auth: Arc::new(AuthService::new(
             users.clone(),
             sessions.clone(),
@@ -170,7 +198,7 @@ pub async fn build_state(
             publisher,
         )),
         jobs: Arc::new(JobService::new(
-            Arc::new(SeaOrmJobQueue::new(shared.clone())),
+            job_queue,
             mailer,
             config.job_max_attempts,
             MailSettings {
@@ -178,6 +206,12 @@ pub async fn build_state(
                 reset_minutes: config.password_reset_minutes,
                 verification_hours: config.email_verification_hours,
             },
+        )),
+        notifications: Arc::new(NotificationService::new(notifications)),
+        maintenance: Arc::new(MaintenanceService::new(
+            Arc::new(SeaOrmLeases::new(shared.clone())),
+            retention,
+            crate::worker::MAINTENANCE_EVERY,
         )),
         hub: Hub::start(source.as_ref(), shutdown.clone()),
         shutdown,

@@ -1,8 +1,9 @@
 //! The job worker loop: claims due jobs from the shared queue and runs them, until
 //! shutdown. Every instance runs one (`api serve`, or `api worker` without HTTP); claims
-//! are exclusive, so any number of them share the queue.
+//! are exclusive, so any number of them share the queue. Beside it runs the maintenance
+//! round (pruning), which one instance per deployment takes at a time.
 
-use app::JobService;
+use app::{JobService, MaintenanceService};
 use domain::job::JobOutcome;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,9 +29,57 @@ impl Default for WorkerSettings {
     }
 }
 
+/// How often a maintenance round is due across the deployment.
+pub const MAINTENANCE_EVERY: Duration = Duration::from_secs(10 * 60);
+
 /// Runs until `shutdown`: jobs already running finish, claimed ones not yet started go
-/// back to the queue.
-pub async fn run(jobs: Arc<JobService>, settings: WorkerSettings, shutdown: CancellationToken) {
+/// back to the queue; a maintenance round under way finishes its batch.
+pub async fn run(
+    jobs: Arc<JobService>,
+    maintenance: Arc<MaintenanceService>,
+    settings: WorkerSettings,
+    shutdown: CancellationToken,
+) {
+    tokio::join!(
+        run_jobs(jobs, settings, shutdown.clone()),
+        run_maintenance(maintenance, shutdown)
+    );
+}
+
+/// Asks for a round every so often (more often than rounds are due, so one follows soon
+/// after the instance that had the last one goes away); the lease decides who runs it.
+async fn run_maintenance(maintenance: Arc<MaintenanceService>, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval((maintenance.every() / 4).max(Duration::from_secs(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        let round = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            round = maintenance.run_round() => round,
+        };
+        match round {
+            Ok(Some(report)) => {
+                for pruned in report {
+                    metrics::counter!("rows_pruned_total", "table" => pruned.table)
+                        .increment(pruned.rows);
+                    if pruned.rows > 0 {
+                        tracing::info!(table = pruned.table, rows = pruned.rows, "pruned");
+                    }
+                    if let Some(e) = pruned.error {
+                        tracing::warn!(table = pruned.table, "pruning stopped: {e}");
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::debug!("maintenance round not claimed: {e}"),
+        }
+    }
+}
+
+async fn run_jobs(jobs: Arc<JobService>, settings: WorkerSettings, shutdown: CancellationToken) {
     tracing::info!("job worker started");
     let mut failing_since: Option<std::time::Instant> = None;
     while !shutdown.is_cancelled() {

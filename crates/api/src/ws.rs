@@ -6,15 +6,17 @@
 //! connection that falls more than the broadcast's capacity behind is closed (a slow
 //! client costs neither memory nor the other clients' latency).
 
-use crate::routes::blog::{AuthorResponse, CommentResponse, PostResponse};
+use crate::routes::blog::PostResponse;
+use crate::routes::notifications::NotificationData;
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
-use app::{AuthError, AuthService};
+use app::{AuthError, AuthService, NotificationService};
 use domain::auth::Principal;
 use domain::event::{Audience, Event, Notification};
 use domain::time::Timestamp;
 use futures_util::StreamExt;
 use infra::events::{BROADCAST_CAPACITY, EventSource};
 use serde::Serialize;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -42,6 +44,8 @@ async fn sent<F: std::future::Future<Output = Result<(), actix_ws::Closed>>>(wri
 #[derive(Debug)]
 pub struct Frame {
     audience: Audience,
+    /// The stored notification's id, by which a resumed socket skips what it already sent.
+    id: Option<Uuid>,
     body: FrameBody,
 }
 
@@ -56,21 +60,11 @@ enum FrameBody {
 struct Envelope<'a, T: Serialize> {
     #[serde(rename = "type")]
     kind: &'a str,
+    /// Only on frames of stored notifications.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<Uuid>,
     data: T,
     at: Timestamp,
-}
-
-#[derive(Serialize)]
-struct CommentCreated {
-    post_id: Uuid,
-    comment: CommentResponse,
-}
-
-#[derive(Serialize)]
-struct VoteCreated {
-    post_id: Uuid,
-    voter: AuthorResponse,
-    votes: u64,
 }
 
 #[derive(Serialize)]
@@ -82,33 +76,20 @@ struct PostPublished {
 pub fn render(n: &Notification) -> Option<String> {
     let kind = n.event.name();
     let text = match n.event.clone() {
-        Event::CommentCreated { post_id, comment } => serde_json::to_string(&Envelope {
-            kind,
-            data: CommentCreated {
-                post_id,
-                comment: comment.into(),
-            },
-            at: n.at,
-        }),
-        Event::VoteCreated {
-            post_id,
-            voter,
-            votes,
-        } => serde_json::to_string(&Envelope {
-            kind,
-            data: VoteCreated {
-                post_id,
-                voter: voter.into(),
-                votes,
-            },
-            at: n.at,
-        }),
         Event::PostPublished { post } => serde_json::to_string(&Envelope {
             kind,
+            id: n.id,
             data: PostPublished { post: post.into() },
             at: n.at,
         }),
         Event::SessionEnded | Event::AccountChanged => return None,
+        // The inbox's kinds: their data is the same as the REST inbox shows.
+        event => serde_json::to_string(&Envelope {
+            kind,
+            id: n.id,
+            data: NotificationData::of(event)?,
+            at: n.at,
+        }),
     };
     text.map_err(|e| tracing::error!("event not renderable: {e}"))
         .ok()
@@ -146,6 +127,7 @@ impl Hub {
                         if let Some(body) = body {
                             let _ = frames.send(Arc::new(Frame {
                                 audience: n.audience,
+                                id: n.id,
                                 body,
                             }));
                         }
@@ -221,6 +203,9 @@ pub struct Connection {
     pub token: String,
     pub expires_at: Timestamp,
     pub auth: Arc<AuthService>,
+    /// Resume: first send the stored notifications newer than this one.
+    pub since: Option<Uuid>,
+    pub notifications: Arc<NotificationService>,
 }
 
 fn reason(code: CloseCode, text: &str) -> Option<CloseReason> {
@@ -249,6 +234,8 @@ impl Hub {
             token,
             expires_at,
             auth,
+            since,
+            notifications,
         } = conn;
         let mut messages = messages
             .max_frame_size(MAX_FRAME)
@@ -265,11 +252,27 @@ impl Hub {
         let expiry = tokio::time::sleep(left);
         tokio::pin!(expiry);
 
+        // Live events were subscribed to before this read, so none falls between the two;
+        // what both deliver goes out once, from the store.
+        let sent_before = match since {
+            Some(after) => {
+                match send_stored(&mut session, &notifications, principal.user_id, after).await {
+                    Ok(ids) => ids,
+                    Err(close) => {
+                        let _ = session.close(close).await;
+                        return;
+                    }
+                }
+            }
+            None => HashSet::new(),
+        };
+
         let close = loop {
             tokio::select! {
                 _ = self.shutdown.cancelled() => break reason(CloseCode::Away, "server shutting down"),
                 _ = &mut expiry => break reason(CloseCode::Policy, "token expired"),
                 frame = frames.recv() => match frame {
+                    Ok(frame) if frame.id.is_some_and(|id| sent_before.contains(&id)) => {}
                     Ok(frame) if frame.audience.includes(principal.user_id, principal.session_id) => {
                         match &frame.body {
                             FrameBody::Text(text) => {
@@ -326,6 +329,37 @@ impl Hub {
             }
         };
         let _ = session.close(close).await;
+    }
+}
+
+/// Sends `user_id`'s stored notifications newer than `after`, oldest first; the ids sent,
+/// or the reason to close when the store or the socket failed.
+async fn send_stored(
+    session: &mut Session,
+    notifications: &NotificationService,
+    user_id: Uuid,
+    mut after: Uuid,
+) -> Result<HashSet<Uuid>, Option<CloseReason>> {
+    let mut sent_ids = HashSet::new();
+    loop {
+        let batch = notifications.since(user_id, after).await.map_err(|e| {
+            tracing::warn!("stored notifications not read for a resuming socket: {e}");
+            reason(CloseCode::Again, "stored notifications unavailable; retry")
+        })?;
+        let full = batch.len() as u64 == app::notifications::SINCE_BATCH;
+        for n in batch {
+            after = n.id;
+            if let Some(text) = render(&n.live()) {
+                if !sent(session.text(text)).await {
+                    return Err(None);
+                }
+                metrics::counter!("events_delivered_total").increment(1);
+            }
+            sent_ids.insert(n.id);
+        }
+        if !full {
+            return Ok(sent_ids);
+        }
     }
 }
 

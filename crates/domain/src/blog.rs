@@ -3,6 +3,7 @@
 use crate::auth::Principal;
 use crate::concurrency::{ExpectedVersion, Versioned, versioned};
 use crate::error::RepoError;
+use crate::notification::Notify;
 use crate::pagination::{BY_TIME_THEN_ID, KeyKind, Page, PageRequest};
 use crate::time::{self, Timestamp};
 use crate::validation::{named_enum, text_value};
@@ -191,7 +192,9 @@ pub trait PostRepository: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait CommentRepository: Send + Sync {
-    async fn create(&self, comment: &Comment) -> Result<(), RepoError>;
+    /// Stores the comment and, in the same transaction, `notify`'s notification of it
+    /// (`comment.created`, the comment read back with its author).
+    async fn create(&self, comment: &Comment, notify: Option<Notify>) -> Result<(), RepoError>;
     async fn find(&self, id: Uuid) -> Result<Option<CommentView>, RepoError>;
     /// A post's comments, oldest first.
     async fn list(&self, post_id: Uuid, page: PageRequest) -> Result<Page<CommentView>, RepoError>;
@@ -211,7 +214,14 @@ pub struct VoteAdded {
 pub trait VoteRepository: Send + Sync {
     /// Records the vote and returns the post's new count with the voter's public name; an
     /// existing vote is `RepoError::Conflict` (enforced by the primary key, so races leave one).
-    async fn add(&self, post_id: Uuid, user_id: Uuid) -> Result<VoteAdded, RepoError>;
+    /// `notify`'s notification (`vote.created`, with the new count) is stored in the same
+    /// transaction.
+    async fn add(
+        &self,
+        post_id: Uuid,
+        user_id: Uuid,
+        notify: Option<Notify>,
+    ) -> Result<VoteAdded, RepoError>;
     /// Removes the vote; `false` when there was none.
     async fn remove(&self, post_id: Uuid, user_id: Uuid) -> Result<bool, RepoError>;
 }

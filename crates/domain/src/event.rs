@@ -71,6 +71,9 @@ impl Event {
 /// An event with its audience and the time it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
+    /// The id of the stored notification (the inbox) this event announces; `None` for
+    /// events that are live only.
+    pub id: Option<Uuid>,
     pub audience: Audience,
     pub event: Event,
     pub at: Timestamp,
@@ -79,6 +82,7 @@ pub struct Notification {
 impl Notification {
     pub fn new(audience: Audience, event: Event) -> Self {
         Self {
+            id: None,
             audience,
             event,
             at: time::now(),

@@ -86,7 +86,7 @@ async fn check(url: &str) {
         .unwrap();
     }
     let said = Comment::new(post.id, people[1].id, CommentContent::new("early").unwrap());
-    comments.create(&said).await.unwrap();
+    comments.create(&said, None).await.unwrap();
 
     Migrator::up(&conn, None).await.expect("migrate the rest");
     assert_eq!(
@@ -95,10 +95,10 @@ async fn check(url: &str) {
         "filled from the rows there"
     );
 
-    let added = vote_repo.add(post.id, people[0].id).await.unwrap();
+    let added = vote_repo.add(post.id, people[0].id, None).await.unwrap();
     assert_eq!(added.votes, 3, "the vote's answer reads the kept count");
     let second = Comment::new(post.id, people[2].id, CommentContent::new("later").unwrap());
-    comments.create(&second).await.unwrap();
+    comments.create(&second, None).await.unwrap();
     assert_eq!(counts(&posts, post.id).await, (3, 2));
 
     assert!(vote_repo.remove(post.id, people[0].id).await.unwrap());

@@ -41,11 +41,11 @@ async fn check(url: &str) {
         );
         posts.create(&post).await.unwrap();
         for voter in people.iter().take(i % 4) {
-            votes.add(post.id, voter.id).await.unwrap();
+            votes.add(post.id, voter.id, None).await.unwrap();
         }
         for _ in 0..(i % 3) {
             let c = Comment::new(post.id, owner.id, CommentContent::new("hi").unwrap());
-            comments.create(&c).await.unwrap();
+            comments.create(&c, None).await.unwrap();
         }
     }
 

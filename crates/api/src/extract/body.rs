@@ -39,7 +39,10 @@ fn is_json(media: &str) -> bool {
 }
 
 /// Reads the whole body, refusing it as soon as it grows past the limit.
-async fn read_body(req: &HttpRequest, mut payload: Payload) -> Result<web::Bytes, ApiError> {
+pub(crate) async fn read_body(
+    req: &HttpRequest,
+    mut payload: Payload,
+) -> Result<web::Bytes, ApiError> {
     let limit = req.app_data::<BodyLimit>().map_or(64 * 1024, |l| l.0);
     let declared = req
         .headers()

@@ -7,5 +7,6 @@ mod body;
 mod headers;
 
 pub use auth::{AuthUser, Caller, MaybeUser, bearer_token, resolve_caller};
+pub(crate) use body::read_body;
 pub use body::{ApiJson, ApiQuery, BodyLimit, BodyTimeout, JsonOrForm, MAX_JSON_DEPTH, parse_json};
 pub use headers::{ClientIp, IfMatchHeader};

@@ -6,6 +6,7 @@ pub mod blog;
 pub mod employees;
 pub mod fallback;
 pub mod health;
+pub mod notifications;
 pub mod products;
 pub mod users;
 pub mod ws;
@@ -78,5 +79,6 @@ pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(users::configure)
         .configure(products::configure)
         .configure(employees::configure)
-        .configure(blog::configure);
+        .configure(blog::configure)
+        .configure(notifications::configure);
 }

@@ -9,6 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use uuid::Uuid;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -16,14 +17,21 @@ pub struct NotifyQuery {
     /// The access token, for clients that cannot set headers on a WebSocket (browsers).
     /// The `Authorization` header wins when both are sent.
     pub token: Option<String>,
+    /// Resume after this notification: the stored notifications newer than it are sent
+    /// first, oldest first, then live ones, none twice. Pass the `id` of the last frame
+    /// received. Not a UUID → `422`, before any upgrade.
+    pub since: Option<Uuid>,
 }
 
 /// Open the notification socket.
 ///
 /// Authenticate with `Authorization: Bearer <token>` or `?token=`. The server then sends
 /// JSON text frames `{"type", "data", "at"}`: `comment.created` and `vote.created` to a
-/// post's owner when someone else comments or votes, and `post.published` to every other
-/// connected user. A client frame `{"type": "ping"}` gets `{"type": "pong"}`; any other text
+/// post's owner when someone else comments or votes (these are also stored in the inbox,
+/// `/api/v1/notifications`, and their frames carry the notification's `id`), and
+/// `post.published` to every other connected user. With `?since=<id>` the stored
+/// notifications newer than that one come first, oldest first, then the live ones, none
+/// twice. A client frame `{"type": "ping"}` gets `{"type": "pong"}`; any other text
 /// comes back as `{"type": "echo", "data": <text>}`. The server pings every 30 s and drops a
 /// peer that missed two pongs; the socket closes with `1008` when its session ends or its
 /// token expires, and with `1001` when the server shuts down.
@@ -34,7 +42,7 @@ pub struct NotifyQuery {
     responses(
         (status = 101, description = "Switching protocols: the WebSocket is open"),
         (status = 401, description = "No valid access token; no upgrade", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Unparsable query", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Unparsable query (a `since` that is not a UUID)", body = Problem, content_type = PROBLEM),
         (status = 426, description = "Not a WebSocket handshake", body = Problem, content_type = PROBLEM),
         (status = 503, description = "The database is unavailable", body = Problem, content_type = PROBLEM),
     )
@@ -46,10 +54,11 @@ pub async fn notify(
     state: web::Data<AppState>,
     query: ApiQuery<NotifyQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let NotifyQuery { token, since } = query.0;
     let token = match bearer_token(req.headers()) {
         Some(Ok(token)) => token,
         Some(Err(())) => return Err(ApiError::unauthorized()),
-        None => query.0.token.ok_or_else(ApiError::unauthorized)?,
+        None => token.ok_or_else(ApiError::unauthorized)?,
     };
     let (principal, expires_at) = state.auth.authenticate_until(&token).await?;
     let (response, session, messages) = actix_ws::handle(&req, body).map_err(|_| {
@@ -66,6 +75,8 @@ pub async fn notify(
         token,
         expires_at,
         auth: state.auth.clone(),
+        since,
+        notifications: state.notifications.clone(),
     }));
     Ok(response)
 }

@@ -121,13 +121,18 @@ async fn an_unparsable_query_is_422_and_the_document_says_where_the_token_goes()
     let doc: Value = app.get_json("/openapi.json", None).await;
     let op = &doc["paths"]["/ws/notify"]["get"];
     let params = op["parameters"].as_array().expect("parameters");
-    assert_eq!(params.len(), 1, "{params:?}");
+    // `token`, and `since` to resume (SPEC section 6, notifications inbox).
+    assert_eq!(params.len(), 2, "{params:?}");
     assert_eq!(params[0]["name"], "token");
     assert_eq!(
         params[0]["in"], "query",
         "a query parameter, not a path one"
     );
     assert_eq!(params[0]["required"], false);
+    assert_eq!(params[1]["name"], "since");
+    assert_eq!(params[1]["in"], "query");
+    assert_eq!(params[1]["required"], false);
+    assert_eq!(params[1]["schema"]["format"], "uuid");
     for status in ["101", "401", "422", "426", "503"] {
         assert!(
             op["responses"][status]["description"].is_string(),

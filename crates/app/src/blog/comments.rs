@@ -6,7 +6,8 @@ use crate::rewrite::rewrite;
 use domain::auth::Principal;
 use domain::blog::{Comment, CommentContent, CommentView, Post};
 use domain::concurrency::{IfMatch, Versioned};
-use domain::event::{Audience, Event, Notification};
+use domain::event::Event;
+use domain::notification::Notify;
 use domain::pagination::{BY_TIME_THEN_ID, Page, PageRequest};
 use domain::validation::ValidationError;
 use uuid::Uuid;
@@ -34,20 +35,21 @@ impl BlogService {
         let content = parse_comment(content)?;
         let post = self.get_post(Some(caller), post_id).await?;
         let comment = Comment::new(post_id, caller.user_id, content);
-        self.comments.create(&comment).await?;
+        // The owner's notification, stored with the comment; never for one's own post.
+        let notify =
+            (post.post.owner_id != caller.user_id).then(|| Notify::new(post.post.owner_id));
+        self.comments.create(&comment, notify).await?;
         let view = self
             .comments
             .find(comment.id)
             .await?
             .ok_or(AppError::NotFound(COMMENT))?;
-        if post.post.owner_id != caller.user_id {
-            self.events.publish(Notification::new(
-                Audience::User(post.post.owner_id),
-                Event::CommentCreated {
-                    post_id,
-                    comment: view.clone(),
-                },
-            ));
+        if let Some(notify) = notify {
+            let event = Event::CommentCreated {
+                post_id,
+                comment: view.clone(),
+            };
+            self.events.publish(notify.with(event).live());
         }
         Ok(view)
     }

@@ -3,7 +3,8 @@
 use super::{BlogError, BlogService};
 use domain::auth::Principal;
 use domain::error::RepoError;
-use domain::event::{Audience, Event, Notification};
+use domain::event::Event;
+use domain::notification::Notify;
 use uuid::Uuid;
 
 /// What a vote asks for.
@@ -33,17 +34,17 @@ impl BlogService {
     ) -> Result<VoteOutcome, BlogError> {
         let post = self.get_post(Some(caller), post_id).await?.post;
         if change == VoteChange::Add {
-            match self.votes.add(post_id, caller.user_id).await {
+            // The owner's notification, stored with the vote; never for one's own post.
+            let notify = (post.owner_id != caller.user_id).then(|| Notify::new(post.owner_id));
+            match self.votes.add(post_id, caller.user_id, notify).await {
                 Ok(added) => {
-                    if post.owner_id != caller.user_id {
-                        self.events.publish(Notification::new(
-                            Audience::User(post.owner_id),
-                            Event::VoteCreated {
-                                post_id,
-                                voter: added.voter,
-                                votes: added.votes,
-                            },
-                        ));
+                    if let Some(notify) = notify {
+                        let event = Event::VoteCreated {
+                            post_id,
+                            voter: added.voter,
+                            votes: added.votes,
+                        };
+                        self.events.publish(notify.with(event).live());
                     }
                     Ok(VoteOutcome::Added { votes: added.votes })
                 }

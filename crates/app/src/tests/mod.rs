@@ -6,6 +6,7 @@ mod auth;
 mod blog;
 mod employees;
 mod jobs;
+mod notifications;
 mod products;
 mod users;
 

@@ -3,7 +3,10 @@
 pub mod account_tokens;
 pub mod comments;
 pub mod employees;
+pub mod idempotency_keys;
 pub mod jobs;
+pub mod leases;
+pub mod notifications;
 pub mod posts;
 pub mod products;
 pub mod refresh_tokens;
@@ -54,3 +57,17 @@ crate::from_row!(stock_movements::Model {
     user_id,
     created_at,
 });
+
+// By hand: its `type` column is the model's `kind` field.
+impl crate::db::FromRow for notifications::Model {
+    fn from_row(row: &mut crate::db::Columns<'_>) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            id: row.next("id")?,
+            user_id: row.next("user_id")?,
+            kind: row.next("type")?,
+            data: row.next("data")?,
+            read: row.next("read")?,
+            created_at: row.next("created_at")?,
+        })
+    }
+}

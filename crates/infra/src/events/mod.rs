@@ -9,7 +9,7 @@
 //! the channel grow or holds up the others.
 
 mod redis;
-mod wire;
+pub(crate) mod wire;
 
 pub use self::redis::RedisEvents;
 

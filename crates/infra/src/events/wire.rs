@@ -1,5 +1,6 @@
 //! How a notification travels between instances: JSON of its own shape, so what crosses
-//! Redis does not change when the client-facing format does.
+//! Redis does not change when the client-facing format does. The inbox stores the `data`
+//! of its events in the same shapes, which are also what clients are sent.
 
 use domain::blog::{
     Author, Comment, CommentContent, CommentView, Post, PostContent, PostTitle, PostView,
@@ -11,6 +12,9 @@ use uuid::Uuid;
 
 #[derive(Serialize, Deserialize)]
 struct WireNotification {
+    /// Absent in messages of instances that predate the inbox, and for live-only events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<Uuid>,
     audience: WireAudience,
     event: WireEvent,
     at: Timestamp,
@@ -28,20 +32,24 @@ enum WireAudience {
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum WireEvent {
-    CommentCreated {
-        post_id: Uuid,
-        comment: WireComment,
-    },
-    VoteCreated {
-        post_id: Uuid,
-        voter: WireAuthor,
-        votes: u64,
-    },
-    PostPublished {
-        post: WirePost,
-    },
+    CommentCreated(CommentCreated),
+    VoteCreated(VoteCreated),
+    PostPublished { post: WirePost },
     SessionEnded,
     AccountChanged,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CommentCreated {
+    post_id: Uuid,
+    comment: WireComment,
+}
+
+#[derive(Serialize, Deserialize)]
+struct VoteCreated {
+    post_id: Uuid,
+    voter: WireAuthor,
+    votes: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -99,8 +107,56 @@ pub fn encode(n: &Notification) -> Result<String, serde_json::Error> {
         Audience::Session(id) => WireAudience::Session(id),
         Audience::UserExcept { user, session } => WireAudience::UserExcept { user, session },
     };
-    let event = match &n.event {
-        Event::CommentCreated { post_id, comment } => WireEvent::CommentCreated {
+    serde_json::to_string(&WireNotification {
+        id: n.id,
+        audience,
+        event: wire_event(&n.event),
+        at: n.at,
+    })
+}
+
+pub fn decode(text: &str) -> Result<Notification, String> {
+    let wire: WireNotification = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let audience = match wire.audience {
+        WireAudience::User(id) => Audience::User(id),
+        WireAudience::AllExcept(id) => Audience::AllExcept(id),
+        WireAudience::Session(id) => Audience::Session(id),
+        WireAudience::UserExcept { user, session } => Audience::UserExcept { user, session },
+    };
+    Ok(Notification {
+        id: wire.id,
+        audience,
+        event: domain_event(wire.event)?,
+        at: wire.at,
+    })
+}
+
+/// The `data` the inbox stores for an event it keeps (`None` for the others).
+pub fn encode_data(event: &Event) -> Option<Result<String, serde_json::Error>> {
+    match wire_event(event) {
+        WireEvent::CommentCreated(data) => Some(serde_json::to_string(&data)),
+        WireEvent::VoteCreated(data) => Some(serde_json::to_string(&data)),
+        _ => None,
+    }
+}
+
+/// The event of a stored notification of type `kind`.
+pub fn decode_data(kind: &str, data: &str) -> Result<Event, String> {
+    let wire = match kind {
+        "comment.created" => {
+            WireEvent::CommentCreated(serde_json::from_str(data).map_err(|e| e.to_string())?)
+        }
+        "vote.created" => {
+            WireEvent::VoteCreated(serde_json::from_str(data).map_err(|e| e.to_string())?)
+        }
+        other => return Err(format!("not a stored notification type: {other}")),
+    };
+    domain_event(wire)
+}
+
+fn wire_event(event: &Event) -> WireEvent {
+    match event {
+        Event::CommentCreated { post_id, comment } => WireEvent::CommentCreated(CommentCreated {
             post_id: *post_id,
             comment: WireComment {
                 id: comment.comment.id,
@@ -110,16 +166,16 @@ pub fn encode(n: &Notification) -> Result<String, serde_json::Error> {
                 created_at: comment.comment.created_at,
                 updated_at: comment.comment.updated_at,
             },
-        },
+        }),
         Event::VoteCreated {
             post_id,
             voter,
             votes,
-        } => WireEvent::VoteCreated {
+        } => WireEvent::VoteCreated(VoteCreated {
             post_id: *post_id,
             voter: voter.into(),
             votes: *votes,
-        },
+        }),
         Event::PostPublished { post } => WireEvent::PostPublished {
             post: WirePost {
                 id: post.post.id,
@@ -136,24 +192,12 @@ pub fn encode(n: &Notification) -> Result<String, serde_json::Error> {
         },
         Event::SessionEnded => WireEvent::SessionEnded,
         Event::AccountChanged => WireEvent::AccountChanged,
-    };
-    serde_json::to_string(&WireNotification {
-        audience,
-        event,
-        at: n.at,
-    })
+    }
 }
 
-pub fn decode(text: &str) -> Result<Notification, String> {
-    let wire: WireNotification = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let audience = match wire.audience {
-        WireAudience::User(id) => Audience::User(id),
-        WireAudience::AllExcept(id) => Audience::AllExcept(id),
-        WireAudience::Session(id) => Audience::Session(id),
-        WireAudience::UserExcept { user, session } => Audience::UserExcept { user, session },
-    };
-    let event = match wire.event {
-        WireEvent::CommentCreated { post_id, comment } => Event::CommentCreated {
+fn domain_event(wire: WireEvent) -> Result<Event, String> {
+    Ok(match wire {
+        WireEvent::CommentCreated(CommentCreated { post_id, comment }) => Event::CommentCreated {
             post_id,
             comment: CommentView {
                 comment: Comment {
@@ -167,11 +211,11 @@ pub fn decode(text: &str) -> Result<Notification, String> {
                 author: comment.author.into(),
             },
         },
-        WireEvent::VoteCreated {
+        WireEvent::VoteCreated(VoteCreated {
             post_id,
             voter,
             votes,
-        } => Event::VoteCreated {
+        }) => Event::VoteCreated {
             post_id,
             voter: voter.into(),
             votes,
@@ -195,11 +239,6 @@ pub fn decode(text: &str) -> Result<Notification, String> {
         },
         WireEvent::SessionEnded => Event::SessionEnded,
         WireEvent::AccountChanged => Event::AccountChanged,
-    };
-    Ok(Notification {
-        audience,
-        event,
-        at: wire.at,
     })
 }
 
@@ -255,9 +294,24 @@ mod tests {
             },
         ];
         for (i, event) in events.into_iter().enumerate() {
-            let n = Notification::new(audiences[i % audiences.len()], event);
+            let mut n = Notification::new(audiences[i % audiences.len()], event);
             assert_eq!(decode(&encode(&n).unwrap()).unwrap(), n);
+            if let Some(data) = encode_data(&n.event) {
+                let data = data.unwrap();
+                assert_eq!(decode_data(n.event.name(), &data).unwrap(), n.event);
+                n.id = Some(Uuid::now_v7());
+                assert_eq!(decode(&encode(&n).unwrap()).unwrap(), n);
+            }
         }
         assert!(decode("{\"not\": \"ours\"}").is_err());
+        assert!(decode_data("post.published", "{}").is_err());
+    }
+
+    #[test]
+    fn messages_without_an_id_still_decode() {
+        let old = r#"{"audience":{"to":"user","id":"0192f7a4-0000-7000-8000-000000000001"},"event":{"type":"vote_created","post_id":"0192f7a4-0000-7000-8000-000000000002","voter":{"id":"0192f7a4-0000-7000-8000-000000000003","name":"Ann"},"votes":2},"at":"2026-12-01T10:00:00Z"}"#;
+        let n = decode(old).unwrap();
+        assert_eq!(n.id, None);
+        assert_eq!(n.event.name(), "vote.created");
     }
 }

@@ -351,6 +351,30 @@ impl JobQueue for SeaOrmJobQueue {
     }
 }
 
+/// Finished jobs (done, or parked as failed) go once they were settled before the cutoff;
+/// waiting and running ones are never pruned.
+#[async_trait]
+impl domain::retention::Prunable for SeaOrmJobQueue {
+    fn table(&self) -> &'static str {
+        "jobs"
+    }
+
+    async fn prune_older_than(&self, cutoff: Timestamp, limit: u64) -> Result<u64, RepoError> {
+        use jobs::Column as C;
+        // A small batch per statement, picked through a subquery (`DELETE ... LIMIT` is not
+        // portable), so no statement holds the table's locks for long.
+        let batch = sea_orm::sea_query::Query::select()
+            .column(C::Id)
+            .from(jobs::Entity)
+            .and_where(C::Status.is_in([DONE, FAILED]))
+            .and_where(C::UpdatedAt.lt(cutoff))
+            .limit(limit)
+            .to_owned();
+        let delete = jobs::Entity::delete_many().filter(C::Id.in_subquery(batch));
+        self.db.write_unlisted(&delete).await.db_err()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -289,8 +289,19 @@ async fn comments_and_votes_notify_the_post_owner_but_never_the_actor() {
     let post = post_of(&p.owner, true);
 
     // Someone else comments: the owner hears of it, with the comment.
+    // Stored for the owner in the comment's own write, under the id the socket then shows.
     let mut m = Mocks::default().with_post(&post);
-    m.comments.expect_create().returning(|_| Ok(()));
+    let owner_id = p.owner.user_id;
+    let stored = Arc::new(std::sync::Mutex::new(None));
+    let keep = stored.clone();
+    m.comments
+        .expect_create()
+        .withf(move |_, notify| notify.is_some_and(|n| n.user_id == owner_id))
+        .times(1)
+        .returning(move |_, notify| {
+            *keep.lock().unwrap() = notify.map(|n| n.id);
+            Ok(())
+        });
     let stranger = p.stranger.user_id;
     let post_id = post.id;
     m.comments.expect_find().returning(move |id| {
@@ -314,15 +325,22 @@ async fn comments_and_votes_notify_the_post_owner_but_never_the_actor() {
         let seen = seen.lock().unwrap();
         assert_eq!(seen.len(), 1);
         assert_eq!(seen[0].audience, Audience::User(p.owner.user_id));
+        assert!(seen[0].id.is_some());
+        assert_eq!(seen[0].id, *stored.lock().unwrap());
         assert!(matches!(
             &seen[0].event,
             Event::CommentCreated { post_id, comment } if *post_id == post.id && comment.comment.id == view.comment.id
         ));
     }
 
-    // The owner comments on their own post: nothing (an unexpected publish would panic).
+    // The owner comments on their own post: nothing stored, nothing published (an
+    // unexpected publish would panic).
     let mut m = Mocks::default().with_post(&post);
-    m.comments.expect_create().returning(|_| Ok(()));
+    m.comments
+        .expect_create()
+        .withf(|_, notify| notify.is_none())
+        .times(1)
+        .returning(|_, _| Ok(()));
     let owner = p.owner.user_id;
     m.comments.expect_find().returning(move |id| {
         let mut comment = Comment::new(post_id, owner, CommentContent::new("me").unwrap());
@@ -342,7 +360,11 @@ async fn comments_and_votes_notify_the_post_owner_but_never_the_actor() {
 
     // Someone else votes: the owner hears the new count and who voted.
     let mut m = Mocks::default().with_post(&post);
-    m.votes.expect_add().returning(|_, user| Ok(added(7, user)));
+    m.votes
+        .expect_add()
+        .withf(move |_, _, notify| notify.is_some_and(|n| n.user_id == owner_id))
+        .times(1)
+        .returning(|_, user, _| Ok(added(7, user)));
     let seen = recording(&mut m);
     m.service()
         .vote(&p.stranger, post.id, VoteChange::Add)
@@ -352,6 +374,7 @@ async fn comments_and_votes_notify_the_post_owner_but_never_the_actor() {
         let seen = seen.lock().unwrap();
         assert_eq!(seen.len(), 1);
         assert_eq!(seen[0].audience, Audience::User(p.owner.user_id));
+        assert!(seen[0].id.is_some());
         assert!(matches!(
             &seen[0].event,
             Event::VoteCreated { votes: 7, voter, .. } if voter.id == p.stranger.user_id
@@ -360,7 +383,11 @@ async fn comments_and_votes_notify_the_post_owner_but_never_the_actor() {
 
     // Voting on one's own post, and removing a vote: nothing.
     let mut m = Mocks::default().with_post(&post);
-    m.votes.expect_add().returning(|_, user| Ok(added(1, user)));
+    m.votes
+        .expect_add()
+        .withf(|_, _, notify| notify.is_none())
+        .times(1)
+        .returning(|_, user, _| Ok(added(1, user)));
     m.service()
         .vote(&p.owner, post.id, VoteChange::Add)
         .await

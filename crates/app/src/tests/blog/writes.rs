@@ -58,10 +58,13 @@ async fn votes_add_remove_and_report_conflicts() {
     let post = post_of(&p.owner, true);
 
     let mut m = Mocks::default().with_post(&post);
+    let (post_id_of, stranger) = (post.id, p.stranger.user_id);
     m.votes
         .expect_add()
-        .with(eq(post.id), eq(p.stranger.user_id))
-        .returning(|_, user| Ok(added(3, user)));
+        .withf(move |post_id, user, notify| {
+            *post_id == post_id_of && *user == stranger && notify.is_some()
+        })
+        .returning(|_, user, _| Ok(added(3, user)));
     m.events.expect_publish().times(1).return_const(());
     assert_eq!(
         m.service()
@@ -74,7 +77,7 @@ async fn votes_add_remove_and_report_conflicts() {
     let mut m = Mocks::default().with_post(&post);
     m.votes
         .expect_add()
-        .returning(|_, _| Err(RepoError::Conflict("votes_pkey".into())));
+        .returning(|_, _, _| Err(RepoError::Conflict("votes_pkey".into())));
     assert!(matches!(
         m.service()
             .vote(&p.stranger, post.id, VoteChange::Add)

@@ -2,12 +2,15 @@
 
 use crate::db::Db;
 use crate::entities::{comments, users};
+use crate::repositories::notification;
 use crate::repositories::{DbResultExt, corrupt};
 use crate::repositories::{Key, Keyset, delete_versioned, into_page, total_of, update_versioned};
 use async_trait::async_trait;
 use domain::RepoError;
 use domain::blog::{Author, Comment, CommentContent, CommentRepository, CommentView};
 use domain::concurrency::ExpectedVersion;
+use domain::event::Event;
+use domain::notification::Notify;
 use domain::pagination::{Page, PageRequest, time_then_id};
 use domain::time::Timestamp;
 use sea_orm::sea_query::Expr;
@@ -75,7 +78,7 @@ impl SeaOrmCommentRepository {
 
 #[async_trait]
 impl CommentRepository for SeaOrmCommentRepository {
-    async fn create(&self, comment: &Comment) -> Result<(), RepoError> {
+    async fn create(&self, comment: &Comment, notify: Option<Notify>) -> Result<(), RepoError> {
         let insert = comments::Entity::insert(comments::ActiveModel {
             id: Set(comment.id),
             post_id: Set(comment.post_id),
@@ -84,8 +87,27 @@ impl CommentRepository for SeaOrmCommentRepository {
             created_at: Set(comment.created_at),
             updated_at: Set(comment.updated_at),
         });
-        self.db.write(&insert).await.db_err()?;
-        Ok(())
+        let Some(notify) = notify else {
+            self.db.write(&insert).await.db_err()?;
+            return Ok(());
+        };
+        let txn = self.db.transaction().await.db_err()?;
+        insert.exec_without_returning(&*txn).await.db_err()?;
+        // The comment as its event shows it, read back with its author's name.
+        let view = comment_views()
+            .filter(comments::Column::Id.eq(comment.id))
+            .into_model::<CommentRow>()
+            .one(&*txn)
+            .await
+            .db_err()?
+            .ok_or(RepoError::NotFound)?
+            .into_view()?;
+        let event = Event::CommentCreated {
+            post_id: comment.post_id,
+            comment: view,
+        };
+        notification::insert(&*txn, notify, event).await?;
+        txn.commit().await.db_err()
     }
 
     async fn find(&self, id: Uuid) -> Result<Option<CommentView>, RepoError> {
