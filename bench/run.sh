@@ -85,6 +85,10 @@ posts, random search, first page|list|PREFIX=/api/v1/posts?limit=20&q= MIN_N=100
 posts, most voted, first page|list|PREFIX=/api/v1/posts?sort=-votes&limit=20&offset= MAX_N=0
 comments of a post, random offset|list|PREFIX=/api/v1/posts/$first_post/comments?limit=20&offset= MAX_N=980
 stock movements, first page|list|PREFIX=/api/v1/products/$(head -n1 "$ids")/stock-movements?limit=20&offset= MAX_N=0 TOKEN_FILE=$tok
+products, page of 100, identity|list|PREFIX=/api/v1/products?limit=100&offset= MAX_N=0
+products, page of 100, gzip|list|PREFIX=/api/v1/products?limit=100&offset= MAX_N=0 ENCODING=gzip
+products, page of 100, br|list|PREFIX=/api/v1/products?limit=100&offset= MAX_N=0 ENCODING=br
+notifications, first page, signed in|list|PREFIX=/api/v1/notifications?limit=20&offset= MAX_N=0 TOKEN_FILE=$tok
 EOF
 }
 
@@ -229,6 +233,10 @@ make_cursors() { # MAX_PRODUCT_OFFSET MAX_POST_OFFSET: cursors at random depths 
 write_scenarios() { # BACKEND
   local tok="$WORK/tokens.txt" ids="$WORK/product_ids.txt" posts="$WORK/post_ids.txt"
   LUA_ENV=(MODE=stock IDS_FILE=$ids TOKENS_FILE=$tok HOT=10); run_wrk "$1" "stock change, 10 hot products" write "$BASE" -s bench/lua/write.lua
+  # The Idempotency-Key's cost per write: a fresh key each time (claimed, then kept), and
+  # the same few keys again and again (replayed from the table, no stock moved).
+  LUA_ENV=(MODE=stock IDS_FILE=$ids TOKENS_FILE=$tok HOT=10 KEY=fresh); run_wrk "$1" "stock change, fresh Idempotency-Key" write "$BASE" -s bench/lua/write.lua
+  LUA_ENV=(MODE=stock IDS_FILE=$ids TOKENS_FILE=$tok HOT=10 KEY=replay); run_wrk "$1" "stock change, replayed Idempotency-Key" write "$BASE" -s bench/lua/write.lua
   LUA_ENV=(MODE=vote IDS_FILE=$posts TOKENS_FILE=$tok); run_wrk "$1" "vote and unvote" write "$BASE" -s bench/lua/write.lua
   LUA_ENV=(MODE=post TOKENS_FILE=$tok); run_wrk "$1" "post create" write "$BASE" -s bench/lua/write.lua
   python3 bench/invariants.py "$1" "$2" "$ids" >>"$RAW"

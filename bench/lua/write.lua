@@ -4,6 +4,8 @@
 --   post   POST /posts
 --   login  POST /auth/login (OAuth2 form) as bench1@example.com
 -- 409 (stock below zero, already voted) and 404 (no vote to remove) are answers, not faults.
+-- KEY (stock only): "fresh" sends a new Idempotency-Key with each request; "replay" sends one
+-- key per hot product with a fixed body, so after the first each is answered from the kept one.
 local mode = os.getenv("MODE")
 local ids, tokens = {}, {}
 local function lines(path, into)
@@ -20,12 +22,22 @@ math.randomseed(os.time())
 local function auth(token)
   return { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }
 end
+local key = os.getenv("KEY")
+local run = tostring(os.time())
 request = function()
   n = n + 1
   if mode == "stock" then
+    local which = math.random(hot)
     local delta = math.random(1, 3) * (math.random(2) == 1 and 1 or -1)
-    return wrk.format("POST", "/api/v1/products/" .. ids[math.random(hot)] .. "/stock",
-      auth(tokens[1]), '{"delta":' .. delta .. ',"reason":"bench"}')
+    local headers = auth(tokens[1])
+    if key == "fresh" then
+      headers["Idempotency-Key"] = "bench-" .. run .. "-" .. (tid or 0) .. "-" .. n
+    elseif key == "replay" then
+      headers["Idempotency-Key"] = "bench-replay-" .. run .. "-" .. which
+      delta = 1
+    end
+    return wrk.format("POST", "/api/v1/products/" .. ids[which] .. "/stock",
+      headers, '{"delta":' .. delta .. ',"reason":"bench"}')
   elseif mode == "vote" then
     local who = (n - 1) % #tokens + 1
     local dir = (math.floor((n - 1) / #tokens) % 2 == 0) and 1 or 0
