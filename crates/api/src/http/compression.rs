@@ -12,6 +12,32 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 
+/// Where a client offers gzip among others, gzip is what it gets. `Compress` would pick br
+/// (browsers send `gzip, deflate, br, zstd`), and on a page of 100 products (39.7 KB; gzip
+/// 3.5 KB, br 2.8 KB) br served 358-377 req/s where gzip served 569-1082 and plain 895-1163
+/// (profiling build, SQLite, wrk -c16, 2 cores): br's last 0.8 KB cost two thirds of the
+/// throughput. A client that offers only br or zstd still gets it.
+pub fn prefer_gzip(headers: &mut HeaderMap) {
+    let Some(offered) = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return;
+    };
+    let gzip_allowed = offered.split(',').any(|coding| {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q == 0.0))
+        });
+        name.eq_ignore_ascii_case("gzip") && !refused
+    });
+    if gzip_allowed && !offered.trim().eq_ignore_ascii_case("gzip") {
+        headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+}
+
 /// Bodies below this many bytes are sent as they are.
 pub const MIN_COMPRESSED_BYTES: u64 = 1024;
 
@@ -57,6 +83,29 @@ pub fn finish(status: StatusCode, headers: &mut HeaderMap) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gzip_is_chosen_wherever_it_is_offered() {
+        let chosen = |offered: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_str(offered).unwrap(),
+            );
+            prefer_gzip(&mut headers);
+            headers
+                .get(header::ACCEPT_ENCODING)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(chosen("gzip, deflate, br, zstd"), "gzip");
+        assert_eq!(chosen("br;q=1.0, gzip;q=0.8"), "gzip");
+        assert_eq!(chosen("br"), "br");
+        assert_eq!(chosen("zstd, br"), "zstd, br");
+        assert_eq!(chosen("br, gzip;q=0"), "br, gzip;q=0");
+    }
 
     #[test]
     fn vary_is_added_once_and_the_marker_removed() {

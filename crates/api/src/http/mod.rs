@@ -29,6 +29,7 @@ pub async fn semantics(
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
     }
+    compression::prefer_gzip(&mut req.head_mut().headers);
     let reading = req.method() == Method::GET;
     let policy = cache::Policy::for_request(&req);
     let if_none_match = reading

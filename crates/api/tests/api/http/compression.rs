@@ -69,7 +69,9 @@ async fn large_answers_are_compressed_as_asked_and_decode_to_the_same_json() {
     for (asked, expected) in [
         ("gzip", "gzip"),
         ("br", "br"),
-        ("gzip;q=0.5, br", "br"),
+        // Wherever gzip is offered it is chosen: br costs far more CPU for little gain.
+        ("gzip;q=0.5, br", "gzip"),
+        ("gzip, deflate, br, zstd", "gzip"),
         ("gzip, br;q=0", "gzip"),
     ] {
         let (coding, body) = fetch(&app, path, asked).await;
