@@ -54,6 +54,22 @@ proptest! {
         }
     }
 
+    // The property above only checks what is accepted; this one makes sure well-formed
+    // amounts (blanks, leading zeros, 0 to 2 decimals) are accepted at all.
+    #[test]
+    fn money_in_any_valid_form_is_accepted(
+        units in "[0-9]{1,8}",
+        frac in "(\\.[0-9]{1,2})?",
+        pad in ("[ ]{0,2}", "[ ]{0,2}"),
+    ) {
+        let raw = format!("{}{units}{frac}{}", pad.0, pad.1);
+        let cents_text = format!("{:0<2}", frac.trim_start_matches('.'));
+        let expected = units.parse::<i64>().unwrap() * 100 + cents_text.parse::<i64>().unwrap();
+        let parsed = Money::parse(&raw);
+        prop_assert!(parsed.is_ok(), "{:?} refused: {:?}", raw, parsed);
+        prop_assert_eq!(parsed.unwrap().cents(), expected);
+    }
+
     #[test]
     fn money_cents_out_of_range_are_refused(cents in prop_oneof![i64::MIN..0, Money::MAX_CENTS + 1..=i64::MAX]) {
         prop_assert!(Money::from_cents(cents).is_err());
@@ -71,6 +87,19 @@ proptest! {
             prop_assert_eq!(Email::parse(s).unwrap(), email.clone());
             prop_assert!(!email.local_part().contains('@'));
         }
+    }
+
+    // The property above only checks what is accepted; addresses valid by construction
+    // must be accepted, whatever their case and surrounding blanks.
+    #[test]
+    fn valid_emails_are_accepted(
+        raw in "[ ]{0,2}[A-Za-z0-9]{1,10}([._+-][A-Za-z0-9]{1,10}){0,2}@[A-Za-z0-9]{1,10}(-[A-Za-z0-9]{1,10})?\\.[A-Za-z]{2,6}[ ]{0,2}",
+    ) {
+        let email = Email::parse(&raw);
+        prop_assert!(email.is_ok(), "{:?} refused: {:?}", raw, email);
+        let lowered = raw.trim().to_lowercase();
+        let email = email.unwrap();
+        prop_assert_eq!(email.as_str(), lowered.as_str());
     }
 
     #[test]
@@ -181,5 +210,32 @@ proptest! {
                 prop_assert!(tag.as_str().starts_with('"') && tag.as_str().ends_with('"'));
             }
         }
+    }
+
+    // The property above only checks what is parsed; a well-formed header must parse, to
+    // its strong tags in order, weak ones left out.
+    #[test]
+    fn well_formed_if_match_headers_are_accepted(
+        parts in proptest::collection::vec((any::<bool>(), "[a-z0-9-]{0,12}"), 0..5),
+        blanks in "[ ]{0,2}",
+    ) {
+        let header = parts
+            .iter()
+            .map(|(weak, opaque)| format!("{blanks}{}\"{opaque}\"", if *weak { "W/" } else { "" }))
+            .collect::<Vec<_>>()
+            .join(",");
+        let strong: Vec<String> = parts
+            .iter()
+            .filter(|(weak, _)| !weak)
+            .map(|(_, opaque)| format!("\"{opaque}\""))
+            .collect();
+        match IfMatch::parse(&header) {
+            Some(IfMatch::Tags(tags)) => {
+                let got: Vec<&str> = tags.iter().map(ETag::as_str).collect();
+                prop_assert_eq!(got, strong.iter().map(String::as_str).collect::<Vec<_>>(), "{:?}", header);
+            }
+            other => prop_assert!(false, "{:?} parsed as {:?}", header, other),
+        }
+        prop_assert_eq!(IfMatch::parse(&format!("{blanks}*{blanks}")), Some(IfMatch::Any));
     }
 }

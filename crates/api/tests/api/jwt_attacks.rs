@@ -45,6 +45,17 @@ async fn victim(app: &TestApp) -> (TestUser, Value) {
             .count(),
         3
     );
+    // The server's own token is what the forgeries imitate: a three-part HS256 JWT.
+    let parts: Vec<&str> = user.access.split('.').collect();
+    assert_eq!(parts.len(), 3, "{}", user.access);
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+    assert_eq!(header["alg"], "HS256");
+    for key in ["sub", "sid", "exp", "iat", "aud", "iss"] {
+        assert!(
+            !claims[key].is_null(),
+            "the server's token lacks {key}: {claims}"
+        );
+    }
     (user, claims)
 }
 
@@ -160,15 +171,18 @@ async fn revoked_sessions_and_deactivated_users_are_refused() {
     assert_problem(res, 401).await;
 
     // Deactivation ended the sessions: reactivating does not bring them back.
-    app.send_json(
-        reqwest::Method::PATCH,
-        &format!("/api/v1/users/{}", user.id),
-        &json!({"is_active": true}),
-        Some(&admin),
-    )
-    .await;
+    let res = app
+        .send_json(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/users/{}", user.id),
+            &json!({"is_active": true}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "reactivation");
     assert_refused(&app, &user.access, "deactivated, then reactivated").await;
     let fresh = app.login(&user.email, &user.password).await;
+    assert_eq!(fresh.status(), StatusCode::OK, "login after reactivation");
     let fresh: Value = fresh.json().await.unwrap();
     let fresh = fresh["access_token"].as_str().unwrap().to_owned();
     assert_eq!(

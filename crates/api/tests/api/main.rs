@@ -19,6 +19,7 @@ mod operations;
 mod pagination;
 mod process;
 mod products;
+mod promises;
 mod realtime;
 mod resources;
 mod security;

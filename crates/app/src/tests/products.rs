@@ -68,14 +68,29 @@ async fn create_records_the_initial_stock_as_the_first_movement() {
         .unwrap();
     assert_eq!(created.quantity.value(), 7);
 
-    let mut repo = MockProductRepository::new();
-    repo.expect_create()
-        .withf(|_, initial| initial.is_none())
-        .returning(|_, _| Ok(()));
-    service(repo)
-        .create(&caller, input("Tea", "1"))
-        .await
-        .unwrap();
+    // No stock, no movement: whether the quantity is left out or sent as 0, the product is
+    // stored exactly once and no initial movement goes with it.
+    for quantity in [None, Some(0)] {
+        let mut repo = MockProductRepository::new();
+        repo.expect_create()
+            .withf(|_, initial| initial.is_none())
+            .times(1)
+            .returning(|_, _| Ok(()));
+        repo.expect_create()
+            .withf(|_, initial| initial.is_some())
+            .times(0);
+        let created = service(repo)
+            .create(
+                &caller,
+                ProductInput {
+                    quantity,
+                    ..input("Tea", "1")
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(created.quantity.value(), 0, "{quantity:?}");
+    }
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ async fn deactivation_ends_every_session_and_reactivation_does_not() {
     m.users
         .expect_update()
         .withf(|u, _| !u.is_active)
+        .times(1)
         .returning(|_, _| Ok(()));
     m.sessions
         .expect_revoke_all_for_user()
