@@ -19,7 +19,7 @@ struct Process {
     _dir: tempfile::TempDir,
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -27,13 +27,12 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Starts the binary on `database_url` and waits until it answers `/health`.
-async fn spawn_binary(database_url: &str, env: &[(&str, String)]) -> Process {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+/// The binary in `dir` on `database_url` and `port`, in development with test settings
+/// and nothing optional (Redis, SMTP, an admin), its output piped.
+pub fn binary(dir: &std::path::Path, database_url: &str, port: u16) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_api"));
     command
-        .current_dir(dir.path())
+        .current_dir(dir)
         .env("DATABASE_URL", database_url)
         .env("HOST", "127.0.0.1")
         .env("PORT", port.to_string())
@@ -49,6 +48,14 @@ async fn spawn_binary(database_url: &str, env: &[(&str, String)]) -> Process {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    command
+}
+
+/// Starts the binary on `database_url` and waits until it answers `/health`.
+async fn spawn_binary(database_url: &str, env: &[(&str, String)]) -> Process {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut command = binary(dir.path(), database_url, port);
     for (key, value) in env {
         command.env(key, value);
     }

@@ -2,8 +2,9 @@
 //! key) on a short `JWT_SECRET`, and in production on a cheap `BCRYPT_COST` or a weak
 //! `ADMIN_PASSWORD`; a sound production configuration starts.
 
-use crate::helpers::{JWT_SECRET, fresh_database};
-use std::process::{Child, Command, Stdio};
+use crate::helpers::fresh_database;
+use crate::process::{binary, free_port};
+use std::process::Child;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -11,14 +12,6 @@ const PRODUCTION_SECRET: &str = "a-production-secret-of-more-than-32-bytes";
 const STRONG_PASSWORD: &str = "Tq9-vexing-orbit-42";
 /// Long enough for a slow CI machine to start the binary, or to fail to.
 const PATIENCE: Duration = Duration::from_secs(30);
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// The binary, killed when dropped.
 struct Binary(Child);
@@ -33,24 +26,7 @@ impl Drop for Binary {
 /// Starts the binary in `dir` on `database_url` and `port`, in development unless `env`
 /// says otherwise.
 fn spawn(dir: &std::path::Path, database_url: &str, port: u16, env: &[(&str, &str)]) -> Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_api"));
-    command
-        .current_dir(dir)
-        .env("DATABASE_URL", database_url)
-        .env("HOST", "127.0.0.1")
-        .env("PORT", port.to_string())
-        .env("APP_ENV", "development")
-        .env("JWT_SECRET", JWT_SECRET)
-        .env("BCRYPT_COST", "4")
-        .env("AUTH_RATE_LIMIT_PER_MINUTE", "0")
-        .env("REDIS_URL", "")
-        .env("SMTP_URL", "")
-        .env("ADMIN_EMAIL", "")
-        .env("ADMIN_PASSWORD", "")
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut command = binary(dir, database_url, port);
     for (key, value) in env {
         command.env(key, value);
     }
