@@ -3,7 +3,7 @@
 //! only, and a rate limiter that fails closed.
 
 use crate::answers::assert_problem;
-use crate::helpers::{ADMIN_EMAIL, spawn_app, spawn_app_with};
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, spawn_app, spawn_app_with, start};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -309,10 +309,17 @@ async fn the_rate_limiter_fails_closed_while_redis_is_away_and_recovers() {
         app.login(ADMIN_EMAIL, "wrong-password").await.status(),
         StatusCode::UNAUTHORIZED
     );
+    // Another instance whose only use of Redis at login is the per-account budget.
+    let mut per_account = app.config.clone();
+    per_account.auth_rate_limit_per_minute = 0;
+    per_account.login_failures_per_account = 10;
+    let accounts_only = TestApp::on(&app, start(&per_account).await);
 
     redis.stop();
     let started = Instant::now();
     let res = app.login(ADMIN_EMAIL, "wrong-password").await;
+    assert_problem(res, 503).await;
+    let res = accounts_only.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_problem(res, 503).await;
     assert!(
         started.elapsed() < Duration::from_secs(5),
@@ -344,6 +351,18 @@ async fn the_rate_limiter_fails_closed_while_redis_is_away_and_recovers() {
         StatusCode::UNAUTHORIZED,
         "recovered without a restart"
     );
+    let mut status = StatusCode::SERVICE_UNAVAILABLE;
+    for _ in 0..100 {
+        status = accounts_only
+            .login(ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .status();
+        if status == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, StatusCode::OK, "the account budget is back too");
     assert_eq!(
         app.get("/health/ready", None).await.status(),
         StatusCode::OK
