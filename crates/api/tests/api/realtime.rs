@@ -5,6 +5,7 @@ use crate::helpers::{
     JWT_SECRET, TestApp, redis_prefix, redis_url, spawn_app, spawn_app_with, start,
 };
 use crate::jwt_attacks::{claims_of, sign};
+use crate::notifications::{comment, vote};
 use crate::ws_client::{WAIT, assert_nothing_pending, closed_with, next_event, next_json};
 use futures_util::SinkExt;
 use jsonwebtoken::Algorithm;
@@ -24,29 +25,6 @@ async fn create_post(app: &TestApp, token: &str, published: bool) -> Value {
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     res.json().await.unwrap()
-}
-
-async fn comment(app: &TestApp, token: &str, post_id: &str, content: &str) -> Value {
-    let res = app
-        .post_json(
-            &format!("/api/v1/posts/{post_id}/comments"),
-            &json!({"content": content}),
-            Some(token),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    res.json().await.unwrap()
-}
-
-async fn vote(app: &TestApp, token: &str, post_id: &str) {
-    let res = app
-        .post_json(
-            "/api/v1/votes",
-            &json!({"post_id": post_id, "dir": 1}),
-            Some(token),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
 }
 
 /// The status of a refused handshake.
