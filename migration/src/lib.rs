@@ -26,6 +26,7 @@ mod m20261207_000016_create_account_tokens;
 mod m20261207_000017_create_notifications;
 mod m20261207_000018_create_idempotency_keys;
 mod m20261207_000019_create_leases;
+mod m20261207_000020_jobs_trace_parent;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(Creates(m20261207_000017_create_notifications::Migration)),
             Box::new(Creates(m20261207_000018_create_idempotency_keys::Migration)),
             Box::new(Creates(m20261207_000019_create_leases::Migration)),
+            Box::new(m20261207_000020_jobs_trace_parent::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@ use crate::kit::*;
 pub struct Migration;
 
 #[derive(DeriveIden, Clone, Copy)]
-enum Jobs {
+pub enum Jobs {
     Table,
     Id,
     Kind,

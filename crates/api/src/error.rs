@@ -1,6 +1,7 @@
 //! Every error leaves as RFC 9457 problem details (`application/problem+json`) carrying the
 //! request id. A 500 logs its whole cause chain and tells the client nothing internal.
 
+use crate::outage::Refusal;
 use crate::request_context;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -259,16 +260,30 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if self.0.status.is_server_error() {
-            let cause = self
-                .0
+        let cause = || {
+            self.0
                 .source
                 .as_deref()
                 .map(|s| error_chain(s))
-                .unwrap_or_default();
-            tracing::error!(request_id = %request_context::current().unwrap_or_default(), status = self.0.status.as_u16(), "{cause}");
+                .unwrap_or_default()
+        };
+        // A 503 is one refusal of an outage, reported (once) by the request middleware
+        // through `outage::Outages`; any other server error is logged with its causes.
+        let refusal = (self.0.status == StatusCode::SERVICE_UNAVAILABLE).then(|| Refusal {
+            dependency: self
+                .0
+                .source
+                .as_deref()
+                .map_or("other", |s| infra::dependency_of(s)),
+            cause: cause(),
+        });
+        if refusal.is_none() && self.0.status.is_server_error() {
+            tracing::error!(request_id = %request_context::current().unwrap_or_default(), status = self.0.status.as_u16(), "{}", cause());
         }
         let mut res = HttpResponse::build(self.0.status);
+        if let Some(refusal) = refusal {
+            res.extensions_mut().insert(refusal);
+        }
         res.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
         if self.0.status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));

@@ -8,6 +8,7 @@ pub mod http;
 pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
+pub mod outage;
 pub mod pages;
 pub mod pagination;
 pub mod problems;

@@ -97,7 +97,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    api::telemetry::init(config.log_format, &config.rust_log);
+    let traces = api::telemetry::TraceSettings::from_env();
+    let telemetry = api::telemetry::init(config.log_format, &config.rust_log, &traces);
     let secret = match config.resolve_jwt_secret() {
         Ok(s) => s,
         Err(e) => {
@@ -106,6 +107,8 @@ fn main() -> ExitCode {
         }
     };
     let result = actix_web::rt::System::new().block_on(run(command, config, secret));
+    // After the server and worker stopped: the spans of their last requests and jobs.
+    telemetry.shutdown();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -165,7 +168,15 @@ async fn run(command: Command, config: Config, secret: String) -> Result<(), dom
             let state = prepare(&config, &secret, shutdown.clone()).await?;
             stop_on_signal(shutdown.clone());
             let (jobs, maintenance) = (state.jobs.clone(), state.maintenance.clone());
-            worker::run(jobs, maintenance, WorkerSettings::default(), shutdown).await;
+            let outages = state.outages.clone();
+            worker::run(
+                jobs,
+                maintenance,
+                outages,
+                WorkerSettings::default(),
+                shutdown,
+            )
+            .await;
         }
         Command::Migrate(action, steps) => {
             let db = infra::db::connect(&config.database_url, 1).await?;

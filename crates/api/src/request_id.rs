@@ -1,17 +1,22 @@
 //! The outermost middleware: gives every request an id (the client's `X-Request-Id` when it
 //! is acceptable), makes it available to error bodies, turns any error answer into problem
-//! details, records metrics and writes one log line per request.
+//! details, records metrics, opens the request's trace span (when traces are exported) and
+//! writes one log line per request.
 
 use crate::error::{ApiError, PROBLEM_JSON};
 use crate::metrics;
+use crate::outage::Refusal;
 use crate::request_context;
+use crate::state::AppState;
+use crate::telemetry;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::InternalError;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage, HttpResponse, ResponseError};
+use actix_web::{Error, HttpMessage, HttpResponse, ResponseError, web};
 use std::time::Instant;
+use tracing::Instrument;
 
 pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -37,12 +42,23 @@ pub async fn middleware(
         .filter(|v| acceptable(v))
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
     req.extensions_mut().insert(RequestId(id.clone()));
+    let span = telemetry::request_span(&req, &id);
+    let outages = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.outages.clone());
+    let report_refusal = |res: &HttpResponse<BoxBody>| {
+        if let (Some(outages), Some(refusal)) = (&outages, res.extensions().get::<Refusal>()) {
+            outages.refused(refusal.dependency, &refusal.cause);
+        }
+    };
     let method = req.method().to_string();
     let path = req.path().to_owned();
     let started = Instant::now();
     let log = |status: u16, route: &str| {
         let elapsed = started.elapsed();
         metrics::record_request(&method, route, status, elapsed);
+        telemetry::finish_request(&span, &method, route, status);
+        let _in_span = span.enter();
         tracing::info!(
             request_id = %id,
             method = %method,
@@ -64,6 +80,7 @@ pub async fn middleware(
             Err(e) => Err((e.to_string(), ensure_problem(e.error_response()))),
         }
     })
+    .instrument(span.clone())
     .await;
     let header_value = HeaderValue::from_str(&id).ok();
     match outcome {
@@ -71,6 +88,7 @@ pub async fn middleware(
             if let Some(v) = header_value {
                 res.headers_mut().insert(HEADER, v);
             }
+            report_refusal(res.response());
             let route = res
                 .request()
                 .match_pattern()
@@ -79,6 +97,7 @@ pub async fn middleware(
             Ok(res)
         }
         Err((cause, mut response)) => {
+            report_refusal(&response);
             if let Some(v) = header_value {
                 response.headers_mut().insert(HEADER, v);
             }

@@ -79,6 +79,7 @@ impl Application {
         let worker = tokio::spawn(worker::run(
             state.jobs.clone(),
             state.maintenance.clone(),
+            state.outages.clone(),
             WorkerSettings::default(),
             shutdown.clone(),
         ));

@@ -2,6 +2,7 @@
 //! each use case wired to the adapters of its ports.
 
 use crate::metrics::ReadEvery;
+use crate::outage::Outages;
 use crate::ws::Hub;
 use app::account::TokenLifetimes;
 use app::idempotency::IdempotencyService;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub require_verified_email: bool,
     /// Required dependencies checked by `/health/ready`.
     pub probes: Vec<Arc<dyn DependencyProbe>>,
+    /// Dependencies that are away, logged once per outage (with the same probes).
+    pub outages: Arc<Outages>,
     /// For pool statistics in `/metrics`.
     pub db: Db,
     pub db_max_connections: u32,
@@ -218,6 +221,7 @@ pub async fn build_state(
         rate_limiter,
         auth_rate_limit_per_minute: config.auth_rate_limit_per_minute,
         require_verified_email: config.require_verified_email,
+        outages: Arc::new(Outages::new(&probes)),
         probes,
         db: shared,
         db_max_connections: config.max_connections(),

@@ -3,11 +3,13 @@
 //! are exclusive, so any number of them share the queue. Beside it runs the maintenance
 //! round (pruning), which one instance per deployment takes at a time.
 
+use crate::outage::Outages;
 use app::{JobService, MaintenanceService};
 use domain::job::JobOutcome;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 #[derive(Debug, Clone, Copy)]
 pub struct WorkerSettings {
@@ -37,11 +39,12 @@ pub const MAINTENANCE_EVERY: Duration = Duration::from_secs(10 * 60);
 pub async fn run(
     jobs: Arc<JobService>,
     maintenance: Arc<MaintenanceService>,
+    outages: Arc<Outages>,
     settings: WorkerSettings,
     shutdown: CancellationToken,
 ) {
     tokio::join!(
-        run_jobs(jobs, settings, shutdown.clone()),
+        run_jobs(jobs, outages, settings, shutdown.clone()),
         run_maintenance(maintenance, shutdown)
     );
 }
@@ -79,7 +82,15 @@ async fn run_maintenance(maintenance: Arc<MaintenanceService>, shutdown: Cancell
     }
 }
 
-async fn run_jobs(jobs: Arc<JobService>, settings: WorkerSettings, shutdown: CancellationToken) {
+/// What a job run depends on: every job kind today sends one e-mail.
+const MAIL: &str = "smtp";
+
+async fn run_jobs(
+    jobs: Arc<JobService>,
+    outages: Arc<Outages>,
+    settings: WorkerSettings,
+    shutdown: CancellationToken,
+) {
     tracing::info!("job worker started");
     let mut failing_since: Option<std::time::Instant> = None;
     while !shutdown.is_cancelled() {
@@ -104,6 +115,7 @@ async fn run_jobs(jobs: Arc<JobService>, settings: WorkerSettings, shutdown: Can
         let busy = !claimed.is_empty();
         futures_util::future::join_all(claimed.into_iter().map(|job| {
             let jobs = jobs.clone();
+            let outages = outages.clone();
             let shutdown = shutdown.clone();
             async move {
                 if shutdown.is_cancelled() {
@@ -113,14 +125,19 @@ async fn run_jobs(jobs: Arc<JobService>, settings: WorkerSettings, shutdown: Can
                     return;
                 }
                 let kind = job.kind.name();
+                let span = crate::telemetry::job_span(kind, &job);
+                async {
                 match jobs.run(&job).await {
                     Ok(JobOutcome::Done) => {
+                        outages.restored(MAIL);
                         metrics::counter!("jobs_done_total", "kind" => kind).increment(1);
                         tracing::info!(job = %job.id, kind, attempt = job.attempt, "job done");
                     }
                     Ok(JobOutcome::Retrying { after, error }) => {
                         metrics::counter!("jobs_retried_total", "kind" => kind).increment(1);
-                        tracing::warn!(job = %job.id, kind, attempt = job.attempt, "job failed ({error}); retrying in {after:.1?}");
+                        // An SMTP server away fails every mail job: one outage, not a line per try.
+                        outages.refused(MAIL, &error);
+                        tracing::debug!(job = %job.id, kind, attempt = job.attempt, "job failed ({error}); retrying in {after:.1?}");
                     }
                     Ok(JobOutcome::Failed { error }) => {
                         metrics::counter!("jobs_failed_total", "kind" => kind).increment(1);
@@ -130,6 +147,9 @@ async fn run_jobs(jobs: Arc<JobService>, settings: WorkerSettings, shutdown: Can
                     // database went away; the job comes back when its lease expires.
                     Err(e) => tracing::warn!(job = %job.id, kind, "job attempt not settled: {e}"),
                 }
+                }
+                .instrument(span)
+                .await;
             }
         }))
         .await;

@@ -78,6 +78,9 @@ pub struct ClaimedJob {
     /// Attempts so far, this one included. It also fences the claim: a worker whose lease
     /// ran out (and whose job another worker then claimed) can no longer settle the job.
     pub attempt: u32,
+    /// The W3C `traceparent` of the request that queued the job, if it was traced: opaque
+    /// here, it lets the run be recorded as part of that request's trace.
+    pub trace_parent: Option<String>,
 }
 
 /// What happened to a job after an attempt; failures carry the error as stored.

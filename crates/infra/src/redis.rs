@@ -111,7 +111,8 @@ impl DependencyProbe for RedisProbe {
             Ok(Ok(_))
         );
         if !ok {
-            tracing::warn!("redis readiness probe failed");
+            // Not a WARN: probes run every 250 ms during an outage, which `outage` logs once.
+            tracing::debug!("redis readiness probe failed");
         }
         ProbeResult {
             ok,

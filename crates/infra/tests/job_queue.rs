@@ -45,6 +45,7 @@ async fn enqueue(db: &Db, payload: Option<&str>, run_at: time::Timestamp) -> Uui
         last_error: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        trace_parent: Set(None),
     }
     .insert(db.conn())
     .await

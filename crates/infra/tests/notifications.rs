@@ -147,6 +147,7 @@ async fn job_at(db: &Db, status: &str, updated_at: time::Timestamp) -> Uuid {
         last_error: Set(None),
         created_at: Set(updated_at),
         updated_at: Set(updated_at),
+        trace_parent: Set(None),
     }
     .insert(db.conn())
     .await

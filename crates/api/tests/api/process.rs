@@ -12,10 +12,11 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-struct Process {
-    child: Child,
-    port: u16,
-    lines: Arc<Mutex<Vec<String>>>,
+pub struct Process {
+    pub child: Child,
+    pub port: u16,
+    /// Every line the process wrote to stdout and stderr so far.
+    pub lines: Arc<Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -52,7 +53,7 @@ pub fn binary(dir: &std::path::Path, database_url: &str, port: u16) -> Command {
 }
 
 /// Starts the binary on `database_url` and waits until it answers `/health`.
-async fn spawn_binary(database_url: &str, env: &[(&str, String)]) -> Process {
+pub async fn spawn_binary(database_url: &str, env: &[(&str, String)]) -> Process {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut command = binary(dir.path(), database_url, port);
@@ -112,18 +113,18 @@ async fn spawn_binary(database_url: &str, env: &[(&str, String)]) -> Process {
 
 impl Process {
     /// Asks the process to stop, as an orchestrator does.
-    fn sigterm(&self) {
+    pub fn sigterm(&self) {
         let pid = self.child.id().to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status();
         assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
     }
 
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
     /// Waits for the process to exit, up to `within`.
-    async fn exit_status(&mut self, within: Duration) -> std::process::ExitStatus {
+    pub async fn exit_status(&mut self, within: Duration) -> std::process::ExitStatus {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {

@@ -20,6 +20,7 @@ fn welcome(attempt: u32) -> ClaimedJob {
             verify_token: Some("verify-token".into()),
         },
         attempt,
+        trace_parent: None,
     }
 }
 
@@ -104,6 +105,7 @@ async fn each_account_mail_carries_its_own_link() {
             id: Uuid::now_v7(),
             kind,
             attempt: 1,
+            trace_parent: None,
         };
         let mut queue = MockJobQueue::new();
         queue.expect_complete().times(1).returning(|_, _| Ok(()));

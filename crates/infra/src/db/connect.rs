@@ -124,7 +124,8 @@ impl DependencyProbe for DatabaseProbe {
             Ok(Ok(()))
         );
         if !ok {
-            tracing::warn!("database readiness probe failed");
+            // Not a WARN: probes run every 250 ms during an outage, which `outage` logs once.
+            tracing::debug!("database readiness probe failed");
         }
         ProbeResult {
             ok,

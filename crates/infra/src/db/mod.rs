@@ -25,6 +25,7 @@ use std::any::TypeId;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::sync::{Mutex, MutexGuard};
+use tracing::Instrument;
 use uuid::Uuid;
 
 /// The connection pool the repositories share, with SQLite's writers queued in-process and
@@ -64,32 +65,63 @@ impl ConnectionTrait for Connection {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        let span = statement_span(self.get_database_backend(), &stmt.sql);
         match &self.statements {
-            Some(direct) => direct.execute_raw(stmt).await,
-            None => self.pool.execute_raw(stmt).await,
+            Some(direct) => direct.execute_raw(stmt).instrument(span).await,
+            None => self.pool.execute_raw(stmt).instrument(span).await,
         }
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        let span = statement_span(self.get_database_backend(), sql);
         match &self.statements {
-            Some(direct) => direct.execute_unprepared(sql).await,
-            None => self.pool.execute_unprepared(sql).await,
+            Some(direct) => direct.execute_unprepared(sql).instrument(span).await,
+            None => self.pool.execute_unprepared(sql).instrument(span).await,
         }
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        let span = statement_span(self.get_database_backend(), &stmt.sql);
         match &self.statements {
-            Some(direct) => direct.query_one_raw(stmt).await,
-            None => self.pool.query_one_raw(stmt).await,
+            Some(direct) => direct.query_one_raw(stmt).instrument(span).await,
+            None => self.pool.query_one_raw(stmt).instrument(span).await,
         }
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let span = statement_span(self.get_database_backend(), &stmt.sql);
         match &self.statements {
-            Some(direct) => direct.query_all_raw(stmt).await,
-            None => self.pool.query_all_raw(stmt).await,
+            Some(direct) => direct.query_all_raw(stmt).instrument(span).await,
+            None => self.pool.query_all_raw(stmt).instrument(span).await,
         }
     }
+}
+
+fn system_name(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => "postgresql",
+        DbBackend::Sqlite => "sqlite",
+        _ => "other_sql",
+    }
+}
+
+/// A statement's trace span (OpenTelemetry's database conventions). DEBUG, so that with
+/// no exporter and the default log level the callsite is off and costs nothing.
+fn statement_span(backend: DbBackend, sql: &str) -> tracing::Span {
+    // Only inside a request or a job: the worker's polling would otherwise open a new
+    // trace twice a second.
+    if tracing::Span::current().is_none() {
+        return tracing::Span::none();
+    }
+    let operation = sql.split_whitespace().next().unwrap_or("SQL");
+    tracing::debug_span!(
+        "db.statement",
+        otel.name = operation,
+        otel.kind = "client",
+        db.system.name = system_name(backend),
+        db.operation.name = operation,
+        db.query.text = sql,
+    )
 }
 
 /// Held for the whole of a write (statement or transaction). Dropping it (after the write)
@@ -114,6 +146,20 @@ pub struct WriteTxn<'a> {
     // Declared first: dropped (rolled back) before the turn is given up.
     txn: DatabaseTransaction,
     _turn: WriteTurn<'a>,
+    /// Open from `BEGIN` to the end: the transaction's time in a trace (its statements
+    /// run on SeaORM's transaction, which has no spans of its own).
+    _span: tracing::Span,
+}
+
+fn transaction_span(backend: DbBackend) -> tracing::Span {
+    if tracing::Span::current().is_none() {
+        return tracing::Span::none();
+    }
+    tracing::debug_span!(
+        "db.transaction",
+        otel.kind = "client",
+        db.system.name = system_name(backend),
+    )
 }
 
 impl std::ops::Deref for WriteTxn<'_> {
@@ -141,6 +187,7 @@ impl Db {
         Ok(WriteTxn {
             txn: self.conn.pool.begin().await?,
             _turn: turn,
+            _span: transaction_span(self.conn.get_database_backend()),
         })
     }
 
@@ -150,6 +197,7 @@ impl Db {
         Ok(WriteTxn {
             txn: self.conn.pool.begin().await?,
             _turn: turn,
+            _span: transaction_span(self.conn.get_database_backend()),
         })
     }
 

@@ -182,6 +182,8 @@ pub(crate) fn job_model(job: &Job) -> Result<jobs::ActiveModel, RepoError> {
         last_error: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        // Queued inside a traced request: the job's run joins that trace.
+        trace_parent: Set(crate::trace_context::current()),
     })
 }
 
@@ -245,14 +247,14 @@ fn claim_sql(backend: DbBackend) -> &'static str {
              WHERE id IN (SELECT id FROM jobs \
                  WHERE (status = 'pending' AND run_at <= $2) OR (status = 'running' AND locked_until < $2) \
                  ORDER BY run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, kind, payload, attempts"
+             RETURNING id, kind, payload, attempts, trace_parent"
         }
         _ => {
             "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = ?1, updated_at = ?2 \
              WHERE id IN (SELECT id FROM jobs \
                  WHERE (status = 'pending' AND run_at <= ?2) OR (status = 'running' AND locked_until < ?2) \
                  ORDER BY run_at, id LIMIT ?3) \
-             RETURNING id, kind, payload, attempts"
+             RETURNING id, kind, payload, attempts, trace_parent"
         }
     }
 }
@@ -282,9 +284,15 @@ impl JobQueue for SeaOrmJobQueue {
             let id: Uuid = row.try_get("", "id").db_err()?;
             let attempts: i32 = row.try_get("", "attempts").db_err()?;
             let payload: String = row.try_get("", "payload").db_err()?;
+            let trace_parent: Option<String> = row.try_get("", "trace_parent").db_err()?;
             let attempt = u32::try_from(attempts).unwrap_or(0);
             claimed.push(match decode(&payload) {
-                Ok(kind) => Ok(ClaimedJob { id, kind, attempt }),
+                Ok(kind) => Ok(ClaimedJob {
+                    id,
+                    kind,
+                    attempt,
+                    trace_parent,
+                }),
                 Err(e) => Err(UnreadableJob {
                     id,
                     attempt,
