@@ -1,5 +1,5 @@
 # Every target is plain cargo underneath; `make help` lists them.
-.PHONY: help run test contract e2e lint fmt build release migrate bench soak clean-data
+.PHONY: help run test contract e2e lint fmt build release migrate bench soak cluster clean-data
 
 help:
 	@echo "make run       - run the API on its embedded default (SQLite under ./data)"
@@ -11,6 +11,7 @@ help:
 	@echo "make migrate   - apply pending migrations (DATABASE_URL)"
 	@echo "make bench     - the benchmark: PostgreSQL and SQLite under wrk, report in bench/results/"
 	@echo "make soak      - WebSockets across two instances while events flow (needs REDIS_URL)"
+	@echo "make cluster   - compose's topology without Docker (3 replicas, worker, nginx), checked through nginx"
 
 run:
 	cargo run --bin api
@@ -55,6 +56,11 @@ bench:
 # Every event sent is counted against every event received; memory sampled (REDIS_URL).
 soak:
 	bash scripts/soak.sh
+
+# docker-compose.yml's topology run here without Docker: the local PostgreSQL and Redis, three
+# replicas, a worker and nginx on deploy/nginx.conf, driven and checked through nginx.
+cluster:
+	bash scripts/cluster.sh
 
 clean-data:
 	rm -rf data

@@ -75,23 +75,29 @@ print(f"check_deploy: ok: TRUSTED_PROXIES is {nginx} (nginx's ipv4_address in {s
 PY
 
 # --- c. deploy/nginx.conf under a real nginx --------------------------------------------
-if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
-    echo "check_deploy: installing Debian's nginx"
-    pkg=nginx-light # Debian 12; later releases only have nginx
-    apt-cache policy nginx-light 2>/dev/null | grep -q 'Candidate: [0-9]' || pkg=nginx
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null 2>&1 || {
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null
-    }
-fi
-nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+# deploy/nginx/local.sh: Debian's nginx (installed if missing) and the local main
+# configuration around the repository's own deploy/nginx.conf (as `make cluster` runs it).
+source deploy/nginx/local.sh
+nginx_bin=$(nginx_local_binary)
+
+# What Compose mounts, as it mounts it: deploy/nginx.conf with deploy/nginx/site.compose.conf
+# as api/site.conf beside the main configuration (the image's /etc/nginx/api/site.conf).
+# `nginx -t` binds no port; the resolver and upstream name are only used at request time.
+mkdir -p "$work/compose/api"
+cp deploy/nginx/site.compose.conf "$work/compose/api/site.conf"
+printf 'pid %s;\nevents {}\nhttp {\n    include %s;\n}\n' \
+    "$work/compose/nginx.pid" "$PWD/deploy/nginx.conf" >"$work/compose/nginx.conf"
+"$nginx_bin" -t -q -p "$work/compose" -e "$work/compose/error.log" -c "$work/compose/nginx.conf" \
+    || fail "nginx rejects deploy/nginx.conf with Compose's include: $(cat "$work/compose/error.log")"
+ok "nginx accepts deploy/nginx.conf with deploy/nginx/site.compose.conf, as Compose mounts them"
 
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # The stub upstream: answers every request with the headers it received (a JSON list of
-# [name, value], repeats kept) and logs each path it served.
+# [name, value], repeats kept) and logs each path it served; a request whose query has
+# `drop=1` gets no answer at all (the connection is closed), as from a replica that died.
 cat >"$work/upstream.py" <<'PY'
 import http.server, json, sys
 
@@ -99,6 +105,9 @@ class Echo(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         with open(sys.argv[2], "a") as seen:
             seen.write(self.path + "\n")
+        if "drop=1" in self.path:
+            self.close_connection = True
+            return
         body = json.dumps(list(self.headers.items())).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -121,32 +130,9 @@ for _ in $(seq 1 50); do [ -s "$work/upstream.port" ] && break; sleep 0.1; done
 upstream_port=$(cat "$work/upstream.port")
 nginx_port=$(free_port)
 
-# A copy of deploy/nginx.conf with its Compose-only lines made local; each must match once.
-cp deploy/nginx.conf "$work/site.conf"
-subst() { # line pattern (ERE), replacement
-    [ "$(grep -cE "$1" "$work/site.conf")" = 1 ] || fail "deploy/nginx.conf: expected one line matching /$1/"
-    sed -i -E "s|$1|$2|" "$work/site.conf"
-}
-subst '^resolver 127\.0\.0\.11 .*;$' '# resolver: not needed for an address'
-subst '^( *)listen 80;$' "\\1listen 127.0.0.1:$nginx_port;"
-subst '^( *)set \$api http://api:8000;$' "\\1set \$api http://127.0.0.1:$upstream_port;"
-subst '^( *)access_log /var/log/nginx/access\.log (.*)$' "\\1access_log $work/access.log \\2"
-
-mkdir -p "$work/tmp"
-cat >"$work/nginx.conf" <<EOF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/error.log;
-events { worker_connections 64; }
-http {
-    client_body_temp_path $work/tmp/body;
-    proxy_temp_path $work/tmp/proxy;
-    fastcgi_temp_path $work/tmp/fastcgi;
-    uwsgi_temp_path $work/tmp/uwsgi;
-    scgi_temp_path $work/tmp/scgi;
-    include $work/site.conf;
-}
-EOF
+# deploy/nginx.conf itself, with the stub as its one replica.
+nginx_local_render "$work" "127.0.0.1:$nginx_port" "127.0.0.1:$upstream_port" \
+    || fail "cannot fill in deploy/nginx/*.in"
 "$nginx_bin" -t -q -p "$work" -e "$work/error.log" -c "$work/nginx.conf" \
     || fail "nginx rejects deploy/nginx.conf: $(cat "$work/error.log")"
 "$nginx_bin" -p "$work" -e "$work/error.log" -c "$work/nginx.conf" -g 'daemon off;' &
@@ -199,5 +185,23 @@ if grep -n "$secret" "$work/access.log"; then
     fail "the access log keeps the token from the query string (above)"
 fi
 ok "the access log has the paths but not the ?token= values"
+
+# The error log: nginx writes the request line, query string included, into every message
+# about a request, so the paths that carry tokens log nothing there. A replica dropping the
+# connection is logged for an ordinary path (the error log works) but not for those.
+status=$(curl -s -o /dev/null -w '%{http_code}' "$base/api/v1/probe?drop=1")
+[ "$status" = 502 ] || fail "a dropped upstream connection answered $status, not 502"
+for path in /ws/notify /reset-password /verify-email; do
+    status=$(curl -s -o /dev/null -w '%{http_code}' "$base$path?token=$secret&drop=1")
+    [ "$status" = 502 ] || fail "GET $path?token=...&drop=1 answered $status, not 502"
+done
+grep -q 'upstream prematurely closed connection.*/api/v1/probe' "$work/error.log" \
+    || fail "no error log message for the dropped connection of /api/v1/probe: $(cat "$work/error.log")"
+if grep -n "$secret" "$work/error.log"; then
+    fail "the error log keeps the token from the query string (above)"
+fi
+grep -q 'upstream_status="502"' "$work/access.log" \
+    || fail "the access log does not show the replica's failed attempts (upstream_status)"
+ok "the error log has upstream failures, but none of the ?token= requests"
 
 echo "check_deploy: all checks passed"
