@@ -49,7 +49,7 @@ DB=cluster_$RUN
 DB_URL="${PG_URL%/*}/$DB?sslmode=disable" # loopback: no TLS (README, DATABASE_URL)
 PREFIX="cluster:$RUN:$(date +%s):"
 WORK=$(mktemp -d -t api-cluster.XXXX)
-pids=() names=() nginx_pid= sink_pid= driver_pid= db_created=
+pids=() names=() nginx_pid= sink_pid= otlp_pid= driver_pid= db_created=
 
 # --- stop everything this script started, whatever happened -------------------------------
 stopped() { # PID: gone, or a zombie waiting for `wait`
@@ -77,7 +77,8 @@ cleanup() {
         stopped "$pid" || { echo "cluster: pid $pid still running after 15 s: SIGKILL" >&2; kill -KILL "$pid"; }
     done
     [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null
-    for pid in "${pids[@]}" $nginx_pid $sink_pid; do wait "$pid" 2>/dev/null; done
+    [ -n "$otlp_pid" ] && kill "$otlp_pid" 2>/dev/null
+    for pid in "${pids[@]}" $nginx_pid $sink_pid $otlp_pid; do wait "$pid" 2>/dev/null; done
     if [ "$rc" -ne 0 ]; then
         for i in "${!names[@]}"; do
             [ -s "$WORK/${names[$i]}.log" ] || continue
@@ -125,6 +126,12 @@ python3 tests/e2e/smtp_sink.py "$SMTP_PORT" "$WORK/mail" >"$WORK/smtp.log" 2>&1 
 sink_pid=$!
 names+=(smtp)
 
+# --- an OTLP/HTTP receiver: every replica and the worker export their traces to it ---------
+OTLP_PORT=$(free_port)
+python3 bench/otlp_sink.py "$OTLP_PORT" "$WORK/otlp-counts.json" "$WORK/spans.jsonl" >"$WORK/otlp.log" 2>&1 &
+otlp_pid=$!
+names+=(otlp)
+
 # --- PostgreSQL: this run's own database, migrated once -------------------------------------
 PGOPTIONS=--client-min-messages=warning \
     psql -qX "$PG_URL" -c "drop database if exists $DB with (force)" -c "create database $DB" >/dev/null
@@ -151,6 +158,8 @@ export DB_MAX_CONNECTIONS=4
 # info: one line per request (path, never the query string) and the start-up line that names
 # the port the kernel picked (PORT=0).
 export LOG_FORMAT=json RUST_LOG=${CLUSTER_RUST_LOG:-info}
+# Traces, as Compose sends them to Jaeger; batches leave every 200 ms so the check is quick.
+export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$OTLP_PORT OTEL_BSP_SCHEDULE_DELAY=200 OTEL_SERVICE_NAME=api
 # Each process runs in a folder of its own: no .env or config.toml of the checkout is read.
 start() { # NAME, api arguments...
     local name=$1; shift
@@ -166,7 +175,7 @@ say "api migrate up: done in $(since "$t")s"
 # --- three replicas and a worker ------------------------------------------------------------
 t=$EPOCHREALTIME
 for n in 1 2 3; do start "api$n"; done
-start worker worker
+OTEL_SERVICE_NAME=api-worker start worker worker
 ports=()
 for n in 1 2 3; do
     port=
@@ -208,7 +217,7 @@ say "nginx (pid $nginx_pid) on 127.0.0.1:$NGINX_PORT: $(since "$t")s; the stack 
 t=$EPOCHREALTIME
 CLUSTER_NGINX_PORT=$NGINX_PORT CLUSTER_NGINX_DIR=$WORK/nginx CLUSTER_MAIL_DIR=$WORK/mail \
 CLUSTER_REPLICAS="api1:${ports[0]}:${pids[0]},api2:${ports[1]}:${pids[1]},api3:${ports[2]}:${pids[2]}" \
-CLUSTER_DATABASE_URL=$DB_URL CLUSTER_RUN=$RUN \
+CLUSTER_DATABASE_URL=$DB_URL CLUSTER_RUN=$RUN CLUSTER_SPANS=$WORK/spans.jsonl \
     "$VENV/bin/python" scripts/cluster/drive.py &
 # In the background so that a signal to this script is handled at once (`wait` returns for
 # a trapped signal; a foreground child would be waited for first). Its exit status is ours.

@@ -68,7 +68,8 @@ class Response:
         return json.loads(self.body)
 
 
-def call(method, path, *, port=NGINX_PORT, body=None, token=None, source="127.0.0.1", timeout=15):
+def call(method, path, *, port=NGINX_PORT, body=None, token=None, source="127.0.0.1", timeout=15,
+         extra=None):
     """One request on a connection of its own, from the local address `source` (any address
     in 127.0.0.0/8 is this host's loopback: a second client, as nginx sees it)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout, source_address=(source, 0))
@@ -79,6 +80,7 @@ def call(method, path, *, port=NGINX_PORT, body=None, token=None, source="127.0.
         headers["content-type"] = "application/json"
     if token:
         headers["authorization"] = f"Bearer {token}"
+    headers.update(extra or {})
     try:
         conn.request(method, path, body=data, headers=headers)
         res = conn.getresponse()
@@ -106,11 +108,12 @@ def next_source():
     return f"127.0.0.{next(_sources)}"
 
 
-def register(label, source=None):
+def register(label, source=None, traceparent=None):
     address = f"c{RUN}-{label}@example.com"
     password = "pw-" + secrets.token_urlsafe(12)
     res = call("POST", "/api/v1/auth/register", source=source or next_source(),
-               body={"email": address, "password": password, "name": label})
+               body={"email": address, "password": password, "name": label},
+               extra={"traceparent": traceparent} if traceparent else None)
     body = ok(res, 201, f"register {address}")
     REGISTERED.append(address)
     return User(address, password, body["access_token"], body["user"]["id"])
@@ -439,6 +442,51 @@ def welcome_mails():
     by_replicas = {r.name: int(gauge(r, "jobs_done_total") - replicas_before[r.name]) for r in REPLICAS}
     say(f"each of the 20 exactly once; jobs done by the replicas' workers: {show(by_replicas)}, "
         f"by `api worker`: {20 - sum(by_replicas.values())}")
+
+
+def spans():
+    with open(os.environ["CLUSTER_SPANS"]) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@check("a registration's trace spans the replica that answered it and the process that ran its job")
+def traces_across_processes():
+    traces = {}
+    for i in range(8):
+        trace_id, caller = secrets.token_hex(16), secrets.token_hex(8)
+        traces[trace_id] = caller
+        register(f"traced{i}", traceparent=f"00-{trace_id}-{caller}-01")
+    end = time.monotonic() + 20
+    while True:
+        by_trace = {}
+        for span in spans():
+            if span["trace_id"] in traces:
+                by_trace.setdefault(span["trace_id"], []).append(span)
+        complete = {
+            t: s for t, s in by_trace.items()
+            if any(x["name"] == "job welcome_email" for x in s)
+            and any(x["name"] == "POST /api/v1/auth/register" for x in s)
+        }
+        if len(complete) == len(traces):
+            break
+        expect(time.monotonic() < end, f"{len(traces) - len(complete)} of {len(traces)} traces "
+               f"still lack their request or job span after 20 s")
+        time.sleep(0.2)
+    ran_by = {}
+    for trace_id, trace in complete.items():
+        server = next(x for x in trace if x["name"] == "POST /api/v1/auth/register")
+        job = next(x for x in trace if x["name"] == "job welcome_email")
+        expect(server["parent_span_id"] == traces[trace_id], "the server span continues the caller's")
+        expect(server["service"] == "api", f"the request was traced by {server['service']!r}")
+        ids = {x["span_id"] for x in trace}
+        expect(job["parent_span_id"] in ids, "the job span is a child of the request's trace")
+        ran_by[job["service"]] = ran_by.get(job["service"], 0) + 1
+    # Shown: a trace that crosses processes (a replica answered, `api worker` ran the job), if any.
+    example = next((t for t in complete.values()
+                    if any(x["service"] == "api-worker" for x in t)), next(iter(complete.values())))
+    say(f"{len(traces)} registrations with a traceparent: each trace holds the replica's server span, "
+        f"its statements and the job's span; jobs ran in {show(ran_by)}")
+    say("one trace: " + ", ".join(sorted({f"{x['service']}: {x['name']}" for x in example})))
 
 
 @check("a replica SIGKILLed under load loses no GET (nginx retries it on another)")
