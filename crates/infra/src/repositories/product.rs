@@ -1,5 +1,5 @@
 use super::{DbResultExt, any_contains, corrupt, paginate};
-use super::{Key, Keyset, delete_versioned, into_page, update_versioned};
+use super::{Key, Keyset, delete_versioned, into_page, total_of, update_versioned};
 use crate::db::Db;
 use crate::entities::{products, stock_movements};
 use async_trait::async_trait;
@@ -183,14 +183,15 @@ impl ProductRepository for SeaOrmProductRepository {
         if let Some(max) = filter.max_price {
             query = query.filter(C::PriceCents.lte(max.cents()));
         }
-        let total = self.db.count(query.clone()).await.db_err()?;
         let order = product_order(filter.sort);
         let start = order.start(&self.db, &query, &page).await?;
         // Deeper pages pick their ids first (through an index alone where one covers the
         // order), then only those rows: a skip passes over index entries, not whole rows.
         let all = products::Entity::find();
-        let rows = order.page_rows(query.clone(), all, query, &start, &page);
+        let rows = order.page_rows(query.clone(), all, query.clone(), &start, &page);
         let rows = self.db.page_rows(&rows).await.db_err()?;
+        // Like posts: a page holding the list's end reads its total off its rows.
+        let total = total_of(&self.db, query, &page, rows.len()).await?;
         into_page(
             rows,
             total,
