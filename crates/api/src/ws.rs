@@ -6,8 +6,8 @@
 //! connection that falls more than the broadcast's capacity behind is closed (a slow
 //! client costs neither memory nor the other clients' latency).
 
-use crate::routes::blog::PostResponse;
-use crate::routes::notifications::NotificationData;
+use crate::dto::blog::PostResponse;
+use crate::dto::notifications::NotificationData;
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
 use app::{AuthError, AuthService, NotificationService};
 use domain::auth::Principal;

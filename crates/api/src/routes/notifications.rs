@@ -1,16 +1,15 @@
 //! `/api/v1/notifications`: the caller's inbox of `comment.created` and `vote.created`
 //! (SPEC section 6), the same events the socket sends live.
 
+pub use crate::dto::notifications::{CommentCreatedData, NotificationData, VoteCreatedData};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, AuthUser};
 use crate::pagination::{PageParams, PageResponse};
 use crate::routes::PROBLEM;
-use crate::routes::blog::{AuthorResponse, CommentResponse};
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, post, web};
 use app::NotificationError;
 use chrono::{DateTime, Utc};
-use domain::event::Event;
 use domain::notification::{Notification, NotificationFilter};
 use domain::pagination::Page;
 use serde::{Deserialize, Serialize};
@@ -26,53 +25,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(unread_count)
         .service(read_all)
         .service(read_notification);
-}
-
-/// `comment.created`: someone else commented on the recipient's post.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CommentCreatedData {
-    pub post_id: Uuid,
-    pub comment: CommentResponse,
-}
-
-/// `vote.created`: someone else voted on the recipient's post; `votes` is the new count.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct VoteCreatedData {
-    pub post_id: Uuid,
-    pub voter: AuthorResponse,
-    pub votes: u64,
-}
-
-/// A notification's `data`: exactly what its socket frame carries, by `type`.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum NotificationData {
-    CommentCreated(CommentCreatedData),
-    VoteCreated(VoteCreatedData),
-}
-
-impl NotificationData {
-    /// The data of an event the inbox keeps (`None` for the others).
-    pub fn of(event: Event) -> Option<Self> {
-        match event {
-            Event::CommentCreated { post_id, comment } => {
-                Some(Self::CommentCreated(CommentCreatedData {
-                    post_id,
-                    comment: comment.into(),
-                }))
-            }
-            Event::VoteCreated {
-                post_id,
-                voter,
-                votes,
-            } => Some(Self::VoteCreated(VoteCreatedData {
-                post_id,
-                voter: voter.into(),
-                votes,
-            })),
-            _ => None,
-        }
-    }
 }
 
 /// The stored kinds, as the document's enum.

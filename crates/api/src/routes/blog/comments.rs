@@ -1,6 +1,6 @@
 //! Comments: `/api/v1/posts/{id}/comments` and `/api/v1/comments`.
 
-use super::AuthorResponse;
+use crate::dto::blog::CommentResponse;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader, MaybeUser};
 use crate::pagination::{PageParams, PageResponse};
@@ -8,48 +8,14 @@ use crate::problems::PostNotFound;
 use crate::routes::{PROBLEM, Tagged};
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use chrono::{DateTime, Utc};
 use domain::blog::CommentView;
 use domain::concurrency::Versioned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// A page of [`CommentResponse`]s (its schema is named `CommentPage`).
 pub type CommentPage = PageResponse<CommentResponse>;
-
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "0192f7a4-3b7e-7cc0-9a35-0f1e2d3c4b5b",
-    "post_id": "0192f7a4-3b7e-7cc0-9a35-0f1e2d3c4b5a",
-    "author": {"id": "0192f7a4-0000-7000-8000-000000000002", "name": "grace"},
-    "content": "Nice write-up!",
-    "created_at": "2026-11-23T10:05:00Z",
-    "updated_at": "2026-11-23T10:05:00Z"
-}))]
-pub struct CommentResponse {
-    pub id: Uuid,
-    pub post_id: Uuid,
-    pub author: AuthorResponse,
-    pub content: String,
-    #[serde(serialize_with = "crate::dto::rfc3339")]
-    pub created_at: DateTime<Utc>,
-    #[serde(serialize_with = "crate::dto::rfc3339")]
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<CommentView> for CommentResponse {
-    fn from(v: CommentView) -> Self {
-        Self {
-            id: v.comment.id,
-            post_id: v.comment.post_id,
-            author: v.author.into(),
-            content: v.comment.content.as_str().to_owned(),
-            created_at: v.comment.created_at,
-            updated_at: v.comment.updated_at,
-        }
-    }
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"content": "Nice write-up!"}))]

@@ -4,15 +4,12 @@ mod comments;
 mod posts;
 mod votes;
 
-pub use comments::{CommentPage, CommentResponse};
-pub use posts::{PostPage, PostResponse};
+pub use crate::dto::blog::{AuthorResponse, CommentResponse, PostResponse};
+pub use comments::CommentPage;
+pub use posts::PostPage;
 
 use crate::error::ApiError;
 use app::BlogError;
-use domain::blog::Author;
-use serde::Serialize;
-use utoipa::ToSchema;
-use uuid::Uuid;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(posts::list_posts)
@@ -27,21 +24,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(comments::edit_comment)
         .service(comments::delete_comment)
         .service(votes::vote);
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuthorResponse {
-    pub id: Uuid,
-    pub name: String,
-}
-
-impl From<Author> for AuthorResponse {
-    fn from(a: Author) -> Self {
-        Self {
-            id: a.id,
-            name: a.name,
-        }
-    }
 }
 
 impl From<BlogError> for ApiError {

@@ -1,6 +1,6 @@
 //! Posts: `/api/v1/posts`.
 
-use super::AuthorResponse;
+use crate::dto::blog::PostResponse;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, IfMatchHeader, MaybeUser};
 use crate::pagination::{PageParams, PageResponse};
@@ -10,61 +10,14 @@ use crate::schemas::PostSortKey;
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use app::blog::{PostInput, PostQuery};
-use chrono::{DateTime, Utc};
 use domain::blog::PostView;
 use domain::concurrency::Versioned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// A page of [`PostResponse`]s (its schema is named `PostPage`).
 pub type PostPage = PageResponse<PostResponse>;
-
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "0192f7a4-3b7e-7cc0-9a35-0f1e2d3c4b5a",
-    "title": "Hello, Rust",
-    "content": "Why we rewrote our API.",
-    "published": true,
-    "owner": {"id": "0192f7a4-0000-7000-8000-000000000001", "name": "ada"},
-    "votes": 3,
-    "comments_count": 1,
-    "voted": false,
-    "created_at": "2026-11-23T10:00:00Z",
-    "updated_at": "2026-11-23T10:00:00Z"
-}))]
-pub struct PostResponse {
-    pub id: Uuid,
-    pub title: String,
-    pub content: String,
-    pub published: bool,
-    pub owner: AuthorResponse,
-    pub votes: u64,
-    pub comments_count: u64,
-    /// Whether the caller voted; false for anonymous callers.
-    pub voted: bool,
-    #[serde(serialize_with = "crate::dto::rfc3339")]
-    pub created_at: DateTime<Utc>,
-    #[serde(serialize_with = "crate::dto::rfc3339")]
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<PostView> for PostResponse {
-    fn from(v: PostView) -> Self {
-        Self {
-            id: v.post.id,
-            title: v.post.title.as_str().to_owned(),
-            content: v.post.content.as_str().to_owned(),
-            published: v.post.published,
-            owner: v.owner.into(),
-            votes: v.votes,
-            comments_count: v.comments_count,
-            voted: v.voted,
-            created_at: v.post.created_at,
-            updated_at: v.post.updated_at,
-        }
-    }
-}
 
 /// A new post (`POST`) or all of one (`PUT`). Absent fields are read as missing, so each
 /// is reported in the `422` by name.

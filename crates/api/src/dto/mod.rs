@@ -1,5 +1,10 @@
-//! Helpers shared by the DTOs: exact decimal prices and telling an absent field from an
-//! explicit `null` in request bodies; timestamps in responses.
+//! Answers more than one module renders (`blog`, `notifications`: the routes and the
+//! socket both; this tree imports neither), and the helpers every DTO shares: exact decimal
+//! prices and telling an absent field from an explicit `null` in request bodies;
+//! timestamps in responses.
+
+pub mod blog;
+pub mod notifications;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
