@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 pub const REMINDER_EVERY: Duration = Duration::from_secs(10);
 pub const PROBE_EVERY: Duration = Duration::from_millis(250);
 
-/// Attached to a `503` answer by [`crate::error::ApiError`]: what refused it, and why.
+/// Attached to a `503` answer by the error type (`ApiError`): what refused it, and why.
 #[derive(Debug, Clone)]
 pub struct Refusal {
     pub dependency: &'static str,
