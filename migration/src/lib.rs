@@ -27,6 +27,7 @@ mod m20261207_000017_create_notifications;
 mod m20261207_000018_create_idempotency_keys;
 mod m20261207_000019_create_leases;
 mod m20261207_000020_jobs_trace_parent;
+mod m20261207_000021_sqlite_search;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(Creates(m20261207_000018_create_idempotency_keys::Migration)),
             Box::new(Creates(m20261207_000019_create_leases::Migration)),
             Box::new(m20261207_000020_jobs_trace_parent::Migration),
+            Box::new(m20261207_000021_sqlite_search::Migration),
         ]
     }
 }

@@ -230,6 +230,10 @@ impl Db {
         &self.conn
     }
 
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
     /// Like SeaORM's `DatabaseConnection::set_metric_callback`, for both pools: call it
     /// before cloning this `Db`.
     pub fn set_metric_callback<F>(&mut self, callback: F)

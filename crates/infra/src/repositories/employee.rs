@@ -65,6 +65,7 @@ impl EmployeeRepository for SeaOrmEmployeeRepository {
         let mut query = employees::Entity::find();
         if let Some(q) = &filter.q {
             query = query.filter(any_contains::<employees::Entity>(
+                self.db.backend(),
                 &[C::FullName, C::Email],
                 q,
             ));

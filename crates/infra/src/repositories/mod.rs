@@ -32,7 +32,8 @@ use domain::RepoError;
 use domain::concurrency::ExpectedVersion;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, SqlErr, UpdateMany,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, IdenStatic,
+    QueryFilter, SqlErr, UpdateMany,
 };
 use uuid::Uuid;
 
@@ -165,7 +166,34 @@ fn is_unavailable(e: &DbErr) -> bool {
 }
 
 /// Rows of `E` where any of `cols` contains `needle`, case-insensitively.
-pub(crate) fn any_contains<E: EntityTrait>(cols: &[E::Column], needle: &str) -> Condition {
+///
+/// On SQLite a needle of 3 characters or more is looked up in the table's FTS5 trigram
+/// index (migration 21: `{table}_fts` over the same columns) instead of scanning with
+/// `LIKE`; a shorter one has no trigram to look up and scans. PostgreSQL's `pg_trgm`
+/// indexes serve the `LIKE` itself.
+pub(crate) fn any_contains<E: EntityTrait>(
+    backend: DbBackend,
+    cols: &[E::Column],
+    needle: &str,
+) -> Condition {
+    if backend == DbBackend::Sqlite && needle.chars().count() >= 3 {
+        let table = E::default().table_name().to_owned();
+        let names: Vec<String> = cols.iter().map(|c| c.as_str().to_owned()).collect();
+        // An FTS5 string is a phrase of its characters, `"` doubled: trigram tokenizes it
+        // into consecutive trigrams, which is a substring match. `{a b}:` limits it to those
+        // columns.
+        let phrase = format!(
+            "{{{}}} : \"{}\"",
+            names.join(" "),
+            needle.replace('"', "\"\"")
+        );
+        return Condition::all().add(Expr::cust_with_values(
+            format!(
+                "\"{table}\".rowid IN (SELECT rowid FROM \"{table}_fts\" WHERE \"{table}_fts\" MATCH ?)"
+            ),
+            [phrase],
+        ));
+    }
     let pattern = contains_pattern(needle);
     cols.iter().fold(Condition::any(), |any, col| {
         any.add(

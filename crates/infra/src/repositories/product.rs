@@ -164,7 +164,11 @@ impl ProductRepository for SeaOrmProductRepository {
         use products::Column as C;
         let mut query = products::Entity::find();
         if let Some(q) = &filter.q {
-            query = query.filter(any_contains::<products::Entity>(&[C::Name], q));
+            query = query.filter(any_contains::<products::Entity>(
+                self.db.backend(),
+                &[C::Name],
+                q,
+            ));
         }
         if let Some(category) = filter.category {
             query = query.filter(C::Category.eq(category.as_str()));

@@ -111,7 +111,11 @@ impl UserRepository for SeaOrmUserRepository {
         use users::Column as C;
         let mut query = users::Entity::find();
         if let Some(q) = &filter.q {
-            query = query.filter(any_contains::<users::Entity>(&[C::Email, C::Name], q));
+            query = query.filter(any_contains::<users::Entity>(
+                self.db.backend(),
+                &[C::Email, C::Name],
+                q,
+            ));
         }
         let order = Keyset::newest_first::<users::Entity>(C::CreatedAt, C::Id);
         let key = |m: &users::Model| time_then_id(m.created_at, m.id);

@@ -156,11 +156,11 @@ fn visible_to(viewer: Option<Uuid>) -> Condition {
     }
 }
 
-fn filtered(filter: &PostFilter, viewer: Option<Uuid>) -> Condition {
+fn filtered(backend: DbBackend, filter: &PostFilter, viewer: Option<Uuid>) -> Condition {
     let mut cond = Condition::all().add(visible_to(viewer));
     if let Some(q) = &filter.q {
         let text = [posts::Column::Title, posts::Column::Content];
-        cond = cond.add(any_contains::<posts::Entity>(&text, q));
+        cond = cond.add(any_contains::<posts::Entity>(backend, &text, q));
     }
     if let Some(owner) = filter.owner_id {
         cond = cond.add(posts::Column::OwnerId.eq(owner));
@@ -248,7 +248,7 @@ impl PostRepository for SeaOrmPostRepository {
         viewer: Option<Uuid>,
         page: PageRequest,
     ) -> Result<Page<PostView>, RepoError> {
-        let visible = posts::Entity::find().filter(filtered(filter, viewer));
+        let visible = posts::Entity::find().filter(filtered(self.db.backend(), filter, viewer));
         let order = post_order(filter.sort);
         let start = order.start(&self.db, &visible, &page).await?;
         // SQLite answers a signed-in reader's filter (`published OR owner_id = ?`) with a
@@ -256,7 +256,7 @@ impl PostRepository for SeaOrmPostRepository {
         // ids come first on every page.
         let postgres = self.db.conn().get_database_backend() == DbBackend::Postgres;
         let rows = if start.skips_nothing() && postgres {
-            let listed = post_views(viewer).filter(filtered(filter, viewer));
+            let listed = post_views(viewer).filter(filtered(self.db.backend(), filter, viewer));
             order.window(listed, &start, &page)
         } else {
             // The page's ids first, through an index; only those twenty rows then get their
