@@ -1,6 +1,7 @@
 //! SPEC section 7: health, readiness, metrics, configuration errors.
 
 use crate::helpers::{Backend, TestApp, backend, spawn_app, spawn_app_with};
+use crate::metered::{OwnProcess, sample};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::Value;
@@ -24,25 +25,57 @@ async fn health_and_readiness_answer() {
     assert!(body["checks"]["database"]["latency_ms"].is_u64());
 }
 
+/// In a process of its own: the recorder is process-wide, so only there are the counts
+/// this test's alone, and exact.
 #[tokio::test]
 async fn metrics_count_requests_by_route_template() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.get(
-        &format!("/api/v1/users/{}", uuid::Uuid::now_v7()),
-        Some(&admin),
-    )
-    .await;
-    let res = app.get("/metrics", None).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let text = res.text().await.unwrap();
-    assert!(text.contains("http_requests_total"), "{text}");
-    assert!(
-        text.contains(r#"route="/api/v1/users/{id}""#),
-        "route templates, not raw paths"
+    let own = OwnProcess::start(&[("DB_MAX_CONNECTIONS", "3")]).await;
+    let ann = own.register("ann@example.com").await;
+    let token = ann["access_token"].as_str().unwrap();
+    let labels = r#"{method="GET",route="/api/v1/users/{id}",status="404"}"#;
+    let count = format!("http_requests_total{labels}");
+    assert_eq!(own.sample(&count).await, 0.0);
+
+    let ids = [
+        uuid::Uuid::now_v7(),
+        uuid::Uuid::now_v7(),
+        uuid::Uuid::now_v7(),
+    ];
+    let client = reqwest::Client::new();
+    for id in ids {
+        let res = client
+            .get(own.url(&format!("/api/v1/users/{id}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+    let page = own.metrics().await;
+    assert_eq!(sample(&page, &count), 3.0, "{page}");
+    assert_eq!(
+        sample(
+            &page,
+            &format!("http_request_duration_seconds_count{labels}")
+        ),
+        3.0,
+        "{page}"
     );
-    assert!(text.contains("http_request_duration_seconds_bucket"));
-    assert!(text.contains("db_pool_connections"));
+    assert_eq!(
+        sample(
+            &page,
+            r#"http_requests_total{method="POST",route="/api/v1/auth/register",status="201"}"#
+        ),
+        1.0,
+        "{page}"
+    );
+    // Route templates, not raw paths.
+    for id in ids {
+        assert!(!page.contains(&id.to_string()), "{id} is a label:\n{page}");
+    }
+    // The pool as configured, with the connection the requests used.
+    assert_eq!(sample(&page, "db_pool_max_connections"), 3.0, "{page}");
+    assert!(sample(&page, "db_pool_connections") >= 1.0, "{page}");
 }
 
 /// PostgreSQL: refuse new connections and end the open ones; readiness must say 503 and

@@ -5,6 +5,7 @@ use crate::helpers::{
     JWT_SECRET, TestApp, redis_prefix, redis_url, spawn_app, spawn_app_with, start,
 };
 use crate::jwt_attacks::{claims_of, sign};
+use crate::metered::OwnProcess;
 use crate::notifications::{comment, vote};
 use crate::ws_client::{WAIT, assert_nothing_pending, closed_with, next_event, next_json};
 use futures_util::SinkExt;
@@ -12,6 +13,7 @@ use jsonwebtoken::Algorithm;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
@@ -279,25 +281,51 @@ async fn shutdown_closes_sockets_with_going_away() {
     assert_eq!(frame.code, CloseCode::Away);
 }
 
+/// In a process of its own: the recorder is process-wide, so only there are the counts
+/// this test's alone, and exact.
 #[tokio::test]
 async fn open_sockets_and_delivered_events_are_in_the_metrics() {
-    let app = spawn_app().await;
-    let ann = app.register("ann@example.com").await;
-    let bob = app.register("bob@example.com").await;
-    let mut socket = app.ws(&ann.access).await;
-    create_post(&app, &bob.access, true).await;
+    let own = OwnProcess::start(&[]).await;
+    let ann = own.register("ann@example.com").await;
+    let bob = own.register("bob@example.com").await;
+    // Both welcome e-mails (to the log) are done, and the queue is empty.
+    own.wait_for_sample(r#"jobs_done_total{kind="welcome_email"}"#, 2.0)
+        .await;
+    own.wait_for_sample("job_queue_depth", 0.0).await;
+    assert_eq!(own.sample("websocket_connections").await, 0.0);
+
+    let mut request = format!("ws://127.0.0.1:{}/ws/notify", own.port)
+        .into_client_request()
+        .unwrap();
+    let bearer = format!("Bearer {}", ann["access_token"].as_str().unwrap());
+    request
+        .headers_mut()
+        .insert("authorization", bearer.parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    own.wait_for_sample("websocket_connections", 1.0).await;
+    assert_eq!(own.sample("events_published_total").await, 0.0);
+    assert_eq!(own.sample("events_delivered_total").await, 0.0);
+
+    // Bob publishes a post: one event, delivered to Ann's one socket.
+    let res = reqwest::Client::new()
+        .post(own.url("/api/v1/posts"))
+        .bearer_auth(bob["access_token"].as_str().unwrap())
+        .json(&json!({"title": "News", "content": "Body", "published": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
     next_event(&mut socket, "post.published").await;
-    let text = app.get("/metrics", None).await.text().await.unwrap();
-    for metric in [
-        "websocket_connections",
-        "job_queue_depth",
-        "events_published_total",
-    ] {
-        assert!(
-            text.lines().any(|l| l.starts_with(metric)),
-            "{metric} missing from:\n{text}"
-        );
-    }
+    own.wait_for_sample("events_delivered_total", 1.0).await;
+    assert_eq!(own.sample("events_published_total").await, 1.0);
+    assert_eq!(
+        own.sample(r#"events_dropped_total{reason="slow_client"}"#)
+            .await,
+        0.0
+    );
+
+    socket.close(None).await.unwrap();
+    own.wait_for_sample("websocket_connections", 0.0).await;
 }
 
 /// Two instances on one database and one Redis: an event caused on A reaches a socket
