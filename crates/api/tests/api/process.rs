@@ -216,9 +216,47 @@ async fn sigterm_closes_sockets_with_1001_and_every_log_line_is_json() {
 
 #[tokio::test]
 async fn sigterm_under_load_finishes_every_request_in_flight() {
+    /// The server's sockets on `port` as the kernel lists them (Linux): how many
+    /// connections are established, and how many of those the process has not accepted
+    /// yet (the listening socket's queue).
+    fn connections(port: u16) -> (usize, usize) {
+        let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp (Linux)");
+        let (mut established, mut unaccepted) = (0, 0);
+        for line in table.lines().skip(1) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            let local_port = cols[1].rsplit(':').next().unwrap();
+            if u16::from_str_radix(local_port, 16) != Ok(port) {
+                continue;
+            }
+            match cols[3] {
+                "01" => established += 1,
+                "0A" => {
+                    let queue = cols[4].rsplit(':').next().unwrap();
+                    unaccepted += usize::from_str_radix(queue, 16).unwrap();
+                }
+                _ => {}
+            }
+        }
+        (established, unaccepted)
+    }
+    /// Whether a JSON log line is the request line of a login answered `200`.
+    fn login_answered(line: &str) -> bool {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            return false;
+        };
+        v["message"] == "request" && v["route"] == "/api/v1/auth/login" && v["status"] == 200
+    }
+
     let (_db, url) = fresh_database().await;
     // Cost 10: each login hashes for tens of milliseconds, so many are in flight at once.
-    let mut process = spawn_binary(&url, &[("BCRYPT_COST", "10".to_owned())]).await;
+    let mut process = spawn_binary(
+        &url,
+        &[
+            ("BCRYPT_COST", "10".to_owned()),
+            ("LOG_FORMAT", "json".to_owned()),
+        ],
+    )
+    .await;
     register(&process, "busy@example.com").await;
     let client = reqwest::Client::new();
     let logins: Vec<_> = (0..16)
@@ -229,14 +267,29 @@ async fn sigterm_under_load_finishes_every_request_in_flight() {
             tokio::spawn(async move { request.send().await.map(|r| r.status()) })
         })
         .collect();
-    // Let every request reach the server, then ask it to stop while they are being served.
-    tokio::time::sleep(Duration::from_millis(150)).await;
-    let in_flight = logins.iter().filter(|l| !l.is_finished()).count();
+    // Wait until the server has accepted all 16 connections (the kernel says so) and has
+    // answered at least one login (its log says so): every login is then the server's to
+    // finish, and hashing the others takes far longer than the signal takes to arrive.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (established, unaccepted) = connections(process.port);
+        let answered = process
+            .lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| login_answered(l))
+            .count();
+        if established >= 16 && unaccepted == 0 && answered >= 1 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{established} connections, {unaccepted} not accepted, {answered} logins answered"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     process.sigterm();
-    assert!(
-        in_flight > 0,
-        "every login had finished before SIGTERM: nothing was tested"
-    );
 
     for login in logins {
         let status = login
@@ -247,4 +300,37 @@ async fn sigterm_under_load_finishes_every_request_in_flight() {
     }
     let status = process.exit_status(Duration::from_secs(15)).await;
     assert!(status.success(), "exit status {status}");
+
+    // The server's own account: logins it answered after it heard the signal were in
+    // flight then, and it answered all 16. (The log is written in order; the pipe's reader
+    // may still be draining it.)
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let lines = loop {
+        let lines = process.lines.lock().unwrap().clone();
+        if lines.iter().any(|l| l.contains("\"stopped\"")) {
+            break lines;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no \"stopped\" line: {lines:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let signalled = lines
+        .iter()
+        .position(|l| l.contains("SIGTERM: shutting down"))
+        .unwrap_or_else(|| panic!("the signal is not in the log: {lines:?}"));
+    let before = lines[..signalled]
+        .iter()
+        .filter(|l| login_answered(l))
+        .count();
+    let after = lines[signalled..]
+        .iter()
+        .filter(|l| login_answered(l))
+        .count();
+    assert_eq!(before + after, 16, "{lines:?}");
+    assert!(
+        after > 0,
+        "every login had finished before SIGTERM: nothing was tested"
+    );
 }
