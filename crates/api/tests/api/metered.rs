@@ -12,6 +12,7 @@ use std::time::Duration;
 pub struct OwnProcess {
     child: Child,
     pub port: u16,
+    pub database_url: String,
     dir: tempfile::TempDir,
     /// The database, when this process made it (another may share it by URL).
     _db: Option<TestDb>,
@@ -72,6 +73,7 @@ impl OwnProcess {
         Self {
             child: command.spawn().expect("the binary starts"),
             port,
+            database_url: database_url.to_owned(),
             dir,
             _db: db,
         }
@@ -94,6 +96,32 @@ impl OwnProcess {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// Waits until a line of the log satisfies `found`; that line.
+    pub async fn wait_for_line(&self, found: impl Fn(&str) -> bool) -> String {
+        let deadline = tokio::time::Instant::now() + WITHIN;
+        loop {
+            let log = self.log();
+            if let Some(line) = log.lines().find(|l| found(l)) {
+                return line.to_owned();
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no such line in the log:\n{log}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// A connection to the process's database.
+    pub async fn db(&self) -> sea_orm::DatabaseConnection {
+        infra::db::connect(&self.database_url, 1).await.unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -151,6 +179,26 @@ impl OwnProcess {
         }
     }
 
+    /// Asks the process to stop, as an orchestrator does.
+    pub fn sigterm(&self) {
+        let pid = self.child.id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+    }
+
+    /// Waits for the process to exit.
+    pub async fn exit_status(&mut self) -> std::process::ExitStatus {
+        let deadline = tokio::time::Instant::now() + WITHIN;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "still running");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
 
 impl Drop for OwnProcess {
