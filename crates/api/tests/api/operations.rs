@@ -305,3 +305,77 @@ fn a_bad_setting_stops_start_up_with_status_2_naming_the_key() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("JWT_SECRET"));
 }
+
+/// README, Operations: "one line per request with its request id, method, route template,
+/// status and latency; `LOG_FORMAT=json` for JSON lines".
+#[tokio::test]
+async fn each_request_logs_one_line_with_its_id_method_route_status_and_latency() {
+    let own = OwnProcess::start(&[("LOG_FORMAT", "json")]).await;
+    let id = format!("log-fields-{}", uuid::Uuid::now_v7().simple());
+    let path = format!("/api/v1/users/{}", uuid::Uuid::now_v7());
+    let res = reqwest::Client::new()
+        .get(own.url(&path))
+        .header("x-request-id", &id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // The line is written before the answer leaves, so it is in the log by now.
+    let line = own.wait_for_line(|l| l.contains(&id)).await;
+    let v: Value = serde_json::from_str(&line).expect("a JSON line");
+    assert_eq!(v["message"], "request", "{line}");
+    assert_eq!(v["level"], "INFO", "{line}");
+    assert_eq!(v["request_id"], id.as_str(), "{line}");
+    assert_eq!(v["method"], "GET", "{line}");
+    assert_eq!(v["route"], "/api/v1/users/{id}", "{line}");
+    assert_eq!(v["status"], 401, "{line}");
+    assert!(
+        v["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0),
+        "{line}"
+    );
+    assert_eq!(
+        own.log().lines().filter(|l| l.contains(&id)).count(),
+        1,
+        "one line per request"
+    );
+}
+
+/// README, Operations: "A 500 logs its whole cause chain" (and the client learns nothing
+/// internal). A table the service reads is gone: an unexpected failure.
+#[tokio::test]
+async fn a_500_logs_its_cause_chain_under_the_request_id() {
+    let own = OwnProcess::start(&[("LOG_FORMAT", "json")]).await;
+    let user = own.register("ann@example.com").await;
+    let db = own.db().await;
+    let sql = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "DROP TABLE employees CASCADE",
+        _ => "DROP TABLE employees",
+    };
+    db.execute_unprepared(sql).await.unwrap();
+
+    let id = format!("cause-chain-{}", uuid::Uuid::now_v7().simple());
+    let res = reqwest::Client::new()
+        .get(own.url("/api/v1/employees"))
+        .bearer_auth(user["access_token"].as_str().unwrap())
+        .header("x-request-id", &id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["request_id"], id.as_str());
+    assert!(
+        !body.to_string().contains("employees"),
+        "internals in the answer: {body}"
+    );
+
+    let error = own
+        .wait_for_line(|l| l.contains(&id) && l.contains("\"ERROR\""))
+        .await;
+    let v: Value = serde_json::from_str(&error).expect("a JSON line");
+    let message = v["message"].as_str().unwrap_or_default();
+    // Every level of the chain, down to the database's own words about the table.
+    assert!(message.contains("caused by: "), "{error}");
+    assert!(message.contains("employees"), "{error}");
+    assert_eq!(v["status"], 500, "{error}");
+}
