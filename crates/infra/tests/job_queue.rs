@@ -11,6 +11,7 @@ use infra::db::Db;
 use infra::entities::jobs;
 use infra::repositories::SeaOrmJobQueue;
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -88,23 +89,23 @@ async fn check(url: &str) {
     assert!(claim_ids(&queue, 10, LEASE).await.is_empty(), "leased");
     assert_eq!(row(&db, due).await.status, "running");
 
-    // Retried: pending with its error, due again only at run_at.
-    queue
-        .retry(
-            due,
-            1,
-            time::now() + chrono::TimeDelta::milliseconds(300),
-            "refused",
-        )
-        .await
-        .unwrap();
+    // Retried: pending with its error, due again only at run_at (an hour ahead, so no
+    // stall of the machine can make it due before the check).
+    let run_at = time::now() + chrono::TimeDelta::hours(1);
+    queue.retry(due, 1, run_at, "refused").await.unwrap();
     let r = row(&db, due).await;
     assert_eq!(
-        (r.status.as_str(), r.last_error.as_deref()),
-        ("pending", Some("refused"))
+        (r.status.as_str(), r.last_error.as_deref(), r.run_at),
+        ("pending", Some("refused"), run_at)
     );
     assert!(claim_ids(&queue, 10, LEASE).await.is_empty(), "not yet due");
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    // Its time comes: claimed again, as its second attempt.
+    jobs::Entity::update_many()
+        .col_expr(jobs::Column::RunAt, Expr::value(time::now()))
+        .filter(jobs::Column::Id.eq(due))
+        .exec(db.conn())
+        .await
+        .unwrap();
     assert_eq!(claim_ids(&queue, 10, LEASE).await, vec![(due, 2)]);
 
     // Parked as failed: never claimed again, and no longer in the queue's depth.

@@ -1,13 +1,16 @@
 //! The Redis event adapter against a real Redis server that the test runs itself (so it
 //! can stop it without disturbing anyone else's): an event published by one instance
-//! reaches the subscribers of every instance; while Redis is down events are dropped, and
-//! once it is back the subscribers reconnect by themselves and events flow again.
+//! reaches the subscribers of every instance; while Redis is down events are dropped (and
+//! counted in `events_dropped_total{reason="redis"}`), and once it is back the subscribers
+//! reconnect by themselves and events flow again.
 
 use domain::event::{Audience, Event, EventPublisher, Notification};
 use infra::events::{EventSource, RedisEvents};
+use metrics::{Counter, CounterFn, Gauge, Histogram, Key, KeyName, Metadata, SharedString, Unit};
+use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::broadcast::Receiver;
 use uuid::Uuid;
@@ -74,6 +77,76 @@ async fn wait_for_subscribers(url: &str, channel: &str, n: i64) {
     panic!("{channel} never had {n} subscribers");
 }
 
+/// A recorder that keeps counters only, by name and labels: this test binary's own, so the
+/// counts are what this test did.
+#[derive(Default)]
+struct Counters(Mutex<HashMap<String, Arc<AtomicU64>>>);
+
+struct Count(Arc<AtomicU64>);
+
+impl CounterFn for Count {
+    fn increment(&self, value: u64) {
+        self.0.fetch_add(value, Ordering::SeqCst);
+    }
+
+    fn absolute(&self, value: u64) {
+        self.0.fetch_max(value, Ordering::SeqCst);
+    }
+}
+
+impl metrics::Recorder for Counters {
+    fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+    fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+    fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+
+    fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
+        let count = self
+            .0
+            .lock()
+            .unwrap()
+            .entry(series(key))
+            .or_default()
+            .clone();
+        Counter::from_arc(Arc::new(Count(count)))
+    }
+
+    fn register_gauge(&self, _: &Key, _: &Metadata<'_>) -> Gauge {
+        Gauge::noop()
+    }
+
+    fn register_histogram(&self, _: &Key, _: &Metadata<'_>) -> Histogram {
+        Histogram::noop()
+    }
+}
+
+/// `name{label="value",...}`.
+fn series(key: &Key) -> String {
+    let labels: Vec<String> = key
+        .labels()
+        .map(|l| format!("{}=\"{}\"", l.key(), l.value()))
+        .collect();
+    format!("{}{{{}}}", key.name(), labels.join(","))
+}
+
+/// The process's recorder, installed on first use.
+fn counters() -> &'static Counters {
+    static COUNTERS: OnceLock<&'static Counters> = OnceLock::new();
+    COUNTERS.get_or_init(|| {
+        let counters: &'static Counters = Box::leak(Box::default());
+        metrics::set_global_recorder(counters).expect("no other recorder in this test binary");
+        counters
+    })
+}
+
+fn count(series: &str) -> u64 {
+    counters()
+        .0
+        .lock()
+        .unwrap()
+        .get(series)
+        .map_or(0, |n| n.load(Ordering::SeqCst))
+}
+
 async fn received(rx: &mut Receiver<std::sync::Arc<Notification>>) -> Notification {
     let got = tokio::time::timeout(Duration::from_secs(5), rx.recv())
         .await
@@ -89,6 +162,7 @@ async fn events_cross_instances_and_flow_again_after_an_outage() {
         eprintln!("skipped: no redis-server on PATH");
         return;
     };
+    counters();
     let url = server.url();
     let channel = format!("test:{}:events", Uuid::now_v7().simple());
     wait_for_subscribers(&url, &channel, 0).await;
@@ -113,11 +187,23 @@ async fn events_cross_instances_and_flow_again_after_an_outage() {
     let restores = || restored.each_ref().map(|n| n.load(Ordering::SeqCst));
     assert_eq!(restores(), [0, 0], "a first subscription is no restore");
 
-    // Redis goes away: what is published meanwhile is lost, and nothing hangs.
+    // Redis goes away: what is published meanwhile is dropped and counted (README: "an
+    // instance cut off from Redis, counted in `events_dropped_total`"), and nothing hangs.
+    // Redis comes back only once the drop is counted, so the event cannot go out late.
+    let dropped = r#"events_dropped_total{reason="redis"}"#;
+    assert_eq!(count(dropped), 0);
     server.kill();
     let lost = Notification::new(Audience::User(Uuid::now_v7()), Event::SessionEnded);
     b.publish(lost.clone());
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while count(dropped) == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the event published while Redis was away was never counted as dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(count(dropped), 1);
 
     // Back on the same port: both subscribers return by themselves.
     let _server = RedisServer::start(port).expect("restart");
@@ -134,12 +220,11 @@ async fn events_cross_instances_and_flow_again_after_an_outage() {
     let again = Notification::new(Audience::AllExcept(Uuid::now_v7()), Event::SessionEnded);
     b.publish(again.clone());
     for rx in [&mut on_a, &mut on_b] {
-        // The one published during the outage may still have gone out after the restart
-        // (the publisher retries its connection); nothing else may arrive first.
-        let mut got = received(rx).await;
-        if got == lost {
-            got = received(rx).await;
-        }
+        // The dropped one never arrives: the next event is the one published after.
+        let got = received(rx).await;
+        assert_ne!(got, lost, "an event counted as dropped was delivered");
         assert_eq!(got, again);
     }
+    assert_eq!(count(dropped), 1, "only the one event was dropped");
+    assert_eq!(count("events_published_total{}"), 2);
 }

@@ -104,11 +104,23 @@ async fn a_connection_the_server_ended_is_replaced() {
 async fn waiting_longer_than_the_acquire_timeout_is_an_error() {
     common::on_postgres(|url| async move {
         let pool = Arc::new(new_pool(&url, 1, Duration::from_millis(200)));
+        // The one connection, open and idle.
+        backend_pid(&pool).await;
+        assert_eq!(pool.usage(), (1, 1));
         let busy = {
             let pool = pool.clone();
-            tokio::spawn(async move { one_i64(&pool, "SELECT 1::bigint FROM pg_sleep(1)").await })
+            // Long beside the 200 ms wait, so a stalled test task cannot outlast it.
+            tokio::spawn(async move { one_i64(&pool, "SELECT 1::bigint FROM pg_sleep(3)").await })
         };
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Wait until the statement holds it (however late its task runs), not a fixed time.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while pool.usage() != (1, 0) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the statement never took the connection"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         let waited = one_i64(&pool, "SELECT 1::bigint").await;
         assert!(
             matches!(

@@ -3,6 +3,8 @@
 //! comes back up, and `fresh` rebuilds a database that holds data.
 
 use crate::helpers::{JWT_SECRET, fresh_database};
+use crate::metered::{Launch, OwnProcess};
+use crate::process::free_port;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use std::process::{Command, Output};
 
@@ -111,4 +113,84 @@ async fn every_migration_goes_down_and_up_and_fresh_rebuilds_a_database_with_dat
         again.contains("created admin"),
         "fresh kept the old rows: {again}"
     );
+}
+
+/// README: replicas run with `AUTO_MIGRATE=false`, so they never touch the schema; an
+/// operator's `api migrate up` then makes the running server usable.
+#[tokio::test]
+async fn with_auto_migrate_false_the_server_leaves_the_schema_to_the_operator() {
+    let (db, url) = fresh_database().await;
+    let own = OwnProcess::launch(
+        &url,
+        Some(db),
+        Launch {
+            env: &[("AUTO_MIGRATE", "false")],
+            ..Launch::default()
+        },
+    );
+    // It migrates, when it does, before it listens: answering means start-up is over.
+    own.answering().await;
+    assert_eq!(all_tables(&url).await, Vec::<String>::new());
+    assert!(register(&own).await.is_server_error());
+
+    let dir = tempfile::tempdir().unwrap();
+    ok(api(&url, dir.path(), &["migrate", "up"]), "migrate up");
+    assert_eq!(register(&own).await, reqwest::StatusCode::CREATED);
+}
+
+/// The status of a registration on `own`.
+async fn register(own: &OwnProcess) -> reqwest::StatusCode {
+    reqwest::Client::new()
+        .post(own.url("/api/v1/auth/register"))
+        .json(&serde_json::json!({"email": "ann@example.com", "password": "password-123"}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Every table, the migrations' own included.
+async fn all_tables(database_url: &str) -> Vec<String> {
+    let db = Database::connect(database_url).await.unwrap();
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => {
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+        }
+        _ => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' ORDER BY 1"
+        }
+    };
+    let rows = db
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect()
+}
+
+/// README, Configuration: a `.env` file in the working directory is read, and never
+/// overrides a variable that is already set.
+#[tokio::test]
+async fn a_dotenv_file_is_read_and_the_environment_wins_over_it() {
+    let (db, url) = fresh_database().await;
+    let port = free_port();
+    // PORT only in `.env`; BCRYPT_COST in both, `.env`'s out of range (it would stop
+    // start-up with status 2).
+    let dotenv = format!("PORT={port}\nBCRYPT_COST=99\n");
+    let mut own = OwnProcess::launch(
+        &url,
+        Some(db),
+        Launch {
+            unset: &["PORT"],
+            dotenv: Some(&dotenv),
+            ..Launch::default()
+        },
+    );
+    own.port = port;
+    own.answering().await;
+    let listening = format!("listening on http://127.0.0.1:{port}");
+    own.wait_for_line(|l| l.contains(&listening)).await;
 }

@@ -321,6 +321,17 @@ async fn the_rate_limiter_fails_closed_while_redis_is_away_and_recovers() {
     assert_problem(res, 503).await;
     let res = accounts_only.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_problem(res, 503).await;
+    // Registration is under the per-IP budget too: 503, and no account was made.
+    let newcomer = json!({"email": "newcomer@example.com", "password": "password-123"});
+    let res = app
+        .post_json("/api/v1/auth/register", &newcomer, None)
+        .await;
+    assert_problem(res, 503).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE email = 'newcomer@example.com'")
+            .await,
+        0
+    );
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",
@@ -363,6 +374,14 @@ async fn the_rate_limiter_fails_closed_while_redis_is_away_and_recovers() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(status, StatusCode::OK, "the account budget is back too");
+    let res = app
+        .post_json("/api/v1/auth/register", &newcomer, None)
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "registration is back too"
+    );
     assert_eq!(
         app.get("/health/ready", None).await.status(),
         StatusCode::OK

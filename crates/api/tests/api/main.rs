@@ -14,6 +14,7 @@ mod http;
 mod idempotency;
 mod jobs;
 mod jwt_attacks;
+mod metered;
 mod notifications;
 mod operations;
 mod outages;

@@ -1,6 +1,7 @@
 //! SPEC section 7: health, readiness, metrics, configuration errors.
 
 use crate::helpers::{Backend, TestApp, backend, spawn_app, spawn_app_with};
+use crate::metered::{OwnProcess, sample};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::Value;
@@ -24,25 +25,57 @@ async fn health_and_readiness_answer() {
     assert!(body["checks"]["database"]["latency_ms"].is_u64());
 }
 
+/// In a process of its own: the recorder is process-wide, so only there are the counts
+/// this test's alone, and exact.
 #[tokio::test]
 async fn metrics_count_requests_by_route_template() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.get(
-        &format!("/api/v1/users/{}", uuid::Uuid::now_v7()),
-        Some(&admin),
-    )
-    .await;
-    let res = app.get("/metrics", None).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let text = res.text().await.unwrap();
-    assert!(text.contains("http_requests_total"), "{text}");
-    assert!(
-        text.contains(r#"route="/api/v1/users/{id}""#),
-        "route templates, not raw paths"
+    let own = OwnProcess::start(&[("DB_MAX_CONNECTIONS", "3")]).await;
+    let ann = own.register("ann@example.com").await;
+    let token = ann["access_token"].as_str().unwrap();
+    let labels = r#"{method="GET",route="/api/v1/users/{id}",status="404"}"#;
+    let count = format!("http_requests_total{labels}");
+    assert_eq!(own.sample(&count).await, 0.0);
+
+    let ids = [
+        uuid::Uuid::now_v7(),
+        uuid::Uuid::now_v7(),
+        uuid::Uuid::now_v7(),
+    ];
+    let client = reqwest::Client::new();
+    for id in ids {
+        let res = client
+            .get(own.url(&format!("/api/v1/users/{id}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+    let page = own.metrics().await;
+    assert_eq!(sample(&page, &count), 3.0, "{page}");
+    assert_eq!(
+        sample(
+            &page,
+            &format!("http_request_duration_seconds_count{labels}")
+        ),
+        3.0,
+        "{page}"
     );
-    assert!(text.contains("http_request_duration_seconds_bucket"));
-    assert!(text.contains("db_pool_connections"));
+    assert_eq!(
+        sample(
+            &page,
+            r#"http_requests_total{method="POST",route="/api/v1/auth/register",status="201"}"#
+        ),
+        1.0,
+        "{page}"
+    );
+    // Route templates, not raw paths.
+    for id in ids {
+        assert!(!page.contains(&id.to_string()), "{id} is a label:\n{page}");
+    }
+    // The pool as configured, with the connection the requests used.
+    assert_eq!(sample(&page, "db_pool_max_connections"), 3.0, "{page}");
+    assert!(sample(&page, "db_pool_connections") >= 1.0, "{page}");
 }
 
 /// PostgreSQL: refuse new connections and end the open ones; readiness must say 503 and
@@ -271,4 +304,78 @@ fn a_bad_setting_stops_start_up_with_status_2_naming_the_key() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("JWT_SECRET"));
+}
+
+/// README, Operations: "one line per request with its request id, method, route template,
+/// status and latency; `LOG_FORMAT=json` for JSON lines".
+#[tokio::test]
+async fn each_request_logs_one_line_with_its_id_method_route_status_and_latency() {
+    let own = OwnProcess::start(&[("LOG_FORMAT", "json")]).await;
+    let id = format!("log-fields-{}", uuid::Uuid::now_v7().simple());
+    let path = format!("/api/v1/users/{}", uuid::Uuid::now_v7());
+    let res = reqwest::Client::new()
+        .get(own.url(&path))
+        .header("x-request-id", &id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // The line is written before the answer leaves, so it is in the log by now.
+    let line = own.wait_for_line(|l| l.contains(&id)).await;
+    let v: Value = serde_json::from_str(&line).expect("a JSON line");
+    assert_eq!(v["message"], "request", "{line}");
+    assert_eq!(v["level"], "INFO", "{line}");
+    assert_eq!(v["request_id"], id.as_str(), "{line}");
+    assert_eq!(v["method"], "GET", "{line}");
+    assert_eq!(v["route"], "/api/v1/users/{id}", "{line}");
+    assert_eq!(v["status"], 401, "{line}");
+    assert!(
+        v["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0),
+        "{line}"
+    );
+    assert_eq!(
+        own.log().lines().filter(|l| l.contains(&id)).count(),
+        1,
+        "one line per request"
+    );
+}
+
+/// README, Operations: "A 500 logs its whole cause chain" (and the client learns nothing
+/// internal). A table the service reads is gone: an unexpected failure.
+#[tokio::test]
+async fn a_500_logs_its_cause_chain_under_the_request_id() {
+    let own = OwnProcess::start(&[("LOG_FORMAT", "json")]).await;
+    let user = own.register("ann@example.com").await;
+    let db = own.db().await;
+    let sql = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "DROP TABLE employees CASCADE",
+        _ => "DROP TABLE employees",
+    };
+    db.execute_unprepared(sql).await.unwrap();
+
+    let id = format!("cause-chain-{}", uuid::Uuid::now_v7().simple());
+    let res = reqwest::Client::new()
+        .get(own.url("/api/v1/employees"))
+        .bearer_auth(user["access_token"].as_str().unwrap())
+        .header("x-request-id", &id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["request_id"], id.as_str());
+    assert!(
+        !body.to_string().contains("employees"),
+        "internals in the answer: {body}"
+    );
+
+    let error = own
+        .wait_for_line(|l| l.contains(&id) && l.contains("\"ERROR\""))
+        .await;
+    let v: Value = serde_json::from_str(&error).expect("a JSON line");
+    let message = v["message"].as_str().unwrap_or_default();
+    // Every level of the chain, down to the database's own words about the table.
+    assert!(message.contains("caused by: "), "{error}");
+    assert!(message.contains("employees"), "{error}");
+    assert_eq!(v["status"], 500, "{error}");
 }

@@ -217,35 +217,115 @@ async fn sigterm_closes_sockets_with_1001_and_every_log_line_is_json() {
 
 #[tokio::test]
 async fn sigterm_under_load_finishes_every_request_in_flight() {
+    /// Whether a JSON log line is the request line of a login answered `200`.
+    fn login_answered(line: &str) -> bool {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            return false;
+        };
+        v["message"] == "request" && v["route"] == "/api/v1/auth/login" && v["status"] == 200
+    }
+
     let (_db, url) = fresh_database().await;
-    // Cost 10: each login hashes for tens of milliseconds, so many are in flight at once.
-    let mut process = spawn_binary(&url, &[("BCRYPT_COST", "10".to_owned())]).await;
+    // Cost 12: each login hashes for a quarter of a second or more, and the 16 share two
+    // cores, so they are in flight together for seconds.
+    let mut process = spawn_binary(
+        &url,
+        &[
+            ("BCRYPT_COST", "12".to_owned()),
+            ("LOG_FORMAT", "json".to_owned()),
+        ],
+    )
+    .await;
     register(&process, "busy@example.com").await;
-    let client = reqwest::Client::new();
+    // Each login asks `Expect: 100-continue`: the server's `100 Continue` says it has read
+    // the request's head and is serving it, so the test knows every login is in flight
+    // (a connection merely accepted, its request unread, is not).
+    let continued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let logins: Vec<_> = (0..16)
         .map(|_| {
-            let request = client.post(process.url("/api/v1/auth/login")).json(
-                &serde_json::json!({"email": "busy@example.com", "password": "password-123"}),
-            );
-            tokio::spawn(async move { request.send().await.map(|r| r.status()) })
+            let (port, continued) = (process.port, continued.clone());
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let body = r#"{"email": "busy@example.com", "password": "password-123"}"#;
+                let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+                let head = format!(
+                    "POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+                     Content-Type: application/json\r\nContent-Length: {}\r\n\
+                     Expect: 100-continue\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                stream.write_all(head.as_bytes()).await?;
+                let mut answer = Vec::new();
+                while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let mut chunk = [0u8; 256];
+                    let n = stream.read(&mut chunk).await?;
+                    if n == 0 {
+                        break;
+                    }
+                    answer.extend_from_slice(&chunk[..n]);
+                }
+                let interim = String::from_utf8_lossy(&answer).into_owned();
+                assert!(interim.starts_with("HTTP/1.1 100"), "{interim}");
+                continued.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                stream.write_all(body.as_bytes()).await?;
+                let mut rest = String::new();
+                stream.read_to_string(&mut rest).await?;
+                // The final answer's status line.
+                let status = rest.lines().next().unwrap_or_default().to_owned();
+                Ok::<_, std::io::Error>(status)
+            })
         })
         .collect();
-    // Let every request reach the server, then ask it to stop while they are being served.
-    tokio::time::sleep(Duration::from_millis(150)).await;
-    let in_flight = logins.iter().filter(|l| !l.is_finished()).count();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while continued.load(std::sync::atomic::Ordering::SeqCst) < 16 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server never began every login"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     process.sigterm();
-    assert!(
-        in_flight > 0,
-        "every login had finished before SIGTERM: nothing was tested"
-    );
 
     for login in logins {
         let status = login
             .await
             .unwrap()
             .expect("an answer, not a dropped connection");
-        assert_eq!(status, reqwest::StatusCode::OK);
+        assert!(status.starts_with("HTTP/1.1 200"), "{status:?}");
     }
     let status = process.exit_status(Duration::from_secs(15)).await;
     assert!(status.success(), "exit status {status}");
+
+    // The server's own account: logins it answered after it heard the signal were in
+    // flight then, and it answered all 16. (The log is written in order; the pipe's reader
+    // may still be draining it.)
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let lines = loop {
+        let lines = process.lines.lock().unwrap().clone();
+        if lines.iter().any(|l| l.contains("\"stopped\"")) {
+            break lines;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no \"stopped\" line: {lines:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let signalled = lines
+        .iter()
+        .position(|l| l.contains("SIGTERM: shutting down"))
+        .unwrap_or_else(|| panic!("the signal is not in the log: {lines:?}"));
+    let before = lines[..signalled]
+        .iter()
+        .filter(|l| login_answered(l))
+        .count();
+    let after = lines[signalled..]
+        .iter()
+        .filter(|l| login_answered(l))
+        .count();
+    assert_eq!(before + after, 16, "{lines:?}");
+    assert!(
+        after > 0,
+        "every login had finished before SIGTERM: nothing was tested"
+    );
 }

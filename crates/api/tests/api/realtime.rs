@@ -5,13 +5,16 @@ use crate::helpers::{
     JWT_SECRET, TestApp, redis_prefix, redis_url, spawn_app, spawn_app_with, start,
 };
 use crate::jwt_attacks::{claims_of, sign};
+use crate::metered::OwnProcess;
 use crate::notifications::{comment, vote};
 use crate::ws_client::{WAIT, assert_nothing_pending, closed_with, next_event, next_json};
 use futures_util::SinkExt;
 use jsonwebtoken::Algorithm;
 use reqwest::{Method, StatusCode};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use std::time::Duration;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
@@ -217,9 +220,8 @@ async fn events_reach_the_right_people_and_never_the_actor() {
     }
 
     // Nothing else was sent to anyone: not the actor's own events, not others'.
-    for socket in tabs.iter_mut().chain([&mut bob_ws, &mut carol_ws]) {
-        assert_nothing_pending(socket).await;
-    }
+    let [tab0, tab1] = &mut tabs;
+    assert_nothing_pending(&app, &mut [tab0, tab1, &mut bob_ws, &mut carol_ws]).await;
 }
 
 #[tokio::test]
@@ -237,7 +239,7 @@ async fn logout_and_deactivation_close_the_socket_at_once() {
     app.logout(&ann.access).await;
     let frame = closed_with(&mut ann_ws, WAIT).await.expect("a close frame");
     assert_eq!(frame.code, CloseCode::Policy);
-    assert_nothing_pending(&mut ann_other).await;
+    assert_nothing_pending(&app, &mut [&mut ann_other]).await;
 
     // Deactivating Bob closes his sockets.
     let admin = app.admin_token().await;
@@ -279,25 +281,51 @@ async fn shutdown_closes_sockets_with_going_away() {
     assert_eq!(frame.code, CloseCode::Away);
 }
 
+/// In a process of its own: the recorder is process-wide, so only there are the counts
+/// this test's alone, and exact.
 #[tokio::test]
 async fn open_sockets_and_delivered_events_are_in_the_metrics() {
-    let app = spawn_app().await;
-    let ann = app.register("ann@example.com").await;
-    let bob = app.register("bob@example.com").await;
-    let mut socket = app.ws(&ann.access).await;
-    create_post(&app, &bob.access, true).await;
+    let own = OwnProcess::start(&[]).await;
+    let ann = own.register("ann@example.com").await;
+    let bob = own.register("bob@example.com").await;
+    // Both welcome e-mails (to the log) are done, and the queue is empty.
+    own.wait_for_sample(r#"jobs_done_total{kind="welcome_email"}"#, 2.0)
+        .await;
+    own.wait_for_sample("job_queue_depth", 0.0).await;
+    assert_eq!(own.sample("websocket_connections").await, 0.0);
+
+    let mut request = format!("ws://127.0.0.1:{}/ws/notify", own.port)
+        .into_client_request()
+        .unwrap();
+    let bearer = format!("Bearer {}", ann["access_token"].as_str().unwrap());
+    request
+        .headers_mut()
+        .insert("authorization", bearer.parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    own.wait_for_sample("websocket_connections", 1.0).await;
+    assert_eq!(own.sample("events_published_total").await, 0.0);
+    assert_eq!(own.sample("events_delivered_total").await, 0.0);
+
+    // Bob publishes a post: one event, delivered to Ann's one socket.
+    let res = reqwest::Client::new()
+        .post(own.url("/api/v1/posts"))
+        .bearer_auth(bob["access_token"].as_str().unwrap())
+        .json(&json!({"title": "News", "content": "Body", "published": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
     next_event(&mut socket, "post.published").await;
-    let text = app.get("/metrics", None).await.text().await.unwrap();
-    for metric in [
-        "websocket_connections",
-        "job_queue_depth",
-        "events_published_total",
-    ] {
-        assert!(
-            text.lines().any(|l| l.starts_with(metric)),
-            "{metric} missing from:\n{text}"
-        );
-    }
+    own.wait_for_sample("events_delivered_total", 1.0).await;
+    assert_eq!(own.sample("events_published_total").await, 1.0);
+    assert_eq!(
+        own.sample(r#"events_dropped_total{reason="slow_client"}"#)
+            .await,
+        0.0
+    );
+
+    socket.close(None).await.unwrap();
+    own.wait_for_sample("websocket_connections", 0.0).await;
 }
 
 /// Two instances on one database and one Redis: an event caused on A reaches a socket
@@ -324,9 +352,9 @@ async fn with_redis_events_cross_instances() {
     for socket in [&mut on_b, &mut on_a] {
         let data = next_event(socket, "post.published").await;
         assert_eq!(data["post"]["id"], post["id"]);
-        // Delivered once per socket, though both instances heard it.
-        assert_nothing_pending(socket).await;
     }
+    // Delivered once per socket, though both instances heard it.
+    assert_nothing_pending(&a, &mut [&mut on_b, &mut on_a]).await;
 
     // A logout on B closes Ann's socket on A, and A, which has just seen her session,
     // refuses her token.
@@ -368,4 +396,171 @@ pub async fn wait_for_subscribers(url: &str, channel: &str, n: i64) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("{channel} never had {n} subscribers");
+}
+
+/// A WebSocket client that answers nothing by itself (tungstenite answers pings as it
+/// reads): the frames the server sends, read off the TCP stream.
+struct SilentSocket {
+    stream: tokio::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl SilentSocket {
+    async fn open(app: &TestApp, token: &str) -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = app.address.trim_start_matches("http://").to_owned();
+        let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+        let handshake = format!(
+            "GET /ws/notify HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n\
+             Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+             Sec-WebSocket-Version: 13\r\nAuthorization: Bearer {token}\r\n\r\n"
+        );
+        stream.write_all(handshake.as_bytes()).await.unwrap();
+        let mut buf = Vec::new();
+        loop {
+            let mut chunk = [0u8; 1024];
+            let n = tokio::time::timeout(WAIT, stream.read(&mut chunk))
+                .await
+                .expect("a handshake answer in time")
+                .unwrap();
+            assert!(n > 0, "closed during the handshake");
+            buf.extend_from_slice(&chunk[..n]);
+            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+                assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+                buf.drain(..end + 4);
+                return Self { stream, buf };
+            }
+        }
+    }
+
+    /// The next frame's opcode and payload, within `within`.
+    async fn next_frame(&mut self, within: Duration) -> (u8, Vec<u8>) {
+        use tokio::io::AsyncReadExt;
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if let Some((opcode, payload, used)) = frame(&self.buf) {
+                self.buf.drain(..used);
+                return (opcode, payload);
+            }
+            let mut chunk = [0u8; 4096];
+            let n = tokio::time::timeout_at(deadline, self.stream.read(&mut chunk))
+                .await
+                .unwrap_or_else(|_| panic!("no frame within {within:?}"))
+                .unwrap();
+            assert!(n > 0, "the connection ended without a close frame");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+/// A whole frame at the start of `buf`: its opcode, payload and length on the wire.
+fn frame(buf: &[u8]) -> Option<(u8, Vec<u8>, usize)> {
+    let (&first, &second) = (buf.first()?, buf.get(1)?);
+    let (len, mut at) = match second & 0x7f {
+        126 => (
+            usize::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?])),
+            4,
+        ),
+        127 => (
+            usize::try_from(u64::from_be_bytes(buf.get(2..10)?.try_into().ok()?)).ok()?,
+            10,
+        ),
+        n => (usize::from(n), 2),
+    };
+    if second & 0x80 != 0 {
+        at += 4;
+    }
+    let payload = buf.get(at..at + len)?.to_vec();
+    Some((first & 0x0f, payload, at + len))
+}
+
+const PING: u8 = 0x9;
+const CLOSE: u8 = 0x8;
+
+/// README, real time: "The server pings every 30 s and drops a peer that missed two
+/// pongs." With the real 30 s, so this takes about 90 s; a peer that answers stays.
+#[tokio::test]
+async fn the_server_pings_every_30_s_and_drops_a_peer_that_missed_two_pongs() {
+    let app = spawn_app().await;
+    let ann = app.register("ann@example.com").await;
+    let bob = app.register("bob@example.com").await;
+    let opened = tokio::time::Instant::now();
+    let mut silent = SilentSocket::open(&app, &ann.access).await;
+    // Bob's client answers every ping as it reads; it counts them until an event comes.
+    let mut answering = app.ws(&bob.access).await;
+    let bobs = tokio::spawn(async move {
+        let mut pings = 0;
+        loop {
+            let msg = futures_util::StreamExt::next(&mut answering)
+                .await
+                .expect("Bob's socket stays open")
+                .expect("a valid frame");
+            match msg {
+                Message::Ping(_) => pings += 1,
+                Message::Text(text) => {
+                    return (pings, serde_json::from_str::<Value>(&text).unwrap());
+                }
+                other => panic!("unexpected frame on Bob's socket: {other:?}"),
+            }
+        }
+    });
+
+    let step = Duration::from_secs(45);
+    let (opcode, _) = silent.next_frame(step).await;
+    let first = opened.elapsed();
+    assert_eq!(opcode, PING, "the first frame is a ping");
+    assert!(first >= Duration::from_secs(29), "pinged after {first:?}");
+    let (opcode, _) = silent.next_frame(step).await;
+    let second = opened.elapsed();
+    assert_eq!(opcode, PING, "the second frame is a ping");
+    assert!(
+        second - first >= Duration::from_secs(29),
+        "pinged again after {:?}",
+        second - first
+    );
+    // The third tick finds two pings unanswered: the peer is dropped.
+    let (opcode, payload) = silent.next_frame(step).await;
+    let dropped = opened.elapsed();
+    assert_eq!(opcode, CLOSE, "the third frame closes");
+    assert!(
+        dropped - second >= Duration::from_secs(29),
+        "dropped {:?} after the second ping",
+        dropped - second
+    );
+    assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), 1001);
+    assert_eq!(&payload[2..], b"missed two pongs");
+
+    // Bob answered his pings and is still served: an event reaches him.
+    let carol = app.register("carol@example.com").await;
+    let post = create_post(&app, &carol.access, true).await;
+    let (pings, frame) = bobs.await.unwrap();
+    assert!(pings >= 2, "Bob was pinged {pings} times");
+    assert_eq!(frame["type"], "post.published");
+    assert_eq!(frame["data"]["post"]["id"], post["id"]);
+}
+
+/// README, real time: a socket re-checks its session every 30 s, a backstop for a missed
+/// `session.ended`. Here the session ends in the database only, so no event tells the
+/// socket; with the real 30 s.
+#[tokio::test]
+async fn a_session_ended_unannounced_closes_its_socket_at_the_30_s_re_check() {
+    let app = spawn_app().await;
+    let ann = app.register("ann@example.com").await;
+    let opened = tokio::time::Instant::now();
+    let mut socket = app.ws(&ann.access).await;
+    app.db
+        .execute_unprepared("UPDATE sessions SET revoked_at = created_at")
+        .await
+        .unwrap();
+    let frame = closed_with(&mut socket, Duration::from_secs(60))
+        .await
+        .expect("a close frame");
+    let after = opened.elapsed();
+    assert_eq!(frame.code, CloseCode::Policy);
+    assert_eq!(frame.reason, "session ended");
+    assert!(
+        after >= Duration::from_secs(29),
+        "closed after {after:?}: not by the periodic re-check"
+    );
 }

@@ -1,8 +1,9 @@
 //! A real SMTP listener for the tests: it speaks enough of RFC 5321 for lettre (greeting,
 //! EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) over TCP, keeps every message it accepts,
-//! and can refuse the next N transactions with a temporary error, as a busy server does.
+//! can refuse the next N transactions with a temporary error, as a busy server does, and
+//! can hold each message's final answer back, so that a send stays in progress.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -28,6 +29,9 @@ struct Inbox {
     mails: Mutex<Vec<ReceivedMail>>,
     refuse: AtomicUsize,
     refused: AtomicUsize,
+    hold: AtomicBool,
+    held: AtomicUsize,
+    released: tokio::sync::Notify,
 }
 
 #[derive(Clone)]
@@ -62,6 +66,23 @@ impl SmtpServer {
     /// The next `n` transactions get `451` (try again later).
     pub fn refuse_next(&self, n: usize) {
         self.inbox.refuse.store(n, Ordering::SeqCst);
+    }
+
+    /// From now on each message, once its data is in, waits for [`SmtpServer::release`]
+    /// before it is accepted (`250`) and kept.
+    pub fn hold(&self) {
+        self.inbox.hold.store(true, Ordering::SeqCst);
+    }
+
+    /// Accepts the held messages, and the next ones at once.
+    pub fn release(&self) {
+        self.inbox.hold.store(false, Ordering::SeqCst);
+        self.inbox.released.notify_waiters();
+    }
+
+    /// Messages whose data is in, waiting to be accepted.
+    pub fn held(&self) -> usize {
+        self.inbox.held.load(Ordering::SeqCst)
     }
 
     pub fn refused(&self) -> usize {
@@ -144,6 +165,15 @@ async fn session(stream: TcpStream, inbox: Arc<Inbox>) -> std::io::Result<()> {
                     }
                     data.push_str(line.strip_prefix('.').unwrap_or(&line));
                 }
+                inbox.held.fetch_add(1, Ordering::SeqCst);
+                loop {
+                    let released = inbox.released.notified();
+                    if !inbox.hold.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    released.await;
+                }
+                inbox.held.fetch_sub(1, Ordering::SeqCst);
                 inbox.mails.lock().unwrap().push(ReceivedMail {
                     from: std::mem::take(&mut from),
                     to: std::mem::take(&mut to),

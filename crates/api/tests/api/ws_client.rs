@@ -1,5 +1,5 @@
 //! A WebSocket client for the tests (tokio-tungstenite), with helpers that wait for the
-//! next event, for a close, or prove that nothing was sent.
+//! next event, for a close, or prove that nothing was sent (with a barrier event).
 
 use crate::helpers::TestApp;
 use futures_util::{SinkExt, StreamExt};
@@ -79,19 +79,46 @@ pub async fn next_event(socket: &mut Socket, kind: &str) -> Value {
     frame["data"].clone()
 }
 
-/// Proves nothing is queued for this socket: a ping sent now is answered by the very
-/// next frame, since the server writes each socket's frames in order.
-pub async fn assert_nothing_pending(socket: &mut Socket) {
+/// Proves that nothing is on its way to any of `sockets`: a post published now by a new
+/// user is an event for every one of them, and it travels the path every event travels
+/// (publisher, event bus, hub, the connection's task), so it must be the very next frame
+/// of each. A pong would not do: the connection's task answers it at once, and could send
+/// it ahead of an event still on its way to the task.
+pub async fn assert_nothing_pending(app: &TestApp, sockets: &mut [&mut Socket]) {
+    let barrier = uuid::Uuid::now_v7().simple().to_string();
+    let author = app
+        .register(&format!("barrier-{barrier}@example.com"))
+        .await;
+    let res = app
+        .post_json(
+            "/api/v1/posts",
+            &serde_json::json!({"title": format!("barrier {barrier}"), "content": "-", "published": true}),
+            Some(&author.access),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        reqwest::StatusCode::CREATED,
+        "the barrier post"
+    );
+    for socket in sockets.iter_mut() {
+        let frame = next_json(socket).await;
+        assert_eq!(frame["type"], "post.published", "unexpected frame {frame}");
+        assert_eq!(
+            frame["data"]["post"]["title"],
+            format!("barrier {barrier}"),
+            "unexpected frame {frame}"
+        );
+    }
+}
+
+/// Proves the socket is served: a ping sent now is answered.
+pub async fn assert_served(socket: &mut Socket) {
     socket
         .send(Message::Text(r#"{"type":"ping"}"#.into()))
         .await
         .unwrap();
-    let frame = next_json(socket).await;
-    assert_eq!(
-        frame,
-        serde_json::json!({"type": "pong"}),
-        "unexpected frame"
-    );
+    assert_eq!(next_json(socket).await, serde_json::json!({"type": "pong"}));
 }
 
 /// Waits for the server's close frame.

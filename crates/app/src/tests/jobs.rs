@@ -2,7 +2,8 @@ use crate::jobs::{JobError, JobService};
 use crate::mails::{MailSettings, welcome as welcome_mail};
 use domain::RepoError;
 use domain::job::{
-    ClaimedJob, JobKind, JobOutcome, MockJobQueue, MockMailer, UnreadableJob, retry_delay,
+    ClaimedJob, JobKind, JobOutcome, MockJobQueue, MockMailer, UnreadableJob, jitter_for,
+    retry_delay,
 };
 use domain::time;
 use mockall::predicate::eq;
@@ -126,32 +127,45 @@ async fn each_account_mail_carries_its_own_link() {
 async fn a_failed_send_is_retried_later_with_backoff_and_its_error() {
     for attempt in [1, 2, 5] {
         let job = welcome(attempt);
+        // The jitter is fixed per job and attempt: the delay is known exactly.
+        let delay = retry_delay(attempt, jitter_for(job.id, attempt));
+        let base = retry_delay(attempt, 0.0);
+        assert!(delay >= base.mul_f64(0.75) && delay <= base.mul_f64(1.25));
         let mut queue = MockJobQueue::new();
-        let earliest = time::now();
+        let stored = Arc::new(std::sync::Mutex::new(None));
+        let keep = stored.clone();
         queue
             .expect_retry()
-            .withf(move |id, a, run_at, error| {
-                let delay = (*run_at - earliest).to_std().unwrap_or_default();
-                let base = retry_delay(*a, 0.0).as_secs_f64();
-                *id == job.id
-                    && *a == attempt
-                    && delay.as_secs_f64() >= base * 0.75 - 0.01
-                    && delay.as_secs_f64() <= base * 1.25 + 0.05
-                    && error.contains("connection refused")
+            .withf(move |id, a, _, error| {
+                *id == job.id && *a == attempt && error.contains("connection refused")
             })
             .times(1)
-            .returning(|_, _, _, _| Ok(()));
+            .returning(move |_, _, run_at, _| {
+                *keep.lock().unwrap() = Some(run_at);
+                Ok(())
+            });
         let mut mailer = MockMailer::new();
         mailer
             .expect_send()
             .returning(|_| Err("connection refused".into()));
+        let earliest = time::now();
         let outcome = service(queue, mailer, 8).run(&job).await.unwrap();
+        let latest = time::now();
         let JobOutcome::Retrying { after, error } = outcome else {
             panic!("expected a retry, got {outcome:?}");
         };
-        let base = retry_delay(attempt, 0.0);
-        assert!(after >= base.mul_f64(0.75) && after <= base.mul_f64(1.25));
+        assert_eq!(after, delay);
         assert_eq!(error, "connection refused");
+        // `run_at` is the delay counted from some moment during the run, however long the
+        // run took on a loaded machine.
+        let run_at = stored.lock().unwrap().expect("retry was called");
+        let delay = chrono::TimeDelta::from_std(delay).unwrap();
+        assert!(
+            run_at >= earliest + delay && run_at <= latest + delay,
+            "run_at {run_at} not within [{}, {}]",
+            earliest + delay,
+            latest + delay
+        );
     }
 }
 

@@ -147,6 +147,27 @@ pub async fn wait_for_mails(
     }
 }
 
+/// Waits until no job is waiting or running: every mail queued so far has been sent (the
+/// SMTP server has it) or given up on, and nothing more goes out until something queues
+/// another. Jobs are queued in the transaction of what causes them, so this is the
+/// condition a "no other mail" check needs, instead of a pause.
+pub async fn queue_drained(app: &TestApp) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let open = app
+            .count("SELECT COUNT(*) FROM jobs WHERE status IN ('pending', 'running')")
+            .await;
+        if open == 0 {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{open} jobs still waiting or running"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The token of the `n`th (1-based) mail to `to` linking to `page`, once it arrived.
 pub async fn nth_token(smtp: &SmtpServer, to: &str, page: &str, n: usize) -> String {
     let mails = wait_for_mails(smtp, to, page, n).await;

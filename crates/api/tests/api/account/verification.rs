@@ -35,7 +35,7 @@ async fn registration_sends_one_welcome_mail_holding_the_verification_link() {
         "{link}"
     );
     token_in(&mails[0], VERIFY_PAGE);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    queue_drained(&app).await;
     assert_eq!(smtp.mails().len(), 1, "registration sends exactly one mail");
 
     // The flag is the owner's and the admins' to see, not everyone's.

@@ -54,7 +54,7 @@ async fn a_stored_notifications_frame_carries_its_id_and_the_inbox_data() {
     let frame = next_json(&mut bobs).await;
     assert_eq!(frame["type"], "post.published");
     assert!(frame.get("id").is_none(), "{frame}");
-    assert_nothing_pending(&mut socket).await;
+    assert_nothing_pending(&app, &mut [&mut socket, &mut bobs]).await;
 }
 
 #[tokio::test]
@@ -95,13 +95,13 @@ async fn a_resumed_socket_gets_what_it_missed_once_then_live_events_once() {
         [a.clone(), b.clone()],
         "oldest first, every one after `since`"
     );
-    assert_nothing_pending(&mut socket).await;
+    assert_nothing_pending(&app, &mut [&mut socket]).await;
 
     // Then live, once each.
     comment(&app, &bob.access, &post, "third").await;
     let (c, _) = next_stored(&mut socket, "comment.created").await;
     assert!(![&seen, &a, &b].contains(&&c));
-    assert_nothing_pending(&mut socket).await;
+    assert_nothing_pending(&app, &mut [&mut socket]).await;
 
     // Resuming from the very first sends everything after it again, and nothing twice.
     let mut again = resume(&app, &ann.access, &seen).await;
@@ -112,7 +112,7 @@ async fn a_resumed_socket_gets_what_it_missed_once_then_live_events_once() {
     ] {
         assert_eq!(&next_stored(&mut again, kind).await.0, id);
     }
-    assert_nothing_pending(&mut again).await;
+    assert_nothing_pending(&app, &mut [&mut again]).await;
 }
 
 /// The ids of the inbox newer than `since`, oldest first.
@@ -165,7 +165,7 @@ async fn resuming_while_events_keep_coming_sends_none_twice() {
     for _ in 0..13 {
         got.push(next_stored(&mut socket, "comment.created").await.0);
     }
-    assert_nothing_pending(&mut socket).await;
+    assert_nothing_pending(&app, &mut [&mut socket]).await;
     let mut unique = got.clone();
     unique.sort();
     unique.dedup();
@@ -192,7 +192,7 @@ async fn without_redis_the_inbox_and_since_deliver_what_another_instance_caused(
     let mut on_b = b.ws(&ann.access).await;
     let said = comment(&a, &bob.access, &post, "from A").await;
     vote(&a, &bob.access, &post).await;
-    assert_nothing_pending(&mut on_b).await;
+    assert_nothing_pending(&b, &mut [&mut on_b]).await;
 
     // B's inbox has both, and resuming on B sends both.
     let page = inbox(&b, &ann, "").await;
@@ -204,6 +204,6 @@ async fn without_redis_the_inbox_and_since_deliver_what_another_instance_caused(
     let (second, _) = next_stored(&mut resumed, "vote.created").await;
     assert_eq!(page["items"][1]["id"], first.as_str());
     assert_eq!(page["items"][0]["id"], second.as_str());
-    assert_nothing_pending(&mut resumed).await;
+    assert_nothing_pending(&b, &mut [&mut resumed]).await;
     b.shutdown.cancel();
 }

@@ -6,7 +6,7 @@
 use super::{assert_ok, patch, sign_in};
 use crate::helpers::{TestApp, redis_prefix, redis_url, spawn_app_with, start};
 use crate::realtime::wait_for_subscribers;
-use crate::ws_client::{assert_nothing_pending, closed_with};
+use crate::ws_client::{assert_served, closed_with};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::time::Duration;
@@ -120,7 +120,7 @@ async fn a_password_change_closes_the_other_sessions_sockets_on_every_instance()
     let (other, _) = sign_in(&b, &ann.email, &ann.password).await;
     let mut socket = b.ws(&other).await;
     // The socket is served (a ping is answered) before anything changes.
-    assert_nothing_pending(&mut socket).await;
+    assert_served(&mut socket).await;
 
     let change = json!({"password": "new-password-1", "current_password": ann.password});
     let res = patch(&a, "/api/v1/users/me", &change, &ann.access).await;
