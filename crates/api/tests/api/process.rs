@@ -291,7 +291,11 @@ async fn sigterm_under_load_finishes_every_request_in_flight() {
             .await
             .unwrap()
             .expect("an answer, not a dropped connection");
-        assert!(status.starts_with("HTTP/1.1 200"), "{status:?}");
+        assert!(
+            status.starts_with("HTTP/1.1 200"),
+            "{status:?}; the server said: {:#?}",
+            process.lines.lock().unwrap()
+        );
     }
     let status = process.exit_status(Duration::from_secs(15)).await;
     assert!(status.success(), "exit status {status}");
