@@ -94,7 +94,7 @@ async fn readiness_follows_the_database_down_and_back() {
         );
         return;
     }
-    let admin = database_away(&app).await;
+    let admin = database_away(&app.config.database_url).await;
 
     let res = app.get("/health/ready", None).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -105,7 +105,7 @@ async fn readiness_follows_the_database_down_and_back() {
     let res = app.login("nobody@example.com", "password-1").await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
 
-    database_back(&admin, &app).await;
+    database_back(&admin, &app.config.database_url).await;
     let mut status = StatusCode::SERVICE_UNAVAILABLE;
     for _ in 0..50 {
         status = app.get("/health/ready", None).await.status();
@@ -121,21 +121,16 @@ async fn readiness_follows_the_database_down_and_back() {
     );
 }
 
-/// The name of the test's own PostgreSQL database.
-fn database_name(app: &TestApp) -> &str {
-    let tail = app
-        .config
-        .database_url
-        .rsplit('/')
-        .next()
-        .unwrap_or_default();
+/// The name of the PostgreSQL database `url` names.
+fn database_name(url: &str) -> &str {
+    let tail = url.rsplit('/').next().unwrap_or_default();
     tail.split('?').next().unwrap_or_default()
 }
 
-/// Makes the test's own PostgreSQL database refuse connections and ends the open ones, as
-/// if the server went away; the admin connection returned brings it back.
-async fn database_away(app: &TestApp) -> sea_orm::DatabaseConnection {
-    let name = database_name(app);
+/// Makes the PostgreSQL database of `url` refuse connections and ends the open ones, as if
+/// the server went away; the admin connection returned brings it back.
+pub async fn database_away(url: &str) -> sea_orm::DatabaseConnection {
+    let name = database_name(url);
     let admin = sea_orm::Database::connect(std::env::var("TEST_DATABASE_URL").unwrap())
         .await
         .unwrap();
@@ -154,8 +149,8 @@ async fn database_away(app: &TestApp) -> sea_orm::DatabaseConnection {
     admin
 }
 
-async fn database_back(admin: &sea_orm::DatabaseConnection, app: &TestApp) {
-    let name = database_name(app);
+pub async fn database_back(admin: &sea_orm::DatabaseConnection, url: &str) {
+    let name = database_name(url);
     admin
         .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
         .await
@@ -190,7 +185,7 @@ async fn the_database_going_away_under_load_gives_fast_503s_and_recovery() {
             .all(|(s, _)| s.is_success())
     );
 
-    let admin = database_away(&app).await;
+    let admin = database_away(&app.config.database_url).await;
     for round in 0..3 {
         let answers = burst(&app, "/api/v1/products?sort=price", 40).await;
         for (status, took) in &answers {
@@ -212,7 +207,7 @@ async fn the_database_going_away_under_load_gives_fast_503s_and_recovery() {
         StatusCode::SERVICE_UNAVAILABLE
     );
 
-    database_back(&admin, &app).await;
+    database_back(&admin, &app.config.database_url).await;
     let mut recovered = false;
     for _ in 0..50 {
         if burst(&app, "/api/v1/products", 10)

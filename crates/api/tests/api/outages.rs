@@ -3,40 +3,12 @@
 //! line per refused request.
 
 use crate::helpers::{Backend, backend, fresh_database};
+use crate::metered::sample;
+use crate::operations::{database_away, database_back};
 use crate::process::spawn_binary;
-use sea_orm::ConnectionTrait;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-
-fn database_name(url: &str) -> String {
-    url.rsplit('/')
-        .next()
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
-async fn admin() -> sea_orm::DatabaseConnection {
-    sea_orm::Database::connect(std::env::var("TEST_DATABASE_URL").unwrap())
-        .await
-        .unwrap()
-}
-
-/// The value of the sample `series` (name and labels, exactly) in a Prometheus text page.
-fn sample(page: &str, series: &str) -> f64 {
-    page.lines()
-        .find_map(|l| {
-            l.strip_prefix(series)?
-                .strip_prefix(' ')?
-                .trim()
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0.0)
-}
 
 #[tokio::test]
 async fn a_database_outage_is_logged_once_when_it_starts_and_once_when_it_ends() {
@@ -59,20 +31,7 @@ async fn a_database_outage_is_logged_once_when_it_starts_and_once_when_it_ends()
     let products = process.url("/api/v1/products");
     assert_eq!(client.get(&products).send().await.unwrap().status(), 200);
 
-    let name = database_name(&url);
-    let admin = admin().await;
-    admin
-        .execute_unprepared(&format!(
-            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
-        ))
-        .await
-        .unwrap();
-    admin
-        .execute_unprepared(&format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-        ))
-        .await
-        .unwrap();
+    let admin = database_away(&url).await;
 
     // Sixteen clients read for three seconds while the database is away.
     let refused = Arc::new(AtomicU64::new(0));
@@ -102,10 +61,7 @@ async fn a_database_outage_is_logged_once_when_it_starts_and_once_when_it_ends()
     let refused = refused.load(Ordering::Relaxed);
     assert!(refused >= 50, "requests were refused: {refused}");
 
-    admin
-        .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
-        .await
-        .unwrap();
+    database_back(&admin, &url).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     let lines = loop {
         let lines = process.lines.lock().unwrap().clone();
