@@ -5,7 +5,7 @@
 
 use crate::outage::Outages;
 use app::{JobService, MaintenanceService};
-use domain::job::JobOutcome;
+use domain::job::{ClaimedJob, JobOutcome};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -82,6 +82,31 @@ async fn run_maintenance(maintenance: Arc<MaintenanceService>, shutdown: Cancell
     }
 }
 
+/// Runs one claimed job and records how it went.
+async fn run_one(jobs: &JobService, outages: &Arc<Outages>, job: &ClaimedJob) {
+    let kind = job.kind.name();
+    match jobs.run(job).await {
+        Ok(JobOutcome::Done) => {
+            outages.restored(MAIL);
+            metrics::counter!("jobs_done_total", "kind" => kind).increment(1);
+            tracing::info!(job = %job.id, kind, attempt = job.attempt, "job done");
+        }
+        Ok(JobOutcome::Retrying { after, error }) => {
+            metrics::counter!("jobs_retried_total", "kind" => kind).increment(1);
+            // An SMTP server away fails every mail job: one outage, not a line per try.
+            outages.refused(MAIL, &error);
+            tracing::debug!(job = %job.id, kind, attempt = job.attempt, "job failed ({error}); retrying in {after:.1?}");
+        }
+        Ok(JobOutcome::Failed { error }) => {
+            metrics::counter!("jobs_failed_total", "kind" => kind).increment(1);
+            tracing::error!(job = %job.id, kind, attempt = job.attempt, "job parked as failed: {error}");
+        }
+        // The lease ran out meanwhile (another worker has the job) or the database went
+        // away; the job comes back when its lease expires.
+        Err(e) => tracing::warn!(job = %job.id, kind, "job attempt not settled: {e}"),
+    }
+}
+
 /// What a job run depends on: every job kind today sends one e-mail.
 const MAIL: &str = "smtp";
 
@@ -124,32 +149,8 @@ async fn run_jobs(
                     }
                     return;
                 }
-                let kind = job.kind.name();
-                let span = crate::telemetry::job_span(kind, &job);
-                async {
-                match jobs.run(&job).await {
-                    Ok(JobOutcome::Done) => {
-                        outages.restored(MAIL);
-                        metrics::counter!("jobs_done_total", "kind" => kind).increment(1);
-                        tracing::info!(job = %job.id, kind, attempt = job.attempt, "job done");
-                    }
-                    Ok(JobOutcome::Retrying { after, error }) => {
-                        metrics::counter!("jobs_retried_total", "kind" => kind).increment(1);
-                        // An SMTP server away fails every mail job: one outage, not a line per try.
-                        outages.refused(MAIL, &error);
-                        tracing::debug!(job = %job.id, kind, attempt = job.attempt, "job failed ({error}); retrying in {after:.1?}");
-                    }
-                    Ok(JobOutcome::Failed { error }) => {
-                        metrics::counter!("jobs_failed_total", "kind" => kind).increment(1);
-                        tracing::error!(job = %job.id, kind, attempt = job.attempt, "job parked as failed: {error}");
-                    }
-                    // The lease ran out meanwhile (another worker has the job) or the
-                    // database went away; the job comes back when its lease expires.
-                    Err(e) => tracing::warn!(job = %job.id, kind, "job attempt not settled: {e}"),
-                }
-                }
-                .instrument(span)
-                .await;
+                let span = crate::telemetry::job_span(job.kind.name(), &job);
+                run_one(&jobs, &outages, &job).instrument(span).await;
             }
         }))
         .await;
