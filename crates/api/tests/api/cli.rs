@@ -42,25 +42,9 @@ fn ok(output: Output, what: &str) -> String {
 
 /// The application's tables, functions excluded: what `down` must remove.
 async fn tables(database_url: &str) -> Vec<String> {
-    let db = Database::connect(database_url).await.unwrap();
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        sea_orm::DbBackend::Postgres => {
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' \
-             AND tablename <> 'seaql_migrations' ORDER BY 1"
-        }
-        _ => {
-            "SELECT name FROM sqlite_master WHERE type = 'table' \
-             AND name NOT LIKE 'sqlite_%' AND name <> 'seaql_migrations' ORDER BY 1"
-        }
-    };
-    let rows = db
-        .query_all_raw(Statement::from_string(backend, sql))
-        .await
-        .unwrap();
-    rows.iter()
-        .map(|r| r.try_get_by_index::<String>(0).unwrap())
-        .collect()
+    let mut tables = all_tables(database_url).await;
+    tables.retain(|t| t != "seaql_migrations");
+    tables
 }
 
 #[tokio::test]
