@@ -3,7 +3,7 @@
 
 use crate::metrics::ReadEvery;
 use crate::outage::Outages;
-use crate::ws::Hub;
+use crate::ws::{Hub, Timers};
 use app::account::TokenLifetimes;
 use app::idempotency::IdempotencyService;
 use app::login_throttle::LoginThrottle;
@@ -216,7 +216,7 @@ pub async fn build_state(
             retention,
             crate::worker::MAINTENANCE_EVERY,
         )),
-        hub: Hub::start(source.as_ref(), shutdown.clone()),
+        hub: Hub::start(source.as_ref(), Timers::of(config), shutdown.clone()),
         shutdown,
         rate_limiter,
         auth_rate_limit_per_minute: config.auth_rate_limit_per_minute,

@@ -23,21 +23,46 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-/// How often the server pings; a peer that misses two pongs in a row is dropped.
-pub const PING_EVERY: Duration = Duration::from_secs(30);
-/// How often a connection re-checks its session (a backstop for a missed
-/// `session.ended` event; logout and deactivation close sockets at once).
-pub const RECHECK_EVERY: Duration = Duration::from_secs(30);
 /// The largest frame a client may send.
 const MAX_FRAME: usize = 64 * 1024;
-/// A socket whose client does not take a frame within this long is dropped, so a stalled
-/// reader cannot pin its task (or shutdown) on a full send buffer.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Waits for a write to the socket; `false` when the socket is gone or the client stopped
-/// reading.
-async fn sent<F: std::future::Future<Output = Result<(), actix_ws::Closed>>>(write: F) -> bool {
-    matches!(tokio::time::timeout(SEND_TIMEOUT, write).await, Ok(Ok(())))
+/// A connection's clocks (`WS_PING_SECS`, `WS_SESSION_RECHECK_SECS`, `WS_SEND_TIMEOUT_SECS`).
+#[derive(Debug, Clone, Copy)]
+pub struct Timers {
+    /// How often the server pings; a peer that misses two pongs in a row is dropped.
+    pub ping: Duration,
+    /// How often a connection re-checks its session (a backstop for a missed
+    /// `session.ended` event; logout and deactivation close sockets at once).
+    pub recheck: Duration,
+    /// A client that does not take a frame within this long is disconnected, so a stalled
+    /// reader cannot pin its task (or shutdown) on a full send buffer.
+    pub send: Duration,
+}
+
+impl Timers {
+    pub fn of(config: &infra::Config) -> Self {
+        Self {
+            ping: Duration::from_secs(config.ws_ping_secs),
+            recheck: Duration::from_secs(config.ws_session_recheck_secs),
+            send: Duration::from_secs(config.ws_send_timeout_secs),
+        }
+    }
+}
+
+/// Writes to the socket; on failure, the close it calls for: none to a socket that is
+/// gone, `1013` to a client that took nothing within `within`.
+async fn send<F: std::future::Future<Output = Result<(), actix_ws::Closed>>>(
+    within: Duration,
+    write: F,
+) -> Result<(), Option<CloseReason>> {
+    match tokio::time::timeout(within, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(None),
+        Err(_) => Err(reason(
+            CloseCode::Again,
+            "too slow: a frame was not taken in time",
+        )),
+    }
 }
 
 /// A rendered event and who it is for.
@@ -99,15 +124,21 @@ pub fn render(n: &Notification) -> Option<String> {
 pub struct Hub {
     frames: broadcast::Sender<Arc<Frame>>,
     shutdown: CancellationToken,
+    timers: Timers,
 }
 
 impl Hub {
     /// Starts the task that renders what `source` delivers; it ends with `shutdown`.
-    pub fn start(source: &dyn EventSource, shutdown: CancellationToken) -> Arc<Self> {
+    pub fn start(
+        source: &dyn EventSource,
+        timers: Timers,
+        shutdown: CancellationToken,
+    ) -> Arc<Self> {
         let frames = broadcast::channel(BROADCAST_CAPACITY).0;
         let hub = Arc::new(Self {
             frames: frames.clone(),
             shutdown: shutdown.clone(),
+            timers,
         });
         let mut events = source.subscribe();
         tokio::spawn(async move {
@@ -241,10 +272,11 @@ impl Hub {
             .max_frame_size(MAX_FRAME)
             .aggregate_continuations()
             .max_continuation_size(MAX_FRAME);
+        let timers = self.timers;
         let mut heartbeat = Heartbeat::default();
-        let mut ping = tokio::time::interval(PING_EVERY);
+        let mut ping = tokio::time::interval(timers.ping);
         ping.tick().await;
-        let mut recheck = tokio::time::interval(RECHECK_EVERY);
+        let mut recheck = tokio::time::interval(timers.recheck);
         recheck.tick().await;
         let left = (expires_at - domain::time::now())
             .to_std()
@@ -256,10 +288,18 @@ impl Hub {
         // what both deliver goes out once, from the store.
         let sent_before = match since {
             Some(after) => {
-                match send_stored(&mut session, &notifications, principal.user_id, after).await {
+                match send_stored(
+                    &mut session,
+                    &notifications,
+                    principal.user_id,
+                    after,
+                    timers.send,
+                )
+                .await
+                {
                     Ok(ids) => ids,
                     Err(close) => {
-                        let _ = session.close(close).await;
+                        close_within(session, close, timers.send).await;
                         return;
                     }
                 }
@@ -276,8 +316,8 @@ impl Hub {
                     Ok(frame) if frame.audience.includes(principal.user_id, principal.session_id) => {
                         match &frame.body {
                             FrameBody::Text(text) => {
-                                if !sent(session.text(text.clone())).await {
-                                    break None;
+                                if let Err(close) = send(timers.send, session.text(text.clone())).await {
+                                    break close;
                                 }
                                 metrics::counter!("events_delivered_total").increment(1);
                             }
@@ -293,13 +333,13 @@ impl Hub {
                 },
                 msg = messages.next() => match msg {
                     Some(Ok(AggregatedMessage::Text(text))) => {
-                        if !sent(session.text(reply_to(&text))).await {
-                            break None;
+                        if let Err(close) = send(timers.send, session.text(reply_to(&text))).await {
+                            break close;
                         }
                     }
                     Some(Ok(AggregatedMessage::Ping(bytes))) => {
-                        if !sent(session.pong(&bytes)).await {
-                            break None;
+                        if let Err(close) = send(timers.send, session.pong(&bytes)).await {
+                            break close;
                         }
                     }
                     Some(Ok(AggregatedMessage::Pong(_))) => heartbeat.pong(),
@@ -316,8 +356,8 @@ impl Hub {
                     if !heartbeat.tick() {
                         break reason(CloseCode::Away, "missed two pongs");
                     }
-                    if !sent(session.ping(b"")).await {
-                        break None;
+                    if let Err(close) = send(timers.send, session.ping(b"")).await {
+                        break close;
                     }
                 }
                 _ = recheck.tick() => match auth.authenticate(&token).await {
@@ -328,8 +368,15 @@ impl Hub {
                 },
             }
         };
-        let _ = session.close(close).await;
+        close_within(session, close, timers.send).await;
     }
+}
+
+/// Sends the close frame, waiting at most `within` for room: a stalled client's queue may
+/// be full, and the task must end anyway (the connection then ends once what was queued
+/// has gone out).
+async fn close_within(session: Session, close: Option<CloseReason>, within: Duration) {
+    let _ = tokio::time::timeout(within, session.close(close)).await;
 }
 
 /// Sends `user_id`'s stored notifications newer than `after`, oldest first; the ids sent,
@@ -339,6 +386,7 @@ async fn send_stored(
     notifications: &NotificationService,
     user_id: Uuid,
     mut after: Uuid,
+    within: Duration,
 ) -> Result<HashSet<Uuid>, Option<CloseReason>> {
     let mut sent_ids = HashSet::new();
     loop {
@@ -350,9 +398,7 @@ async fn send_stored(
         for n in batch {
             after = n.id;
             if let Some(text) = render(&n.live()) {
-                if !sent(session.text(text)).await {
-                    return Err(None);
-                }
+                send(within, session.text(text)).await?;
                 metrics::counter!("events_delivered_total").increment(1);
             }
             sent_ids.insert(n.id);

@@ -328,6 +328,35 @@ async fn open_sockets_and_delivered_events_are_in_the_metrics() {
     own.wait_for_sample("websocket_connections", 0.0).await;
 }
 
+/// README, `REDIS_PREFIX`: "separate deployments on one Redis do not [share it]", events
+/// included. Ann has a socket on each of two instances with different prefixes: Bob's post
+/// on A reaches her socket on A, and B's barrier is the next frame on hers on B (B's one
+/// subscriber connection would have heard A's event first, had it been on B's channel).
+#[tokio::test]
+async fn instances_with_different_redis_prefixes_do_not_share_events() {
+    let Some(url) = redis_url() else { return };
+    let a = spawn_app_with(|c| {
+        c.redis_url = Some(url.clone());
+        c.redis_prefix = redis_prefix();
+    })
+    .await;
+    let mut config = a.config.clone();
+    config.redis_prefix = redis_prefix();
+    let b = TestApp::on(&a, start(&config).await);
+    let ann = a.register("ann@example.com").await;
+    let bob = a.register("bob@example.com").await;
+    let mut on_a = a.ws(&ann.access).await;
+    let mut on_b = b.ws(&ann.access).await;
+    for prefix in [&a.config.redis_prefix, &b.config.redis_prefix] {
+        wait_for_subscribers(&url, &format!("{prefix}events"), 1).await;
+    }
+
+    let post = create_post(&a, &bob.access, true).await;
+    let data = next_event(&mut on_a, "post.published").await;
+    assert_eq!(data["post"]["id"], post["id"]);
+    assert_nothing_pending(&b, &mut [&mut on_b]).await;
+}
+
 /// Two instances on one database and one Redis: an event caused on A reaches a socket
 /// on B.
 #[tokio::test]
@@ -407,9 +436,18 @@ struct SilentSocket {
 
 impl SilentSocket {
     async fn open(app: &TestApp, token: &str) -> Self {
+        Self::open_at(app.address.trim_start_matches("http://"), token, None).await
+    }
+
+    /// Connects to `host` (`127.0.0.1:port`); with `receive_buffer`, the client's kernel
+    /// takes that little before the server's writes block.
+    async fn open_at(host: &str, token: &str, receive_buffer: Option<u32>) -> Self {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let host = app.address.trim_start_matches("http://").to_owned();
-        let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        if let Some(size) = receive_buffer {
+            socket.set_recv_buffer_size(size).unwrap();
+        }
+        let mut stream = socket.connect(host.parse().unwrap()).await.unwrap();
         let handshake = format!(
             "GET /ws/notify HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n\
              Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
@@ -454,6 +492,39 @@ impl SilentSocket {
     }
 }
 
+impl SilentSocket {
+    /// Reads to the end of the connection: how many text frames came, and the close
+    /// frame's code and reason if one came before the connection ended.
+    async fn read_to_end(&mut self, within: Duration) -> (usize, Option<(u16, String)>) {
+        use tokio::io::AsyncReadExt;
+        let deadline = tokio::time::Instant::now() + within;
+        let mut texts = 0;
+        loop {
+            while let Some((opcode, payload, used)) = frame(&self.buf) {
+                self.buf.drain(..used);
+                match opcode {
+                    TEXT => texts += 1,
+                    CLOSE => {
+                        let code = u16::from_be_bytes([payload[0], payload[1]]);
+                        let reason = String::from_utf8_lossy(&payload[2..]).into_owned();
+                        return (texts, Some((code, reason)));
+                    }
+                    _ => {}
+                }
+            }
+            let mut chunk = vec![0u8; 64 * 1024];
+            let n = tokio::time::timeout_at(deadline, self.stream.read(&mut chunk))
+                .await
+                .unwrap_or_else(|_| panic!("the connection did not end within {within:?}"))
+                .unwrap_or(0);
+            if n == 0 {
+                return (texts, None);
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
 /// A whole frame at the start of `buf`: its opcode, payload and length on the wire.
 fn frame(buf: &[u8]) -> Option<(u8, Vec<u8>, usize)> {
     let (&first, &second) = (buf.first()?, buf.get(1)?);
@@ -475,14 +546,17 @@ fn frame(buf: &[u8]) -> Option<(u8, Vec<u8>, usize)> {
     Some((first & 0x0f, payload, at + len))
 }
 
+const TEXT: u8 = 0x1;
 const PING: u8 = 0x9;
 const CLOSE: u8 = 0x8;
 
-/// README, real time: "The server pings every 30 s and drops a peer that missed two
-/// pongs." With the real 30 s, so this takes about 90 s; a peer that answers stays.
+/// README, real time: "The server pings every 30 s (`WS_PING_SECS`) and drops a peer that
+/// missed two pongs." With a 1 s clock (the 30 s default is the config's test); a peer that
+/// answers stays.
 #[tokio::test]
-async fn the_server_pings_every_30_s_and_drops_a_peer_that_missed_two_pongs() {
-    let app = spawn_app().await;
+async fn the_server_pings_every_interval_and_drops_a_peer_that_missed_two_pongs() {
+    let app = spawn_app_with(|c| c.ws_ping_secs = 1).await;
+    let every = Duration::from_secs(1);
     let ann = app.register("ann@example.com").await;
     let bob = app.register("bob@example.com").await;
     let opened = tokio::time::Instant::now();
@@ -506,28 +580,21 @@ async fn the_server_pings_every_30_s_and_drops_a_peer_that_missed_two_pongs() {
         }
     });
 
-    let step = Duration::from_secs(45);
+    let step = WAIT;
     let (opcode, _) = silent.next_frame(step).await;
     let first = opened.elapsed();
     assert_eq!(opcode, PING, "the first frame is a ping");
-    assert!(first >= Duration::from_secs(29), "pinged after {first:?}");
+    assert!(first >= every, "pinged after {first:?}");
     let (opcode, _) = silent.next_frame(step).await;
     let second = opened.elapsed();
     assert_eq!(opcode, PING, "the second frame is a ping");
-    assert!(
-        second - first >= Duration::from_secs(29),
-        "pinged again after {:?}",
-        second - first
-    );
+    // The interval's ticks are a clock's: a late first tick makes the next one come sooner.
+    assert!(second >= 2 * every, "pinged again after {second:?}");
     // The third tick finds two pings unanswered: the peer is dropped.
     let (opcode, payload) = silent.next_frame(step).await;
     let dropped = opened.elapsed();
     assert_eq!(opcode, CLOSE, "the third frame closes");
-    assert!(
-        dropped - second >= Duration::from_secs(29),
-        "dropped {:?} after the second ping",
-        dropped - second
-    );
+    assert!(dropped >= 3 * every, "dropped after {dropped:?}");
     assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), 1001);
     assert_eq!(&payload[2..], b"missed two pongs");
 
@@ -540,12 +607,13 @@ async fn the_server_pings_every_30_s_and_drops_a_peer_that_missed_two_pongs() {
     assert_eq!(frame["data"]["post"]["id"], post["id"]);
 }
 
-/// README, real time: a socket re-checks its session every 30 s, a backstop for a missed
-/// `session.ended`. Here the session ends in the database only, so no event tells the
-/// socket; with the real 30 s.
+/// README, real time: a socket re-checks its session every 30 s (`WS_SESSION_RECHECK_SECS`),
+/// a backstop for a missed `session.ended`. Here the session ends in the database only, so
+/// no event tells the socket; with a 2 s clock.
 #[tokio::test]
-async fn a_session_ended_unannounced_closes_its_socket_at_the_30_s_re_check() {
-    let app = spawn_app().await;
+async fn a_session_ended_unannounced_closes_its_socket_at_the_re_check() {
+    let every = Duration::from_secs(2);
+    let app = spawn_app_with(|c| c.ws_session_recheck_secs = 2).await;
     let ann = app.register("ann@example.com").await;
     let opened = tokio::time::Instant::now();
     let mut socket = app.ws(&ann.access).await;
@@ -553,14 +621,153 @@ async fn a_session_ended_unannounced_closes_its_socket_at_the_30_s_re_check() {
         .execute_unprepared("UPDATE sessions SET revoked_at = created_at")
         .await
         .unwrap();
-    let frame = closed_with(&mut socket, Duration::from_secs(60))
+    let frame = closed_with(&mut socket, WAIT + every)
         .await
         .expect("a close frame");
     let after = opened.elapsed();
     assert_eq!(frame.code, CloseCode::Policy);
     assert_eq!(frame.reason, "session ended");
     assert!(
-        after >= Duration::from_secs(29),
+        after >= every,
         "closed after {after:?}: not by the periodic re-check"
     );
+}
+
+/// The slow-client tests: a process on Redis with `env`, Ann's socket that never reads (with
+/// a small receive buffer), and Carol's that reads everything. Bob's post with `size`
+/// characters goes out `copies` times more through Redis, and this returns once Carol has
+/// read all of them (so the hub has sent them all): Ann's socket, the process, how many
+/// events went out, and Carol's socket (open, so that it still counts).
+async fn flood_a_silent_socket(
+    url: &str,
+    env: &[(&str, &str)],
+    size: usize,
+    copies: usize,
+) -> (SilentSocket, OwnProcess, usize, crate::ws_client::Socket) {
+    let prefix = redis_prefix();
+    let channel = format!("{prefix}events");
+    let mut all = vec![("REDIS_URL", url), ("REDIS_PREFIX", prefix.as_str())];
+    all.extend_from_slice(env);
+    let own = OwnProcess::start(&all).await;
+    let token = |user: &Value| user["access_token"].as_str().unwrap().to_owned();
+    let (ann, bob, carol) = (
+        own.register("ann@example.com").await,
+        own.register("bob@example.com").await,
+        own.register("carol@example.com").await,
+    );
+    let host = format!("127.0.0.1:{}", own.port);
+    let ann_socket = SilentSocket::open_at(&host, &token(&ann), Some(4096)).await;
+    let mut request = format!("ws://{host}/ws/notify")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", token(&carol)).parse().unwrap(),
+    );
+    let (mut carols, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+
+    // The message the server publishes for Bob's post, caught on the channel.
+    let client = redis::Client::open(url).unwrap();
+    let mut pubsub = client.get_async_pubsub().await.unwrap();
+    pubsub.subscribe(&channel).await.unwrap();
+    wait_for_subscribers(url, &channel, 2).await;
+    let res = reqwest::Client::new()
+        .post(own.url("/api/v1/posts"))
+        .bearer_auth(token(&bob))
+        .json(&json!({"title": "Big", "content": "x".repeat(size), "published": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let message: String = {
+        let mut messages = pubsub.on_message();
+        loop {
+            let msg = tokio::time::timeout(WAIT, futures_util::StreamExt::next(&mut messages))
+                .await
+                .expect("the post's event on the channel")
+                .unwrap();
+            let payload: String = msg.get_payload().unwrap();
+            if payload.contains("post_published") {
+                break payload;
+            }
+        }
+    };
+    // Nobody reads this subscription any more: Redis would queue the flood for it.
+    drop(pubsub);
+    let sent = copies + 1;
+    // Carol reads as the events come, so that she keeps up.
+    let carol_read = tokio::spawn(async move {
+        let mut got = 0;
+        while got < sent {
+            let msg = tokio::time::timeout(WAIT, futures_util::StreamExt::next(&mut carols))
+                .await
+                .unwrap_or_else(|_| panic!("Carol got only {got} of {sent} events"))
+                .expect("Carol's socket stays open")
+                .unwrap();
+            if msg.is_text() {
+                got += 1;
+            }
+        }
+        carols
+    });
+    let mut conn = infra::redis::connect(url).await.unwrap();
+    let mut pipe = redis::pipe();
+    for _ in 0..copies {
+        pipe.cmd("PUBLISH").arg(&channel).arg(&message).ignore();
+    }
+    let () = pipe.query_async(&mut conn).await.unwrap();
+    let carols = carol_read.await.unwrap();
+    (ann_socket, own, sent, carols)
+}
+
+/// README, real time: "a client that falls 1024 events behind ... is disconnected with
+/// close `1013`". Ann reads nothing while 5000 events of 4 kB go out (more than her kernel
+/// buffers and the broadcast hold), then reads: what was queued for her, then the close. A
+/// send timeout of 60 s keeps the other rule out of it.
+#[tokio::test]
+async fn a_client_that_falls_behind_is_closed_with_1013() {
+    let Some(url) = redis_url() else { return };
+    let (mut ann, own, sent, _carol) =
+        flood_a_silent_socket(&url, &[("WS_SEND_TIMEOUT_SECS", "60")], 4000, 5000).await;
+    let (texts, close) = ann.read_to_end(WAIT).await;
+    assert_eq!(
+        close,
+        Some((1013, "too slow: events were dropped".to_owned())),
+        "after {texts} events"
+    );
+    assert!(texts < sent, "Ann got all {sent} events");
+    let dropped = own
+        .sample(r#"events_dropped_total{reason="slow_client"}"#)
+        .await;
+    assert!(dropped >= 1.0, "dropped {dropped}");
+    // Carol's socket is the one left.
+    own.wait_for_sample("websocket_connections", 1.0).await;
+}
+
+/// README, real time: a client that "does not take a frame for 10 s (`WS_SEND_TIMEOUT_SECS`)
+/// is disconnected". 600 events of 20 kB fill Ann's kernel buffers, yet stay fewer than
+/// the broadcast's 1024 ahead of her: her task waits on a full socket, and after the 1 s
+/// set here it ends (the open-sockets gauge drops to Carol's one) while Ann still reads
+/// nothing. When she reads, she gets part of what was sent, then the end of the connection,
+/// with a `1013` if the close frame found room.
+#[tokio::test]
+async fn a_client_that_takes_no_frame_is_disconnected() {
+    let Some(url) = redis_url() else { return };
+    let (mut ann, own, sent, _carol) =
+        flood_a_silent_socket(&url, &[("WS_SEND_TIMEOUT_SECS", "1")], 20_000, 600).await;
+    own.wait_for_sample("websocket_connections", 1.0).await;
+    assert_eq!(
+        own.sample(r#"events_dropped_total{reason="slow_client"}"#)
+            .await,
+        0.0,
+        "the broadcast never lapped her: the send timeout ended her task"
+    );
+    let (texts, close) = ann.read_to_end(WAIT).await;
+    assert!(texts < sent, "Ann got all {sent} events");
+    if let Some((code, reason)) = close {
+        assert_eq!(
+            (code, reason.as_str()),
+            (1013, "too slow: a frame was not taken in time")
+        );
+    }
 }

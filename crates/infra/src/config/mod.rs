@@ -114,6 +114,13 @@ pub struct Config {
     pub notification_retention_days: u32,
     /// Finished jobs (done, or parked as failed) older than this are pruned by the workers.
     pub job_retention_days: u32,
+    /// Seconds between the pings a WebSocket gets; a peer that misses two pongs is dropped.
+    pub ws_ping_secs: u64,
+    /// Seconds between a WebSocket's re-checks of its session (a backstop for a missed
+    /// `session.ended` event).
+    pub ws_session_recheck_secs: u64,
+    /// Seconds a WebSocket client has to take a frame before it is disconnected.
+    pub ws_send_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -155,6 +162,9 @@ impl Default for Config {
             idempotency_ttl_hours: 24,
             notification_retention_days: 90,
             job_retention_days: 14,
+            ws_ping_secs: 30,
+            ws_session_recheck_secs: 30,
+            ws_send_timeout_secs: 10,
         }
     }
 }
@@ -292,6 +302,12 @@ impl Config {
                 self.notification_retention_days as usize,
             ),
             ("JOB_RETENTION_DAYS", self.job_retention_days as usize),
+            ("WS_PING_SECS", self.ws_ping_secs as usize),
+            (
+                "WS_SESSION_RECHECK_SECS",
+                self.ws_session_recheck_secs as usize,
+            ),
+            ("WS_SEND_TIMEOUT_SECS", self.ws_send_timeout_secs as usize),
         ];
         for (key, value) in positive {
             if value == 0 {

@@ -15,6 +15,15 @@ fn defaults_are_development_on_sqlite() {
         assert!(config.is_sqlite());
         assert_eq!(config.app_env, AppEnv::Development);
         assert_eq!(config.max_body_bytes, 65536);
+        // The README's WebSocket clocks.
+        assert_eq!(
+            (
+                config.ws_ping_secs,
+                config.ws_session_recheck_secs,
+                config.ws_send_timeout_secs
+            ),
+            (30, 30, 10)
+        );
         Ok(())
     });
 }
@@ -71,6 +80,8 @@ fn a_bad_value_names_its_key() {
         ("DB_MAX_CONNECTIONS", "0"),
         ("MAIL_FROM", "not an address"),
         ("SMTP_URL", "smtp://"),
+        ("WS_PING_SECS", "0"),
+        ("WS_SEND_TIMEOUT_SECS", "0"),
     ] {
         Jail::expect_with(|jail| {
             jail.set_env(key, value);
@@ -84,7 +95,7 @@ fn a_bad_value_names_its_key() {
 #[test]
 fn every_setting_is_read_from_the_environment() {
     let keys = Config::keys();
-    assert_eq!(keys.len(), 36);
+    assert_eq!(keys.len(), 39);
     for key in [
         "DATABASE_URL",
         "JWT_SECRET",
