@@ -164,3 +164,73 @@ async fn run_jobs(
     }
     tracing::info!("job worker stopped");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::mails::MailSettings;
+    use domain::job::{JobKind, MockJobQueue, MockMailer};
+    use uuid::Uuid;
+
+    fn welcome(n: u32) -> ClaimedJob {
+        ClaimedJob {
+            id: Uuid::now_v7(),
+            kind: JobKind::WelcomeEmail {
+                user_id: Uuid::now_v7(),
+                email: format!("user{n}@example.com"),
+                name: format!("user{n}"),
+                verify_token: None,
+            },
+            attempt: 1,
+            trace_parent: None,
+        }
+    }
+
+    /// README, jobs: "On SIGTERM the worker ... gives back claimed jobs it had not started."
+    /// A claim that comes back once shutdown has begun runs nothing: each of its jobs is
+    /// released (its attempt not counted), none is sent or settled, and the loop ends.
+    #[tokio::test]
+    async fn jobs_claimed_as_shutdown_begins_go_back_unstarted() {
+        let shutdown = CancellationToken::new();
+        let claimed = vec![welcome(1), welcome(2)];
+        let ids: Vec<(Uuid, u32)> = claimed.iter().map(|j| (j.id, j.attempt)).collect();
+        let mut queue = MockJobQueue::new();
+        let stop = shutdown.clone();
+        queue.expect_claim().times(1).returning(move |_, _| {
+            // SIGTERM arrives while the claim is on its way back.
+            stop.cancel();
+            Ok(claimed.clone().into_iter().map(Ok).collect())
+        });
+        queue
+            .expect_release()
+            .withf(move |id, attempt| ids.contains(&(*id, *attempt)))
+            .times(2)
+            .returning(|_, _| Ok(()));
+        queue.expect_complete().never();
+        queue.expect_retry().never();
+        queue.expect_fail().never();
+        let mut mailer = MockMailer::new();
+        mailer.expect_send().never();
+        let jobs = Arc::new(JobService::new(
+            Arc::new(queue),
+            Arc::new(mailer),
+            3,
+            MailSettings {
+                app_url: "http://localhost".into(),
+                reset_minutes: 30,
+                verification_hours: 48,
+            },
+        ));
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            run_jobs(
+                jobs,
+                Arc::new(Outages::new(&[])),
+                WorkerSettings::default(),
+                shutdown,
+            ),
+        )
+        .await
+        .expect("the worker stops after giving the jobs back");
+    }
+}
