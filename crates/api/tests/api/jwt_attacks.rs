@@ -39,12 +39,6 @@ async fn victim(app: &TestApp) -> (TestUser, Value) {
             .status(),
         StatusCode::OK
     );
-    assert_eq!(
-        sign(&claims, Algorithm::HS256, JWT_SECRET)
-            .split('.')
-            .count(),
-        3
-    );
     // The server's own token is what the forgeries imitate: a three-part HS256 JWT.
     let parts: Vec<&str> = user.access.split('.').collect();
     assert_eq!(parts.len(), 3, "{}", user.access);

@@ -4,6 +4,7 @@
 use crate::helpers::{JWT_SECRET, fresh_database};
 use crate::smtp::SmtpServer;
 use futures_util::StreamExt;
+use sea_orm::{ConnectionTrait, Statement};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -17,6 +18,8 @@ pub struct Process {
     pub port: u16,
     /// Every line the process wrote to stdout and stderr so far.
     pub lines: Arc<Mutex<Vec<String>>>,
+    /// The threads reading the pipes; each ends when the process's end of its pipe closes.
+    readers: Vec<std::thread::JoinHandle<()>>,
     _dir: tempfile::TempDir,
 }
 
@@ -62,6 +65,7 @@ pub async fn spawn_binary(database_url: &str, env: &[(&str, String)]) -> Process
     }
     let mut child = command.spawn().expect("the binary starts");
     let lines = Arc::new(Mutex::new(Vec::new()));
+    let mut readers = Vec::new();
     for pipe in [
         child
             .stdout
@@ -76,11 +80,11 @@ pub async fn spawn_binary(database_url: &str, env: &[(&str, String)]) -> Process
     .flatten()
     {
         let lines = lines.clone();
-        std::thread::spawn(move || {
+        readers.push(std::thread::spawn(move || {
             for line in BufReader::new(pipe).lines().map_while(Result::ok) {
                 lines.lock().unwrap().push(line);
             }
-        });
+        }));
     }
     let client = reqwest::Client::new();
     for _ in 0..200 {
@@ -94,6 +98,7 @@ pub async fn spawn_binary(database_url: &str, env: &[(&str, String)]) -> Process
                 child,
                 port,
                 lines,
+                readers,
                 _dir: dir,
             };
         }
@@ -112,6 +117,15 @@ pub async fn spawn_binary(database_url: &str, env: &[(&str, String)]) -> Process
 }
 
 impl Process {
+    /// Everything the process wrote, once it has exited: waits for the pipes' readers to
+    /// reach the end of what it wrote.
+    pub fn output(&mut self) -> Vec<String> {
+        for reader in self.readers.drain(..) {
+            reader.join().expect("the pipe reader ends");
+        }
+        self.lines.lock().unwrap().clone()
+    }
+
     /// Asks the process to stop, as an orchestrator does.
     pub fn sigterm(&self) {
         let pid = self.child.id().to_string();
@@ -170,7 +184,27 @@ async fn a_welcome_email_survives_a_kill_right_after_registering() {
     // A job the killed worker had claimed comes back when its lease (60 s) runs out.
     let mails = smtp.wait_for(1, Duration::from_secs(75)).await;
     assert_eq!(mails[0].to, vec!["survivor@example.com".to_owned()]);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Once the job is recorded done, no worker will send it again: then count.
+    let db = infra::db::connect(&url, 1).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM jobs WHERE status <> 'done'",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        if row.try_get::<i64>("", "n").unwrap() == 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the job is not recorded done"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(smtp.mails().len(), 1, "sent exactly once");
 }
 
@@ -200,9 +234,7 @@ async fn sigterm_closes_sockets_with_1001_and_every_log_line_is_json() {
     let status = process.exit_status(Duration::from_secs(15)).await;
     assert!(status.success(), "exit status {status}");
 
-    // Give the readers a moment to drain the pipes, then read every line.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let lines = process.lines.lock().unwrap().clone();
+    let lines = process.output();
     assert!(
         lines.iter().any(|l| l.contains("listening on http://")),
         "{lines:?}"
@@ -304,20 +336,12 @@ async fn sigterm_under_load_finishes_every_request_in_flight() {
     assert!(status.success(), "exit status {status}");
 
     // The server's own account: logins it answered after it heard the signal were in
-    // flight then, and it answered all 16. (The log is written in order; the pipe's reader
-    // may still be draining it.)
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let lines = loop {
-        let lines = process.lines.lock().unwrap().clone();
-        if lines.iter().any(|l| l.contains("\"stopped\"")) {
-            break lines;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no \"stopped\" line: {lines:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    // flight then, and it answered all 16.
+    let lines = process.output();
+    assert!(
+        lines.iter().any(|l| l.contains("\"stopped\"")),
+        "no \"stopped\" line: {lines:?}"
+    );
     let signalled = lines
         .iter()
         .position(|l| l.contains("SIGTERM: shutting down"))
