@@ -104,8 +104,8 @@ SECRET_KEYS = ("JWT_SECRET", "DATABASE_URL", "ADMIN_PASSWORD")
 LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/component", "app.kubernetes.io/part-of")
 SHUTDOWN = int(from_source("crates/api/src/startup.rs", r"\.shutdown_timeout\((\d+)\)",
                            "the server's shutdown_timeout"))
-PING = int(from_source("crates/api/src/ws.rs",
-                       r"PING_EVERY: Duration = Duration::from_secs\((\d+)\)",
+# WS_PING_SECS's default (the manifests do not set it).
+PING = int(from_source("crates/infra/src/config/mod.rs", r"ws_ping_secs: (\d+),",
                        "the WebSocket ping interval"))
 
 # The variables the service reads: Config's fields in upper case (as Config::keys() does),
