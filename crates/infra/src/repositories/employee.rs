@@ -1,4 +1,4 @@
-use super::{DbResultExt, any_contains, corrupt, paginate};
+use super::{DbResultExt, Listing, any_contains, corrupt, list};
 use super::{Keyset, delete_versioned, update_versioned};
 use crate::db::Db;
 use crate::entities::employees;
@@ -75,7 +75,7 @@ impl EmployeeRepository for SeaOrmEmployeeRepository {
         }
         let order = Keyset::newest_first::<employees::Entity>(C::CreatedAt, C::Id);
         let key = |m: &employees::Model| time_then_id(m.created_at, m.id);
-        paginate(&self.db, query, order, page, key, to_domain).await
+        list(&self.db, Listing::of(query, order), page, key, to_domain).await
     }
 
     async fn update(

@@ -56,7 +56,7 @@ impl Key {
 
 /// Where a page's rows start: after a key (a cursor's, or an anchor's), then past `skip`
 /// more rows.
-pub(crate) struct Start {
+struct Start {
     after: Option<Vec<KeyValue>>,
     skip: u64,
 }
@@ -79,7 +79,7 @@ impl Start {
     /// Whether the page's rows are the first its order yields from where it starts: a list
     /// then reads them whole in one statement. Past an offset that statement would build
     /// every skipped row (joins included), so such pages pick their ids first.
-    pub(crate) fn skips_nothing(&self) -> bool {
+    fn skips_nothing(&self) -> bool {
         self.skip == 0
     }
 }
@@ -126,7 +126,7 @@ impl Keyset {
     }
 
     /// Orders `query` by the key.
-    pub(crate) fn order<E: EntityTrait>(&self, mut query: Select<E>) -> Select<E> {
+    fn order<E: EntityTrait>(&self, mut query: Select<E>) -> Select<E> {
         for key in &self.keys {
             query = query.order_by(key.sorted(), self.order.clone());
         }
@@ -140,7 +140,7 @@ impl Keyset {
     /// page is (an offset walks every row before it, and on a table not yet vacuumed reads
     /// each from the heap). The anchors are kept like list totals ([`Db::anchors`]): a write
     /// through this instance outdates them at once, another instance's within a second.
-    pub(crate) async fn start<E: EntityTrait>(
+    async fn start<E: EntityTrait>(
         &self,
         db: &Db,
         query: &Select<E>,
@@ -205,7 +205,7 @@ impl Keyset {
     /// row-value comparison, which an index on the key answers by seeking), past its skip;
     /// one row more than `page` holds, so [`PageRequest::split`] can tell whether another
     /// page follows. The caller checked a cursor against the key's shape.
-    pub(crate) fn window<E: EntityTrait>(
+    fn window<E: EntityTrait>(
         &self,
         query: Select<E>,
         start: &Start,
@@ -220,29 +220,9 @@ impl Keyset {
         }
     }
 
-    /// The rows on the page from `start`, in order: `listed` (the list's rows, filtered) read
-    /// in one statement when they are the first the order yields from there. Otherwise their
-    /// ids are picked first from `ids` (the same list, unjoined), and only those rows read
-    /// from `all` (unfiltered: the ids decide), so a skip passes over index entries, not
-    /// whole rows with their joins.
-    pub(crate) fn page_rows<E: EntityTrait, F: EntityTrait>(
-        &self,
-        listed: Select<E>,
-        all: Select<E>,
-        ids: Select<F>,
-        start: &Start,
-        page: &PageRequest,
-    ) -> Select<E> {
-        if start.skips_nothing() {
-            self.window(listed, start, page)
-        } else {
-            self.ids_first(all, ids, start, page)
-        }
-    }
-
-    /// The page's rows of `all` through the page's ids, picked from `ids` (see
-    /// [`Keyset::page_rows`]).
-    pub(crate) fn ids_first<E: EntityTrait, F: EntityTrait>(
+    /// The page's rows of `all` through the page's ids, picked from `ids`: a skip then
+    /// passes over index entries, not whole rows with their joins.
+    fn ids_first<E: EntityTrait, F: EntityTrait>(
         &self,
         all: Select<E>,
         ids: Select<F>,
@@ -320,7 +300,7 @@ impl Keyset {
 
 /// The page of `rows` (fetched through [`Keyset::window`]): cut to the page, each row
 /// converted, and the cursor of the page after it made from the last row's `key`.
-pub(crate) fn into_page<R, T>(
+fn into_page<R, T>(
     rows: Vec<R>,
     total: u64,
     page: PageRequest,
@@ -339,7 +319,7 @@ pub(crate) fn into_page<R, T>(
 /// The total of the list `select` pages: read off the page when its `fetched` rows are the
 /// list's last ([`PageRequest::total_if_last`]), else counted as [`Db::count`] decides. A
 /// search's first page is usually its last too, and then costs one statement, not two.
-pub(crate) async fn total_of<E>(
+async fn total_of<E>(
     db: &Db,
     select: Select<E>,
     page: &PageRequest,
@@ -355,23 +335,66 @@ where
     }
 }
 
-/// A page of `query` in `keyset` order: the rows of the window, each converted, and the
-/// total ([`total_of`]).
-pub(crate) async fn paginate<E, T>(
+/// A list as a repository states it: its rows, its order, and how a page's rows are read.
+/// [`list`] does the rest, the same way for every list: where the page starts (cursor,
+/// offset or anchor), the window or the ids first, the total, the page and its cursor.
+pub(crate) struct Listing<E: EntityTrait, F: EntityTrait> {
+    /// The list's rows, filtered, without joins: what is counted, anchored, and picked ids
+    /// from.
+    pub rows: Select<F>,
+    /// The list's rows as a page shows them (joins included), filtered like `rows`.
+    pub listed: Select<E>,
+    /// `listed` without the filter: the rows of ids picked from `rows`.
+    pub all: Select<E>,
+    pub order: Keyset,
+    /// Whether every page picks its ids first, not only pages past an offset (where
+    /// `listed` with its joins would cost more than the ids and a second look-up).
+    pub ids_first: bool,
+}
+
+impl<E: EntityTrait> Listing<E, E> {
+    /// A list of one table's rows, read whole: `rows` in `order`.
+    pub(crate) fn of(rows: Select<E>, order: Keyset) -> Self {
+        Self {
+            listed: rows.clone(),
+            rows,
+            all: E::find(),
+            order,
+            ids_first: false,
+        }
+    }
+}
+
+/// The page `page` of `listing`: its rows read as `R`, each converted, the total
+/// ([`total_of`]), and the cursor of the page after it made from the last row's `key`. The
+/// one way a repository lists anything.
+pub(crate) async fn list<E, F, R, T>(
     db: &Db,
-    query: Select<E>,
-    keyset: Keyset,
+    listing: Listing<E, F>,
     page: PageRequest,
-    key: impl Fn(&E::Model) -> Vec<KeyValue>,
-    convert: impl FnMut(E::Model) -> Result<T, RepoError>,
+    key: impl Fn(&R) -> Vec<KeyValue>,
+    convert: impl FnMut(R) -> Result<T, RepoError>,
 ) -> Result<Page<T>, RepoError>
 where
     E: EntityTrait,
-    E::Model: FromRow + Send + Sync,
+    F: EntityTrait,
+    F::Model: Send + Sync,
+    R: FromRow,
 {
-    let start = keyset.start(db, &query, &page).await?;
-    let window = keyset.page_rows(query.clone(), E::find(), query.clone(), &start, &page);
-    let rows = db.page_rows(&window).await.db_err()?;
-    let total = total_of(db, query, &page, rows.len()).await?;
-    into_page(rows, total, page, key, convert)
+    let Listing {
+        rows,
+        listed,
+        all,
+        order,
+        ids_first,
+    } = listing;
+    let start = order.start(db, &rows, &page).await?;
+    let window = if start.skips_nothing() && !ids_first {
+        order.window(listed, &start, &page)
+    } else {
+        order.ids_first(all, rows.clone(), &start, &page)
+    };
+    let fetched: Vec<R> = db.page_rows(&window).await.db_err()?;
+    let total = total_of(db, rows, &page, fetched.len()).await?;
+    into_page(fetched, total, page, key, convert)
 }

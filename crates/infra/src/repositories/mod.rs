@@ -25,7 +25,7 @@ pub use product::SeaOrmProductRepository;
 pub use session::SeaOrmSessionRepository;
 pub use user::SeaOrmUserRepository;
 
-pub(crate) use keyset::{Key, Keyset, into_page, paginate, total_of};
+pub(crate) use keyset::{Key, Keyset, Listing, list};
 
 use crate::db::Db;
 use domain::RepoError;

@@ -1,7 +1,7 @@
 //! The notifications inbox on the `notifications` table. Rows are inserted by the comment
 //! and vote repositories ([`insert`]), in the transaction of what causes them.
 
-use super::{DbResultExt, Key, Keyset, corrupt, paginate};
+use super::{DbResultExt, Key, Keyset, Listing, corrupt, list};
 use crate::db::Db;
 use crate::entities::notifications;
 use crate::events::wire;
@@ -79,7 +79,7 @@ impl NotificationRepository for SeaOrmNotificationRepository {
         // Ids are UUID v7: newest first by id alone, the order `since` resumes in.
         let order = Keyset::desc(Vec::new(), Key::col::<notifications::Entity>(C::Id));
         let key = |m: &notifications::Model| vec![KeyValue::Id(m.id)];
-        paginate(&self.db, query, order, page, key, to_domain).await
+        list(&self.db, Listing::of(query, order), page, key, to_domain).await
     }
 
     async fn unread_count(&self, user_id: Uuid) -> Result<u64, RepoError> {

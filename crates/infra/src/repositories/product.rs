@@ -1,5 +1,5 @@
-use super::{DbResultExt, any_contains, corrupt, paginate};
-use super::{Key, Keyset, delete_versioned, into_page, total_of, update_versioned};
+use super::{DbResultExt, Listing, any_contains, corrupt, list};
+use super::{Key, Keyset, delete_versioned, update_versioned};
 use crate::db::Db;
 use crate::entities::{products, stock_movements};
 use async_trait::async_trait;
@@ -187,22 +187,15 @@ impl ProductRepository for SeaOrmProductRepository {
         if let Some(max) = filter.max_price {
             query = query.filter(C::PriceCents.lte(max.cents()));
         }
-        let order = product_order(filter.sort);
-        let start = order.start(&self.db, &query, &page).await?;
-        // Deeper pages pick their ids first (through an index alone where one covers the
-        // order), then only those rows: a skip passes over index entries, not whole rows.
-        let all = products::Entity::find();
-        let rows = order.page_rows(query.clone(), all, query.clone(), &start, &page);
-        let rows = self.db.page_rows(&rows).await.db_err()?;
-        // Like posts: a page holding the list's end reads its total off its rows.
-        let total = total_of(&self.db, query, &page, rows.len()).await?;
-        into_page(
-            rows,
-            total,
+        let listing = Listing::of(query, product_order(filter.sort));
+        list(
+            &self.db,
+            listing,
             page,
             |m| product_key(filter.sort, m),
             to_domain,
         )
+        .await
     }
 
     async fn update(&self, product: &Product, expected: ExpectedVersion) -> Result<(), RepoError> {
@@ -281,6 +274,13 @@ impl ProductRepository for SeaOrmProductRepository {
         let query = stock_movements::Entity::find().filter(C::ProductId.eq(product_id));
         let order = Keyset::newest_first::<stock_movements::Entity>(C::CreatedAt, C::Id);
         let key = |m: &stock_movements::Model| time_then_id(m.created_at, m.id);
-        paginate(&self.db, query, order, page, key, movement_to_domain).await
+        list(
+            &self.db,
+            Listing::of(query, order),
+            page,
+            key,
+            movement_to_domain,
+        )
+        .await
     }
 }

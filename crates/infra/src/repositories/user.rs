@@ -1,6 +1,6 @@
 use super::account::token_model;
 use super::job::job_model;
-use super::{DbResultExt, PrincipalCache, any_contains, corrupt, paginate};
+use super::{DbResultExt, Listing, PrincipalCache, any_contains, corrupt, list};
 use super::{Keyset, update_versioned};
 use crate::db::Db;
 use crate::entities::users;
@@ -119,7 +119,7 @@ impl UserRepository for SeaOrmUserRepository {
         }
         let order = Keyset::newest_first::<users::Entity>(C::CreatedAt, C::Id);
         let key = |m: &users::Model| time_then_id(m.created_at, m.id);
-        paginate(&self.db, query, order, page, key, to_domain).await
+        list(&self.db, Listing::of(query, order), page, key, to_domain).await
     }
 
     async fn update(&self, user: &User, expected: ExpectedVersion) -> Result<(), RepoError> {

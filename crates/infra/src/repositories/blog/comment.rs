@@ -4,7 +4,7 @@ use crate::db::Db;
 use crate::entities::{comments, users};
 use crate::repositories::notification;
 use crate::repositories::{DbResultExt, corrupt};
-use crate::repositories::{Key, Keyset, delete_versioned, into_page, total_of, update_versioned};
+use crate::repositories::{Key, Keyset, Listing, delete_versioned, list, update_versioned};
 use async_trait::async_trait;
 use domain::RepoError;
 use domain::blog::{Author, Comment, CommentContent, CommentRepository, CommentView};
@@ -127,18 +127,21 @@ impl CommentRepository for SeaOrmCommentRepository {
             vec![Key::col::<comments::Entity>(C::CreatedAt)],
             Key::col::<comments::Entity>(C::Id),
         );
-        let start = oldest_first.start(&self.db, &of_post, &page).await?;
-        let listed = comment_views().filter(C::PostId.eq(post_id));
-        let rows = oldest_first.page_rows(listed, comment_views(), of_post.clone(), &start, &page);
-        let rows: Vec<CommentRow> = self.db.page_rows(&rows).await.db_err()?;
-        let total = total_of(&self.db, of_post, &page, rows.len()).await?;
-        into_page(
-            rows,
-            total,
+        let listing = Listing {
+            rows: of_post,
+            listed: comment_views().filter(C::PostId.eq(post_id)),
+            all: comment_views(),
+            order: oldest_first,
+            ids_first: false,
+        };
+        list(
+            &self.db,
+            listing,
             page,
-            |row| time_then_id(row.created_at, row.id),
+            |row: &CommentRow| time_then_id(row.created_at, row.id),
             CommentRow::into_view,
         )
+        .await
     }
 
     async fn update(&self, comment: &Comment, expected: ExpectedVersion) -> Result<(), RepoError> {

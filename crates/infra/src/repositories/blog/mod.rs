@@ -6,7 +6,7 @@
 use crate::db::Db;
 use crate::entities::{posts, users, votes};
 use crate::repositories::{DbResultExt, any_contains, corrupt};
-use crate::repositories::{Key, Keyset, delete_versioned, into_page, total_of, update_versioned};
+use crate::repositories::{Key, Keyset, Listing, delete_versioned, list, update_versioned};
 use async_trait::async_trait;
 use domain::RepoError;
 use domain::blog::{
@@ -249,29 +249,26 @@ impl PostRepository for SeaOrmPostRepository {
         page: PageRequest,
     ) -> Result<Page<PostView>, RepoError> {
         let visible = posts::Entity::find().filter(filtered(self.db.backend(), filter, viewer));
-        let order = post_order(filter.sort);
-        let start = order.start(&self.db, &visible, &page).await?;
-        // SQLite answers a signed-in reader's filter (`published OR owner_id = ?`) with a
-        // multi-index OR and a sort of every visible post, joins built for each: there the
-        // ids come first on every page.
-        let postgres = self.db.conn().get_database_backend() == DbBackend::Postgres;
-        let rows = if start.skips_nothing() && postgres {
-            let listed = post_views(viewer).filter(filtered(self.db.backend(), filter, viewer));
-            order.window(listed, &start, &page)
-        } else {
-            // The page's ids first, through an index; only those twenty rows then get their
-            // owner and the viewer's vote (else the joins run for every row the offset skips).
-            order.ids_first(post_views(viewer), visible.clone(), &start, &page)
+        let listing = Listing {
+            rows: visible,
+            listed: post_views(viewer).filter(filtered(self.db.backend(), filter, viewer)),
+            // Past an offset, the page's ids come first, through an index; only those rows
+            // then get their owner and the viewer's vote.
+            all: post_views(viewer),
+            order: post_order(filter.sort),
+            // SQLite answers a signed-in reader's filter (`published OR owner_id = ?`) with a
+            // multi-index OR and a sort of every visible post, joins built for each: there
+            // the ids come first on every page.
+            ids_first: self.db.backend() == DbBackend::Sqlite,
         };
-        let rows: Vec<PostRow> = self.db.page_rows(&rows).await.db_err()?;
-        let total = total_of(&self.db, visible, &page, rows.len()).await?;
-        into_page(
-            rows,
-            total,
+        list(
+            &self.db,
+            listing,
             page,
-            |row| post_key(filter.sort, row),
+            |row: &PostRow| post_key(filter.sort, row),
             PostRow::into_view,
         )
+        .await
     }
 
     async fn update(&self, post: &Post, expected: ExpectedVersion) -> Result<(), RepoError> {
