@@ -1,5 +1,115 @@
-//! Database connections (SQLite or PostgreSQL from one URL), pool statistics and the
-//! readiness probe.
+//! The data-access kit: the [`Db`] every repository holds, and what makes its reads and
+//! writes cheap. Also the connections (SQLite or PostgreSQL from one URL), pool statistics
+//! and the readiness probe.
+//!
+//! A fork can keep the surface below and drop any part of the machinery behind it: each
+//! part says what it bought, as measured (in brackets, the commit whose message, or README
+//! or comment, gives the figure and how it was taken), and where it is turned off. A part
+//! no commit measured says "not measured", beside the commit that added it. Only the
+//! principal cache has a setting; each other part is one place in the code.
+//!
+//! # What a repository uses
+//!
+//! Writes, each in SQLite's writer turn; all but the unlisted ones outdate the kept totals:
+//! - [`Db::write`]: one insert, update or delete; the number of rows it changed.
+//! - [`Db::write_one`]: the same, reading one row back (`INSERT … RETURNING`).
+//! - [`Db::transaction`]: a [`WriteTxn`] that holds the turn until it commits, rolls back
+//!   or is dropped (which rolls it back); its statements run on `&*txn`.
+//! - [`Db::write_unlisted`], [`Db::write_rows_unlisted`], [`Db::transaction_unlisted`]: the
+//!   same for tables no list counts (sessions, jobs), which leave the kept totals alone.
+//! - `repositories::update_versioned`, `delete_versioned`: row `id` updated or deleted,
+//!   only while its `updated_at` is the expected version (if any); else `NotFound` or
+//!   `Stale`.
+//!
+//! Reads:
+//! - `repositories::list(db, listing, page, key, convert)`: the one list path. A `Listing`
+//!   states the rows (`rows`: filtered, no joins), how a page shows them (`listed`, `all`),
+//!   its order and `ids_first`; `list` decides where the page starts, reads it, gets the
+//!   total and makes the cursor. `Listing::of(select, order)` is a one-table list.
+//! - `Keyset::asc`, `desc`, `newest_first`: a list's order, over `Key::col` and
+//!   `Key::lower` (case-insensitive) parts, the id last so the order is total.
+//! - `repositories::any_contains`: the condition for `q`, a case-insensitive substring in
+//!   any of the columns (SQLite's FTS5 trigram index from 3 characters, else `LIKE`).
+//! - [`Db::find_by_id`]: a row by primary key. [`Db::one_kept`]: one row by a
+//!   repository's own statement, under a name. Both keep their SQL text (below).
+//! - [`Db::conn`]: a SeaORM [`ConnectionTrait`] for any other read, in plain SeaORM.
+//! - [`FromRow`] (`from_row!`, [`Columns`]): how `list`, the kept reads and `write_one`
+//!   read a row.
+//!
+//! [`Db::count`], [`Db::anchors`] and [`Db::page_rows`] are the steps `list` takes; a
+//! repository calls `list`. [`connect_service`], [`Db::new`], [`Db::set_metric_callback`]
+//! and [`Db::pool_usage`] are start-up's; `repositories::PrincipalCache` is the sessions'.
+//!
+//! # What each part buys, and how to turn it off
+//!
+//! - **Writer gate (SQLite).** SQLite admits one writer and makes the others sleep-poll for
+//!   the lock, up to 100 ms a try; here they queue on an async mutex and readers keep the
+//!   pool. Before it, `make bench` showed "stock changes on one hot row missing p99
+//!   (115 ms)" (e347381); the figure after it was not recorded. Off: in [`Db::new`], leave
+//!   `writers` at `None`; writers then wait in SQLite's busy handler (`busy_timeout` 10 s,
+//!   `connect.rs`). Keep writing through [`Db::write`]: it also outdates the kept totals.
+//! - **Kept totals ([`Db::count`], `count_cache.rs`, `kept.rs`).** Counting is most of a
+//!   list page's cost to the database: 1.7 ms against the page's 0.05 ms for 10k products
+//!   on PostgreSQL (README, 18838cd). A total of [`CountCache::EXACT_BELOW`] (200) rows or
+//!   more is kept for [`CountCache::TTL`] (1 s), outdated by any write through this `Db`
+//!   but the unlisted ones; an aged one answers while one background count replaces it; a
+//!   missing one is counted by one request per key while the others wait. That rule and
+//!   the anchors' limit below, at 1M products on PostgreSQL: random offset 4.4 -> 6501
+//!   req/s, p99 5000 -> 14.9 ms (35e366f). Kept by statement and values, not by the SQL
+//!   rendered with its values: the rendering was 3 % of a list page (921f9a8). A page
+//!   holding the list's end reads its total off its rows and runs no COUNT: searches at
+//!   10k rows, products 5231 -> 6675 req/s (p99 24 -> 21 ms), posts 4554 -> 6522 (p99
+//!   18 -> 19 ms), one run each (README, 40ce4c6). The cache alone (d711c7f): not
+//!   measured. Off: in `total_of` (`repositories/keyset.rs`), count with SeaORM,
+//!   `select.count(db.conn())`; drop its `total_if_last` match to count every page too.
+//! - **Anchors for deep offsets ([`Db::anchors`], `Keyset::start`).** A page at an offset
+//!   of 100 or more seeks to the kept anchor below it (the key of every 100th row, up to
+//!   1000) and skips fewer than 100 rows, instead of walking every row before it.
+//!   Unvacuumed 10k products at a random offset: PostgreSQL CPU 1.7 ms -> 0.4 ms per page,
+//!   1025 -> 2845 req/s (35cb81a). The anchors' own statement, limited to the rows they
+//!   reach: EXPLAIN ANALYZE 562 ms -> 57 ms at 1M rows (35e366f). Off: make
+//!   `Keyset::start` return `Ok(Start::of(page))`; pages then skip with a plain `OFFSET`.
+//! - **Ids first (`Keyset::ids_first`, `Listing::ids_first`).** A page that skips rows
+//!   (and every page of a `Listing` with `ids_first`: posts on SQLite) picks its ids
+//!   first, through an index where one covers the order, then reads only those rows with
+//!   their joins. A skip under 100 rows is taken from the nearest 100 + page rows, a
+//!   number written into the SQL, so PostgreSQL plans it once per connection instead of
+//!   on each call (0.3-1 ms): unvacuumed products at a random offset 2845 -> 8395 req/s,
+//!   comments 3244 -> 5688 (8deb13c). Ids first itself (d711c7f): not measured. Off: in
+//!   `list`, always read `order.window(listed, &start, &page)`; a deep page then skips
+//!   whole rows, joins included.
+//! - **Page bounds in the SQL (PostgreSQL, `page_bounds.rs`).** A first or cursor page's
+//!   `LIMIT` and `OFFSET 0` are written into the text, so one prepared statement per page
+//!   size is planned once per connection; sent as parameters, it was planned on every
+//!   call. Not measured (81466f2). Off: drop the `inline_page_bounds` call in
+//!   [`Db::page_rows`].
+//! - **Kept SQL texts ([`Db::find_by_id`], [`Db::one_kept`], `sql_texts.rs`).** SeaORM
+//!   builds a statement's SQL on every call; these build it once and bind each call's
+//!   values. Building was "a fifth of the instructions a whole request cost the server
+//!   (callgrind, product by id)" (6ce0e78, in `sql_texts.rs`); a post's view through
+//!   `one_kept`: post create 262k -> 189k instructions per request (d576700). Off:
+//!   `E::find_by_id(id).one(db.conn())`, and `one_kept`'s statement built and run on
+//!   `db.conn()` at each call.
+//! - **Statement pool (PostgreSQL, [`PgStatementPool`]).** Statements outside transactions
+//!   skip sqlx's ping of every connection handed back, a second round trip each: product
+//!   by id about 6.1k -> 8.7–10.1k req/s, PostgreSQL CPU per request 106 -> 64 µs
+//!   (`wrk -c32`, two cores; ae8a06f, in `statement_pool.rs`). It also sends a search
+//!   unnamed, so each pattern gets its own plan: with the `pg_trgm` indexes of the same
+//!   commit, 10k products 558 -> 5231 req/s (p99 84 -> 24 ms), posts 871 -> 4554 (p99
+//!   70 -> 18 ms) (9f82568). Off: in [`Db::new`], leave `statements` at `None`, and in
+//!   [`connect_service`] give SeaORM's pool all of `DB_MAX_CONNECTIONS` (it takes half on
+//!   PostgreSQL). Searches then run as named statements, which may settle on one plan.
+//! - **Principal cache (`repositories::PrincipalCache`).** A signed-in request's session
+//!   and user (one query) are remembered for `SESSION_CACHE_SECS` (5 s), not read on every
+//!   request; revocations and account writes make it forget at once, here and, through
+//!   Redis, on every instance. Not measured (bc5e7ef). Off: `SESSION_CACHE_SECS=0` (a TTL
+//!   of zero keeps nothing).
+//! - **Rows read by position ([`FromRow`], `rows.rs`).** Each column is the row's next,
+//!   its name compared as a string; its type is checked on a result's first row only on
+//!   PostgreSQL (on every row on SQLite). SeaORM's by-name reader with sqlx's per-value
+//!   type check was "a fifth of a comments page's instructions" (9ff3417); after: not
+//!   measured. Off: no switch, as `list`, the kept reads and `write_one` read rows this
+//!   way; a read that wants SeaORM's `FromQueryResult` runs on [`Db::conn`].
 
 mod anchors;
 mod connect;
@@ -309,8 +419,8 @@ impl Db {
         rows::read_one(self.conn.query_one_raw(statement).await?)
     }
 
-    /// The rows of a list page (a query through [`Keyset::window`](crate::repositories)),
-    /// read as `R` by position ([`FromRow`]).
+    /// The rows of a list page (the query `repositories::list` builds for it), read as `R`
+    /// by position ([`FromRow`]).
     ///
     /// On PostgreSQL a first page's (or a cursor page's) `LIMIT` and `OFFSET 0` are written
     /// into the SQL instead of sent as parameters. With parameters there, PostgreSQL cannot
