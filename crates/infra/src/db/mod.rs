@@ -121,7 +121,7 @@ mod sql_texts;
 
 pub use connect::{DatabaseProbe, connect, connect_service, pool_usage};
 pub use count_cache::CountCache;
-pub use rows::{Columns, FromRow, Readable};
+pub use rows::{Columns, FromRow, Readable, one};
 
 use crate::statement_pool::PgStatementPool;
 use async_trait::async_trait;

@@ -97,6 +97,17 @@ where
 }
 
 /// A statement's one row, if any, read as `R`.
+/// The first row of `query` run on `conn` (a pool or a transaction), read as `R`.
+pub async fn one<R: FromRow>(
+    conn: &impl sea_orm::ConnectionTrait,
+    query: &impl sea_orm::QueryTrait,
+) -> Result<Option<R>, DbErr> {
+    read_one(
+        conn.query_one_raw(query.build(conn.get_database_backend()))
+            .await?,
+    )
+}
+
 pub(crate) fn read_one<R: FromRow>(row: Option<QueryResult>) -> Result<Option<R>, DbErr> {
     row.as_ref()
         .map(|row| R::from_row(&mut Columns::new(row, 0)))

@@ -16,3 +16,14 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+// Read by position (`crate::db::FromRow`): each field in the table's column order, which
+// is the order `Entity::find()` selects.
+crate::from_row!(Model {
+    id,
+    full_name,
+    email,
+    is_active,
+    created_at,
+    updated_at,
+});

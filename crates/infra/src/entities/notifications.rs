@@ -18,3 +18,17 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+// By hand: its `type` column is the model's `kind` field.
+impl crate::db::FromRow for Model {
+    fn from_row(row: &mut crate::db::Columns<'_>) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            id: row.next("id")?,
+            user_id: row.next("user_id")?,
+            kind: row.next("type")?,
+            data: row.next("data")?,
+            read: row.next("read")?,
+            created_at: row.next("created_at")?,
+        })
+    }
+}

@@ -20,3 +20,18 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+// Read by position (`crate::db::FromRow`): each field in the table's column order, which
+// is the order `Entity::find()` selects.
+crate::from_row!(Model {
+    id,
+    name,
+    description,
+    category,
+    price_cents,
+    quantity,
+    is_active,
+    created_by,
+    created_at,
+    updated_at,
+});

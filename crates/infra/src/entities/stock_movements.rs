@@ -17,3 +17,15 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+// Read by position (`crate::db::FromRow`): each field in the table's column order, which
+// is the order `Entity::find()` selects.
+crate::from_row!(Model {
+    id,
+    product_id,
+    delta,
+    quantity_after,
+    reason,
+    user_id,
+    created_at,
+});

@@ -29,3 +29,17 @@ impl Related<super::sessions::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+// Read by position (`crate::db::FromRow`): each field in the table's column order, which
+// is the order `Entity::find()` selects.
+crate::from_row!(Model {
+    id,
+    email,
+    name,
+    role,
+    is_active,
+    password_hash,
+    created_at,
+    updated_at,
+    email_verified,
+});

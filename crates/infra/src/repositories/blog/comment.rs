@@ -15,12 +15,11 @@ use domain::pagination::{Page, PageRequest, time_then_id};
 use domain::time::Timestamp;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, RelationTrait,
-    Select, Set,
+    ColumnTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait, Select, Set,
 };
 use uuid::Uuid;
 
-#[derive(Debug, FromQueryResult)]
+#[derive(Debug)]
 struct CommentRow {
     id: Uuid,
     post_id: Uuid,
@@ -94,10 +93,8 @@ impl CommentRepository for SeaOrmCommentRepository {
         let txn = self.db.transaction().await.db_err()?;
         insert.exec_without_returning(&*txn).await.db_err()?;
         // The comment as its event shows it, read back with its author's name.
-        let view = comment_views()
-            .filter(comments::Column::Id.eq(comment.id))
-            .into_model::<CommentRow>()
-            .one(&*txn)
+        let written = comment_views().filter(comments::Column::Id.eq(comment.id));
+        let view = crate::db::one::<CommentRow>(&*txn, &written)
             .await
             .db_err()?
             .ok_or(RepoError::NotFound)?
@@ -111,12 +108,8 @@ impl CommentRepository for SeaOrmCommentRepository {
     }
 
     async fn find(&self, id: Uuid) -> Result<Option<CommentView>, RepoError> {
-        let row = comment_views()
-            .filter(comments::Column::Id.eq(id))
-            .into_model::<CommentRow>()
-            .one(self.db.conn())
-            .await
-            .db_err()?;
+        let by_id = comment_views().filter(comments::Column::Id.eq(id));
+        let row: Option<CommentRow> = crate::db::one(self.db.conn(), &by_id).await.db_err()?;
         row.map(CommentRow::into_view).transpose()
     }
 
