@@ -33,8 +33,10 @@
 //! - [`Db::find_by_id`]: a row by primary key. [`Db::one_kept`]: one row by a
 //!   repository's own statement, under a name. Both keep their SQL text (below).
 //! - [`Db::conn`]: a SeaORM [`ConnectionTrait`] for any other read, in plain SeaORM.
-//! - [`FromRow`] (`from_row!`, [`Columns`]): how `list`, the kept reads and `write_one`
-//!   read a row.
+//! - [`one`]: the first row of any select, on the pool or in a transaction, read as a
+//!   [`FromRow`] type.
+//! - [`FromRow`] (`from_row!`, [`Columns`]): how `list`, the kept reads, [`one`] and
+//!   `write_one` read a row; each row type has one, beside its entity.
 //!
 //! [`Db::count`], [`Db::anchors`] and [`Db::page_rows`] are the steps `list` takes; a
 //! repository calls `list`. [`connect_service`], [`Db::new`], [`Db::set_metric_callback`]
