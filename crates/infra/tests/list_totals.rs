@@ -22,9 +22,7 @@ use infra::repositories::{
     SeaOrmCommentRepository, SeaOrmEmployeeRepository, SeaOrmNotificationRepository,
     SeaOrmPostRepository, SeaOrmProductRepository, SeaOrmUserRepository,
 };
-use migration::{Migrator, MigratorTrait};
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 const ROWS: u64 = 30;
@@ -52,14 +50,7 @@ where
 }
 
 async fn check(url: &str) {
-    let db = infra::db::connect(url, 2).await.expect("connect");
-    Migrator::up(&db, None).await.expect("migrate");
-    let statements = Arc::new(AtomicUsize::new(0));
-    let counter = statements.clone();
-    let mut db = infra::db::Db::new(db);
-    db.set_metric_callback(move |_| {
-        counter.fetch_add(1, Ordering::SeqCst);
-    });
+    let (db, statements) = common::counted_db(url).await;
 
     let users = SeaOrmUserRepository::new(db.clone());
     let people = common::members(&users, "l", ROWS as usize).await;

@@ -12,20 +12,10 @@ use domain::pagination::PageRequest;
 use infra::repositories::{
     SeaOrmCommentRepository, SeaOrmPostRepository, SeaOrmUserRepository, SeaOrmVoteRepository,
 };
-use migration::{Migrator, MigratorTrait};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 async fn check(url: &str) {
-    let db = infra::db::connect(url, 2).await.expect("connect");
-    Migrator::up(&db, None).await.expect("migrate");
-    let statements = Arc::new(AtomicUsize::new(0));
-    let counter = statements.clone();
-    let mut db = infra::db::Db::new(db);
-    db.set_metric_callback(move |_| {
-        counter.fetch_add(1, Ordering::SeqCst);
-    });
-    let db = db;
+    let (db, statements) = common::counted_db(url).await;
     let users = SeaOrmUserRepository::new(db.clone());
     let posts = SeaOrmPostRepository::new(db.clone());
     let comments = SeaOrmCommentRepository::new(db.clone());

@@ -10,19 +10,10 @@ use domain::product::{
     Category, Product, ProductFields, ProductFilter, ProductName, ProductRepository, Quantity,
 };
 use infra::repositories::{SeaOrmProductRepository, SeaOrmUserRepository};
-use migration::{Migrator, MigratorTrait};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 async fn check(url: &str) {
-    let db = infra::db::connect(url, 2).await.expect("connect");
-    Migrator::up(&db, None).await.expect("migrate");
-    let statements = Arc::new(AtomicUsize::new(0));
-    let counter = statements.clone();
-    let mut db = infra::db::Db::new(db);
-    db.set_metric_callback(move |_| {
-        counter.fetch_add(1, Ordering::SeqCst);
-    });
+    let (db, statements) = common::counted_db(url).await;
     let products = SeaOrmProductRepository::new(db.clone());
     let users = SeaOrmUserRepository::new(db.clone());
     let owner = common::members(&users, "p", 1).await[0].id;

@@ -82,6 +82,23 @@ macro_rules! on_both_backends {
     };
 }
 
+/// [`migrated_db`] that counts the statements it runs: the count to reset and read.
+#[allow(dead_code)] // only the statement-counting tests use it
+pub async fn counted_db(
+    url: &str,
+) -> (
+    infra::db::Db,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    let statements = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = statements.clone();
+    let mut db = migrated_db(url).await;
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    });
+    (db, statements)
+}
+
 /// A [`Db`](infra::db::Db) on `url`, migrated.
 #[allow(dead_code)] // not every test binary uses one
 pub async fn migrated_db(url: &str) -> infra::db::Db {
