@@ -20,16 +20,16 @@ use domain::health::DependencyProbe;
 use domain::job::Mailer;
 use domain::rate_limit::RateLimiter;
 use infra::Config;
-use infra::db::{DatabaseProbe, Db};
+use infra::db::{DatabaseProbe, Db, PrincipalCache};
 use infra::events::{EventSource, LocalEvents, RedisEvents};
 use infra::mail::{LogMailer, SmtpMailer};
 use infra::password::BcryptHasher;
 use infra::rate_limit::InMemoryRateLimiter;
 use infra::redis::{RedisProbe, RedisRateLimiter};
 use infra::repositories::{
-    PrincipalCache, SeaOrmAccountTokenRepository, SeaOrmCommentRepository,
-    SeaOrmEmployeeRepository, SeaOrmIdempotencyStore, SeaOrmJobQueue, SeaOrmPostRepository,
-    SeaOrmProductRepository, SeaOrmSessionRepository, SeaOrmUserRepository, SeaOrmVoteRepository,
+    SeaOrmAccountTokenRepository, SeaOrmCommentRepository, SeaOrmEmployeeRepository,
+    SeaOrmIdempotencyStore, SeaOrmJobQueue, SeaOrmPostRepository, SeaOrmProductRepository,
+    SeaOrmSessionRepository, SeaOrmUserRepository, SeaOrmVoteRepository,
 };
 use infra::repositories::{SeaOrmLeases, SeaOrmNotificationRepository};
 use infra::token::JwtTokenService;

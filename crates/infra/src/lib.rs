@@ -10,7 +10,6 @@ pub mod rate_limit;
 pub mod redis;
 pub mod repositories;
 pub mod secret;
-pub mod statement_pool;
 pub mod token;
 pub mod trace_context;
 

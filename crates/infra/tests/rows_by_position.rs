@@ -1,9 +1,10 @@
-//! List rows are read by position (`Db::page_rows`, `FromRow`): every field of every row
+//! Rows are read by position (`FromRow`, as a list page's are; here through `db::all`): every field of every row
 //! comes back as written, a select whose columns come in another order is refused, and a
 //! column of the wrong type is refused on the first row.
 
 mod common;
 
+use infra::db::all;
 use infra::entities::employees;
 use sea_orm::{ActiveValue::Set, EntityTrait, QueryOrder, QuerySelect};
 use uuid::Uuid;
@@ -51,30 +52,30 @@ async fn check(url: &str) {
     }
 
     let by_id = employees::Entity::find().order_by_asc(employees::Column::Id);
-    let read: Vec<employees::Model> = db.page_rows(&by_id).await.unwrap();
+    let read: Vec<employees::Model> = all(db.conn(), &by_id).await.unwrap();
     assert_eq!(read, written, "every field of every row, as written");
 
     let email_first = employees::Entity::find()
         .select_only()
         .column(employees::Column::Email)
         .column(employees::Column::FullName);
-    let swapped = db.page_rows::<NameThenEmail>(&email_first).await;
+    let swapped = all::<NameThenEmail>(db.conn(), &email_first).await;
     let message = swapped.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(
         message.contains("`full_name` was expected"),
         "columns out of order: {message}"
     );
 
-    let in_order: Vec<NameThenEmail> = db
-        .page_rows(
-            &employees::Entity::find()
-                .select_only()
-                .column(employees::Column::FullName)
-                .column(employees::Column::Email)
-                .order_by_asc(employees::Column::Id),
-        )
-        .await
-        .unwrap();
+    let in_order: Vec<NameThenEmail> = all(
+        db.conn(),
+        &employees::Entity::find()
+            .select_only()
+            .column(employees::Column::FullName)
+            .column(employees::Column::Email)
+            .order_by_asc(employees::Column::Id),
+    )
+    .await
+    .unwrap();
     let pairs: Vec<_> = in_order
         .iter()
         .map(|r| (r.full_name.as_str(), r.email.as_str()))
@@ -85,13 +86,13 @@ async fn check(url: &str) {
         .collect();
     assert_eq!(pairs, expected);
 
-    let as_number = db
-        .page_rows::<NameAsNumber>(
-            &employees::Entity::find()
-                .select_only()
-                .column(employees::Column::FullName),
-        )
-        .await;
+    let as_number = all::<NameAsNumber>(
+        db.conn(),
+        &employees::Entity::find()
+            .select_only()
+            .column(employees::Column::FullName),
+    )
+    .await;
     assert!(as_number.is_err(), "a text column read as a number");
 }
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use infra::statement_pool::PgStatementPool;
+use infra::db::PgStatementPool;
 use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::{ConnAcquireErr, ConnectionTrait, DbBackend, DbErr, Statement};
 use std::sync::Arc;

@@ -15,7 +15,7 @@ impl Db {
     /// under the same rules as [`Db::count`]'s totals: a write through this instance
     /// outdates them at once; past the TTL the old ones serve while one request works them
     /// out again in the background.
-    pub async fn anchors(
+    pub(super) async fn anchors(
         &self,
         statement: SelectStatement,
         kinds: Vec<KeyKind>,

@@ -44,7 +44,7 @@ impl CountKey {
     }
 }
 
-/// The keys of the rows at every [`Keyset::STRIDE`](crate::repositories::Keyset)th
+/// The keys of the rows at every [`Keyset::STRIDE`](super::Keyset)th
 /// position of a list.
 pub(super) type Anchors = Arc<Vec<Vec<KeyValue>>>;
 

@@ -15,7 +15,7 @@ impl Db {
     /// total at once, so this instance's own writes show immediately; another instance's
     /// writes show within the TTL plus one count (an aged total answers while a background
     /// task counts again). Small totals are always counted exactly.
-    pub async fn count<E>(&self, select: Select<E>) -> Result<u64, DbErr>
+    pub(super) async fn count<E>(&self, select: Select<E>) -> Result<u64, DbErr>
     where
         E: EntityTrait,
         E::Model: Send + Sync,

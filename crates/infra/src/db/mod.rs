@@ -8,7 +8,10 @@
 //! no commit measured says "not measured", beside the commit that added it. Only the
 //! principal cache has a setting; each other part is one place in the code.
 //!
-//! # What a repository uses
+//! # The surface (everything a repository can reach)
+//!
+//! The machinery sits in private modules below; this list is all a repository can name, so
+//! a list cannot skip the count rule or build its own page again.
 //!
 //! Writes, each in SQLite's writer turn; all but the unlisted ones outdate the kept totals:
 //! - [`Db::write`]: one insert, update or delete; the number of rows it changed.
@@ -17,30 +20,38 @@
 //!   or is dropped (which rolls it back); its statements run on `&*txn`.
 //! - [`Db::write_unlisted`], [`Db::write_rows_unlisted`], [`Db::transaction_unlisted`]: the
 //!   same for tables no list counts (sessions, jobs), which leave the kept totals alone.
-//! - `repositories::update_versioned`, `delete_versioned`: row `id` updated or deleted,
-//!   only while its `updated_at` is the expected version (if any); else `NotFound` or
-//!   `Stale`.
+//! - [`update_versioned`], [`delete_versioned`] (for a [`Versioned`] table): row `id`
+//!   updated or deleted, only while its `updated_at` is the expected version (if any); else
+//!   `NotFound` or `Stale` ([`missing_or_stale`] tells them apart).
 //!
 //! Reads:
-//! - `repositories::list(db, listing, page, key, convert)`: the one list path. A `Listing`
-//!   states the rows (`rows`: filtered, no joins), how a page shows them (`listed`, `all`),
-//!   its order and `ids_first`; `list` decides where the page starts, reads it, gets the
-//!   total and makes the cursor. `Listing::of(select, order)` is a one-table list.
-//! - `Keyset::asc`, `desc`, `newest_first`: a list's order, over `Key::col` and
-//!   `Key::lower` (case-insensitive) parts, the id last so the order is total.
-//! - `repositories::any_contains`: the condition for `q`, a case-insensitive substring in
-//!   any of the columns (SQLite's FTS5 trigram index from 3 characters, else `LIKE`).
+//! - [`list`]`(db, listing, page, key, convert)`: the one list path. A [`Listing`] states
+//!   the rows (`rows`: filtered, no joins), how a page shows them (`listed`, `all`), its
+//!   order and `ids_first`; `list` decides where the page starts, reads it, gets the total
+//!   and makes the cursor. [`Listing::of`]`(select, order)` is a one-table list.
+//! - [`Keyset::asc`], [`Keyset::desc`], [`Keyset::newest_first`]: a list's order, over
+//!   [`Key::col`] and [`Key::lower`] (case-insensitive) parts, the id last so the order is
+//!   total.
+//! - [`any_contains`]: the condition for `q`, a case-insensitive substring in any of the
+//!   columns (SQLite's FTS5 trigram index from 3 characters, else `LIKE`).
 //! - [`Db::find_by_id`]: a row by primary key. [`Db::one_kept`]: one row by a
 //!   repository's own statement, under a name. Both keep their SQL text (below).
 //! - [`Db::conn`]: a SeaORM [`ConnectionTrait`] for any other read, in plain SeaORM.
-//! - [`one`]: the first row of any select, on the pool or in a transaction, read as a
-//!   [`FromRow`] type.
-//! - [`FromRow`] (`from_row!`, [`Columns`]): how `list`, the kept reads, [`one`] and
-//!   `write_one` read a row; each row type has one, beside its entity.
+//! - [`one`], [`all`]: the first row or every row of any select, on the pool or in a
+//!   transaction, read as a [`FromRow`] type.
+//! - [`FromRow`] (`from_row!`, [`Columns`], [`Readable`]): how `list`, the kept reads,
+//!   [`one`] and `write_one` read a row; each row type has one, beside its entity.
 //!
-//! [`Db::count`], [`Db::anchors`] and [`Db::page_rows`] are the steps `list` takes; a
-//! repository calls `list`. [`connect_service`], [`Db::new`], [`Db::set_metric_callback`]
-//! and [`Db::pool_usage`] are start-up's; `repositories::PrincipalCache` is the sessions'.
+//! Errors: [`DbResultExt::db_err`] and [`map_db_err`] (a SeaORM failure as the ports
+//! report it: conflict, not found, unavailable or unexpected), [`corrupt`] (a stored value
+//! the domain refuses).
+//!
+//! Start-up's: [`connect`], [`connect_service`], [`Db::new`], [`Db::set_metric_callback`],
+//! [`Db::pool_usage`], [`pool_usage`], [`DatabaseProbe`], [`PgStatementPool`]. The
+//! sessions': [`PrincipalCache`]. Tests': [`CountCache::TTL`], [`CountCache::EXACT_BELOW`].
+//!
+//! Counting, anchors and a page's rows (`Db::count`, `Db::anchors`, `Db::page_rows`) and
+//! the keyset's steps are private to this module: [`list`] is their only caller.
 //!
 //! # What each part buys, and how to turn it off
 //!
@@ -50,7 +61,7 @@
 //!   (115 ms)" (e347381); the figure after it was not recorded. Off: in [`Db::new`], leave
 //!   `writers` at `None`; writers then wait in SQLite's busy handler (`busy_timeout` 10 s,
 //!   `connect.rs`). Keep writing through [`Db::write`]: it also outdates the kept totals.
-//! - **Kept totals ([`Db::count`], `count_cache.rs`, `kept.rs`).** Counting is most of a
+//! - **Kept totals (`Db::count`, `count_cache.rs`, `kept.rs`).** Counting is most of a
 //!   list page's cost to the database: 1.7 ms against the page's 0.05 ms for 10k products
 //!   on PostgreSQL (README, 18838cd). A total of [`CountCache::EXACT_BELOW`] (200) rows or
 //!   more is kept for [`CountCache::TTL`] (1 s), outdated by any write through this `Db`
@@ -62,9 +73,9 @@
 //!   holding the list's end reads its total off its rows and runs no COUNT: searches at
 //!   10k rows, products 5231 -> 6675 req/s (p99 24 -> 21 ms), posts 4554 -> 6522 (p99
 //!   18 -> 19 ms), one run each (README, 40ce4c6). The cache alone (d711c7f): not
-//!   measured. Off: in `total_of` (`repositories/keyset.rs`), count with SeaORM,
+//!   measured. Off: in `total_of` (`db/list.rs`), count with SeaORM,
 //!   `select.count(db.conn())`; drop its `total_if_last` match to count every page too.
-//! - **Anchors for deep offsets ([`Db::anchors`], `Keyset::start`).** A page at an offset
+//! - **Anchors for deep offsets (`Db::anchors`, `Keyset::start`).** A page at an offset
 //!   of 100 or more seeks to the kept anchor below it (the key of every 100th row, up to
 //!   1000) and skips fewer than 100 rows, instead of walking every row before it.
 //!   Unvacuumed 10k products at a random offset: PostgreSQL CPU 1.7 ms -> 0.4 ms per page,
@@ -84,7 +95,7 @@
 //!   `LIMIT` and `OFFSET 0` are written into the text, so one prepared statement per page
 //!   size is planned once per connection; sent as parameters, it was planned on every
 //!   call. Not measured (81466f2). Off: drop the `inline_page_bounds` call in
-//!   [`Db::page_rows`].
+//!   `Db::page_rows`.
 //! - **Kept SQL texts ([`Db::find_by_id`], [`Db::one_kept`], `sql_texts.rs`).** SeaORM
 //!   builds a statement's SQL on every call; these build it once and bind each call's
 //!   values. Building was "a fifth of the instructions a whole request cost the server
@@ -101,7 +112,7 @@
 //!   70 -> 18 ms) (9f82568). Off: in [`Db::new`], leave `statements` at `None`, and in
 //!   [`connect_service`] give SeaORM's pool all of `DB_MAX_CONNECTIONS` (it takes half on
 //!   PostgreSQL). Searches then run as named statements, which may settle on one plan.
-//! - **Principal cache (`repositories::PrincipalCache`).** A signed-in request's session
+//! - **Principal cache ([`PrincipalCache`]).** A signed-in request's session
 //!   and user (one query) are remembered for `SESSION_CACHE_SECS` (5 s), not read on every
 //!   request; revocations and account writes make it forget at once, here and, through
 //!   Redis, on every instance. Not measured (bc5e7ef). Off: `SESSION_CACHE_SECS=0` (a TTL
@@ -116,29 +127,39 @@
 mod anchors;
 mod connect;
 mod count_cache;
+mod errors;
 mod kept;
+mod list;
 mod page_bounds;
+mod principal_cache;
 mod rows;
+mod search;
 mod sql_texts;
+mod statement_pool;
+mod versioned;
 
+use async_trait::async_trait;
 pub use connect::{DatabaseProbe, connect, connect_service, pool_usage};
 pub use count_cache::CountCache;
-pub use rows::{Columns, FromRow, Readable, one};
-
-use crate::statement_pool::PgStatementPool;
-use async_trait::async_trait;
+pub use errors::{DbResultExt, corrupt, map_db_err};
+pub use list::{Key, Keyset, Listing, list};
 use page_bounds::inline_page_bounds;
+pub use principal_cache::{PrincipalCache, Ticket};
+pub use rows::{Columns, FromRow, Readable, all, one};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
     ExecResult, PrimaryKeyTrait, QueryResult, QueryTrait, Statement, TransactionTrait, Value,
 };
+pub use search::any_contains;
 use sql_texts::{SqlKey, SqlTexts};
+pub use statement_pool::PgStatementPool;
 use std::any::TypeId;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::sync::{Mutex, MutexGuard};
 use tracing::Instrument;
 use uuid::Uuid;
+pub use versioned::{Versioned, delete_versioned, missing_or_stale, update_versioned};
 
 /// The connection pool the repositories share, with SQLite's writers queued in-process and
 /// the list totals it has counted.
@@ -352,7 +373,7 @@ impl Db {
     where
         F: Fn(&sea_orm::metric::Info<'_>) + Send + Sync + 'static,
     {
-        let callback: crate::statement_pool::MetricCallback = Arc::new(callback);
+        let callback: statement_pool::MetricCallback = Arc::new(callback);
         if let Some(direct) = &self.conn.statements {
             direct.set_metric_callback(callback.clone());
         }
@@ -421,7 +442,7 @@ impl Db {
         rows::read_one(self.conn.query_one_raw(statement).await?)
     }
 
-    /// The rows of a list page (the query `repositories::list` builds for it), read as `R`
+    /// The rows of a list page (the query [`list`] builds for it), read as `R`
     /// by position ([`FromRow`]).
     ///
     /// On PostgreSQL a first page's (or a cursor page's) `LIMIT` and `OFFSET 0` are written
@@ -429,7 +450,7 @@ impl Db {
     /// see that a generic plan would do and plans the statement again on every call, which
     /// costs more than running a first page; written in, one prepared statement per page
     /// size is planned once per connection. Deeper pages keep both parameters.
-    pub async fn page_rows<R: FromRow>(&self, query: &impl QueryTrait) -> Result<Vec<R>, DbErr> {
+    async fn page_rows<R: FromRow>(&self, query: &impl QueryTrait) -> Result<Vec<R>, DbErr> {
         let backend = self.conn.get_database_backend();
         let mut statement = query.build(backend);
         if backend == DbBackend::Postgres {

@@ -96,7 +96,6 @@ where
     value.map_err(|e: sqlx::Error| DbErr::Type(format!("column `{name}`: {e}")))
 }
 
-/// A statement's one row, if any, read as `R`.
 /// The first row of `query` run on `conn` (a pool or a transaction), read as `R`.
 pub async fn one<R: FromRow>(
     conn: &impl sea_orm::ConnectionTrait,
@@ -104,6 +103,18 @@ pub async fn one<R: FromRow>(
 ) -> Result<Option<R>, DbErr> {
     read_one(
         conn.query_one_raw(query.build(conn.get_database_backend()))
+            .await?,
+    )
+}
+
+/// Every row of `query` run on `conn` (a pool or a transaction), read as `R`.
+pub async fn all<R: FromRow>(
+    conn: &impl sea_orm::ConnectionTrait,
+    query: &impl sea_orm::QueryTrait,
+) -> Result<Vec<R>, DbErr> {
+    read_all(
+        &conn
+            .query_all_raw(query.build(conn.get_database_backend()))
             .await?,
     )
 }

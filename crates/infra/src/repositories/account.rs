@@ -3,8 +3,8 @@
 //! racing on one token, on any instances, exactly one sees a row.
 
 use super::job::job_model;
-use super::{DbResultExt, PrincipalCache, corrupt};
 use crate::db::Db;
+use crate::db::{DbResultExt, PrincipalCache, corrupt};
 use crate::entities::{account_tokens, sessions, users};
 use async_trait::async_trait;
 use domain::RepoError;

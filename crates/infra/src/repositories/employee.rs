@@ -1,6 +1,7 @@
-use super::{DbResultExt, Listing, any_contains, corrupt, list};
-use super::{Keyset, delete_versioned, update_versioned};
 use crate::db::Db;
+use crate::db::{
+    DbResultExt, Keyset, Listing, any_contains, corrupt, delete_versioned, list, update_versioned,
+};
 use crate::entities::employees;
 use async_trait::async_trait;
 use domain::RepoError;

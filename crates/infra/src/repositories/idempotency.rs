@@ -5,8 +5,8 @@
 //! lease ran out (its instance died mid-request), or a key past its time to live, is taken
 //! over by one conditional `UPDATE`, so again only one request wins it.
 
-use super::DbResultExt;
 use crate::db::Db;
+use crate::db::DbResultExt;
 use crate::entities::idempotency_keys::{self, Column as C};
 use async_trait::async_trait;
 use domain::RepoError;

@@ -7,8 +7,8 @@
 //! the statement is written out). Settling an attempt is fenced by the attempt number: a
 //! worker whose lease ran out can no longer touch a job that another worker took over.
 
-use super::DbResultExt;
 use crate::db::Db;
+use crate::db::DbResultExt;
 use crate::entities::jobs;
 use async_trait::async_trait;
 use domain::RepoError;

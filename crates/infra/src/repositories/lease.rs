@@ -1,8 +1,8 @@
 //! Leases on the `leases` table: one row per name, taken by one statement, so of several
 //! instances asking at once exactly one gets it.
 
-use super::DbResultExt;
 use crate::db::Db;
+use crate::db::DbResultExt;
 use crate::entities::leases;
 use async_trait::async_trait;
 use domain::RepoError;

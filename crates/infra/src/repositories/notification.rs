@@ -1,8 +1,8 @@
 //! The notifications inbox on the `notifications` table. Rows are inserted by the comment
 //! and vote repositories ([`insert`]), in the transaction of what causes them.
 
-use super::{DbResultExt, Key, Keyset, Listing, corrupt, list};
 use crate::db::Db;
+use crate::db::{DbResultExt, Key, Keyset, Listing, corrupt, list};
 use crate::entities::notifications;
 use crate::events::wire;
 use async_trait::async_trait;

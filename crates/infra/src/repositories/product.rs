@@ -1,6 +1,8 @@
-use super::{DbResultExt, Listing, any_contains, corrupt, list};
-use super::{Key, Keyset, delete_versioned, update_versioned};
 use crate::db::Db;
+use crate::db::{
+    DbResultExt, Key, Keyset, Listing, any_contains, corrupt, delete_versioned, list,
+    update_versioned,
+};
 use crate::entities::{products, stock_movements};
 use async_trait::async_trait;
 use domain::RepoError;

@@ -1,5 +1,5 @@
-use super::{DbResultExt, PrincipalCache, corrupt};
 use crate::db::Db;
+use crate::db::{DbResultExt, PrincipalCache, corrupt};
 use crate::entities::{refresh_tokens, sessions, users};
 use async_trait::async_trait;
 use domain::RepoError;

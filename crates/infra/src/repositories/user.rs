@@ -1,8 +1,9 @@
 use super::account::token_model;
 use super::job::job_model;
-use super::{DbResultExt, Listing, PrincipalCache, any_contains, corrupt, list};
-use super::{Keyset, update_versioned};
 use crate::db::Db;
+use crate::db::{
+    DbResultExt, Keyset, Listing, PrincipalCache, any_contains, corrupt, list, update_versioned,
+};
 use crate::entities::users;
 use async_trait::async_trait;
 use domain::RepoError;
@@ -195,7 +196,7 @@ impl SeaOrmUserRepository {
             changed
         };
         if changed == 0 {
-            return Err(super::missing_or_stale::<users::Entity>(self.db.conn(), id).await);
+            return Err(crate::db::missing_or_stale::<users::Entity>(self.db.conn(), id).await);
         }
         Ok(())
     }

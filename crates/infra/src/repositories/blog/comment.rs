@@ -1,10 +1,11 @@
 //! Comments, read with their author.
 
 use crate::db::Db;
+use crate::db::{
+    DbResultExt, Key, Keyset, Listing, corrupt, delete_versioned, list, update_versioned,
+};
 use crate::entities::{comments, users};
 use crate::repositories::notification;
-use crate::repositories::{DbResultExt, corrupt};
-use crate::repositories::{Key, Keyset, Listing, delete_versioned, list, update_versioned};
 use async_trait::async_trait;
 use domain::RepoError;
 use domain::blog::{Author, Comment, CommentContent, CommentRepository, CommentView};

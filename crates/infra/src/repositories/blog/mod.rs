@@ -4,9 +4,11 @@
 //! `comments` (see the migration).
 
 use crate::db::Db;
+use crate::db::{
+    DbResultExt, Key, Keyset, Listing, any_contains, corrupt, delete_versioned, list,
+    update_versioned,
+};
 use crate::entities::{posts, users, votes};
-use crate::repositories::{DbResultExt, any_contains, corrupt};
-use crate::repositories::{Key, Keyset, Listing, delete_versioned, list, update_versioned};
 use async_trait::async_trait;
 use domain::RepoError;
 use domain::blog::{

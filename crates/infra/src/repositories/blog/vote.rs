@@ -1,8 +1,9 @@
 //! Votes: one per user and post (the primary key), counted by triggers.
 
 use crate::db::Db;
+use crate::db::DbResultExt;
 use crate::entities::{posts, users, votes};
-use crate::repositories::{DbResultExt, notification};
+use crate::repositories::notification;
 use async_trait::async_trait;
 use domain::RepoError;
 use domain::blog::{Author, VoteAdded, VoteRepository};

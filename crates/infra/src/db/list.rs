@@ -1,7 +1,6 @@
 //! A list's order (its key), the window of one page in it, and where a deep page starts.
 
-use crate::db::{Db, FromRow};
-use crate::repositories::DbResultExt;
+use super::{Db, DbResultExt, FromRow};
 use domain::RepoError;
 use domain::pagination::{KeyKind, KeyValue, Page, PageRequest};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement, WindowStatement};
@@ -9,7 +8,7 @@ use sea_orm::{ColumnTrait, ColumnType, EntityTrait, Order, QueryFilter, QueryOrd
 use sea_orm::{QuerySelect, QueryTrait, Select};
 
 /// One part of a list's order key.
-pub(crate) struct Key {
+pub struct Key {
     column: Expr,
     /// Compared case-insensitively: `lower()` applied by the database to both sides, so the
     /// cursor's value sorts exactly as the stored ones do.
@@ -20,7 +19,7 @@ pub(crate) struct Key {
 
 impl Key {
     /// `table.column` of entity `E`, qualified so that joins leave it unambiguous.
-    pub(crate) fn col<E: EntityTrait>(column: E::Column) -> Self {
+    pub fn col<E: EntityTrait>(column: E::Column) -> Self {
         let kind = match column.def().get_column_type() {
             ColumnType::Uuid => Some(KeyKind::Id),
             ColumnType::BigInteger | ColumnType::Integer => Some(KeyKind::Int),
@@ -36,7 +35,7 @@ impl Key {
     }
 
     /// A text column of `E`, ordered case-insensitively.
-    pub(crate) fn lower<E: EntityTrait>(column: E::Column) -> Self {
+    pub fn lower<E: EntityTrait>(column: E::Column) -> Self {
         Self {
             lower: true,
             kind: Some(KeyKind::Text),
@@ -86,7 +85,7 @@ impl Start {
 
 /// A list's order: key parts in one direction, the last one the id, so the order is total
 /// and a page can continue after any item (keyset pagination).
-pub(crate) struct Keyset {
+pub struct Keyset {
     keys: Vec<Key>,
     /// The column of the last key part.
     id: Expr,
@@ -96,17 +95,17 @@ pub(crate) struct Keyset {
 impl Keyset {
     /// Every this many rows of a list, the key of the row before is kept (an anchor), so a
     /// page at offset `n` seeks to the anchor below `n` and skips fewer than this many rows.
-    pub(crate) const STRIDE: u64 = 100;
+    const STRIDE: u64 = 100;
     /// Anchors kept at most per list and filter: pages deeper than the last one skip from it.
     const MAX_ANCHORS: u64 = 1000;
 
     /// Ascending by `sorted`, ties by `id`.
-    pub(crate) fn asc(sorted: Vec<Key>, id: Key) -> Self {
+    pub fn asc(sorted: Vec<Key>, id: Key) -> Self {
         Self::new(sorted, id, Order::Asc)
     }
 
     /// Descending by `sorted`, ties by `id`.
-    pub(crate) fn desc(sorted: Vec<Key>, id: Key) -> Self {
+    pub fn desc(sorted: Vec<Key>, id: Key) -> Self {
         Self::new(sorted, id, Order::Desc)
     }
 
@@ -121,7 +120,7 @@ impl Keyset {
     }
 
     /// Newest first by creation time, ties by id: the order of most lists.
-    pub(crate) fn newest_first<E: EntityTrait>(created_at: E::Column, id: E::Column) -> Self {
+    pub fn newest_first<E: EntityTrait>(created_at: E::Column, id: E::Column) -> Self {
         Self::desc(vec![Key::col::<E>(created_at)], Key::col::<E>(id))
     }
 
@@ -338,7 +337,7 @@ where
 /// A list as a repository states it: its rows, its order, and how a page's rows are read.
 /// [`list`] does the rest, the same way for every list: where the page starts (cursor,
 /// offset or anchor), the window or the ids first, the total, the page and its cursor.
-pub(crate) struct Listing<E: EntityTrait, F: EntityTrait> {
+pub struct Listing<E: EntityTrait, F: EntityTrait> {
     /// The list's rows, filtered, without joins: what is counted, anchored, and picked ids
     /// from.
     pub rows: Select<F>,
@@ -354,7 +353,7 @@ pub(crate) struct Listing<E: EntityTrait, F: EntityTrait> {
 
 impl<E: EntityTrait> Listing<E, E> {
     /// A list of one table's rows, read whole: `rows` in `order`.
-    pub(crate) fn of(rows: Select<E>, order: Keyset) -> Self {
+    pub fn of(rows: Select<E>, order: Keyset) -> Self {
         Self {
             listed: rows.clone(),
             rows,
@@ -368,7 +367,7 @@ impl<E: EntityTrait> Listing<E, E> {
 /// The page `page` of `listing`: its rows read as `R`, each converted, the total
 /// ([`total_of`]), and the cursor of the page after it made from the last row's `key`. The
 /// one way a repository lists anything.
-pub(crate) async fn list<E, F, R, T>(
+pub async fn list<E, F, R, T>(
     db: &Db,
     listing: Listing<E, F>,
     page: PageRequest,
