@@ -2,10 +2,11 @@
 //! deep pages), kept briefly.
 
 use domain::pagination::KeyValue;
+use moka::ops::compute::Op;
+use moka::sync::Cache;
 use sea_orm::{Statement, Value};
-use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// What the cache has for a key.
@@ -24,7 +25,7 @@ struct Entry<V> {
     value: V,
     writes: u64,
     at: Instant,
-    refreshing_since: Option<Instant>,
+    refreshing_since: Mutex<Option<Instant>>,
 }
 
 /// What a value is kept under: the statement that works it out, with its values
@@ -48,25 +49,21 @@ impl CountKey {
 /// position of a list.
 pub(super) type Anchors = Arc<Vec<Vec<KeyValue>>>;
 
-/// Values by the statement that works them out, at most `MAX_ENTRIES`.
+/// Values by the statement that works them out, at most a capacity: storage and eviction
+/// are moka's, the fresh / aged / refreshing rule ([`Lookup`]) is ours.
 struct Kept<V> {
-    entries: std::sync::Mutex<HashMap<CountKey, Entry<V>>>,
+    entries: Cache<CountKey, Arc<Entry<V>>>,
 }
 
-impl<V> Default for Kept<V> {
-    fn default() -> Self {
+impl<V: Clone + Send + Sync + 'static> Kept<V> {
+    fn with_capacity(capacity: u64) -> Self {
         Self {
-            entries: std::sync::Mutex::default(),
+            entries: Cache::new(capacity),
         }
     }
-}
 
-impl<V: Clone> Kept<V> {
     fn lookup(&self, key: &CountKey, writes: u64) -> Lookup<V> {
-        let Ok(mut entries) = self.entries.lock() else {
-            return Lookup::Miss;
-        };
-        let Some(entry) = entries.get_mut(key) else {
+        let Some(entry) = self.entries.get(key) else {
             return Lookup::Miss;
         };
         if entry.writes < writes {
@@ -77,40 +74,35 @@ impl<V: Clone> Kept<V> {
         if entry.at.elapsed() < CountCache::TTL {
             return Lookup::Fresh(entry.value.clone());
         }
-        match entry.refreshing_since {
+        let Ok(mut refreshing_since) = entry.refreshing_since.lock() else {
+            return Lookup::Miss;
+        };
+        match *refreshing_since {
             Some(since) if since.elapsed() < CountCache::REFRESH_GIVEN_UP => {
                 Lookup::Refreshing(entry.value.clone())
             }
             _ => {
-                entry.refreshing_since = Some(Instant::now());
+                *refreshing_since = Some(Instant::now());
                 Lookup::Aged(entry.value.clone())
             }
         }
     }
 
-    fn put(&self, key: CountKey, value: V, writes: u64, max_entries: usize) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.get(&key).is_some_and(|kept| kept.writes > writes) {
-                // Worked out before a write that a value already kept has seen.
-                return;
-            }
-            if entries.len() >= max_entries {
-                entries.clear();
-            }
-            let entry = Entry {
+    fn put(&self, key: CountKey, value: V, writes: u64) {
+        self.entries.entry(key).and_compute_with(|kept| match kept {
+            // Worked out before a write that a value already kept has seen.
+            Some(kept) if kept.value().writes > writes => Op::Nop,
+            _ => Op::Put(Arc::new(Entry {
                 value,
                 writes,
                 at: Instant::now(),
-                refreshing_since: None,
-            };
-            entries.insert(key, entry);
-        }
+                refreshing_since: Mutex::new(None),
+            })),
+        });
     }
 
     fn forget(&self, key: &CountKey) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(key);
-        }
+        self.entries.invalidate(key);
     }
 }
 
@@ -120,7 +112,6 @@ impl<V: Clone> Kept<V> {
 pub(super) type Flight = Arc<tokio::sync::Mutex<Option<(Instant, sea_orm::DbErr)>>>;
 
 /// List totals and anchors by the SQL that works them out.
-#[derive(Default)]
 pub struct CountCache {
     /// Writes completed through this instance; a value worked out before the latest is
     /// stale.
@@ -128,17 +119,29 @@ pub struct CountCache {
     totals: Kept<u64>,
     anchors: Kept<Anchors>,
     /// One turn per key for working a missing value out (see [`CountCache::flight`]).
-    flights: std::sync::Mutex<HashMap<CountKey, Flight>>,
+    flights: Cache<CountKey, Flight>,
+}
+
+impl Default for CountCache {
+    fn default() -> Self {
+        Self {
+            writes: AtomicU64::new(0),
+            totals: Kept::with_capacity(Self::MAX_ENTRIES),
+            anchors: Kept::with_capacity(Self::MAX_ANCHOR_ENTRIES),
+            flights: Cache::new(Self::MAX_ENTRIES),
+        }
+    }
 }
 
 impl CountCache {
     pub const TTL: Duration = Duration::from_secs(1);
     /// Totals below this are cheap to count and always exact.
     pub const EXACT_BELOW: u64 = 200;
-    /// Distinct filters whose totals are kept at most; past that the cache starts again.
-    const MAX_ENTRIES: usize = 1024;
+    /// Distinct filters whose totals are kept at most; past that moka evicts the least
+    /// likely to be asked for again.
+    const MAX_ENTRIES: u64 = 1024;
     /// Distinct filters whose anchors are kept at most (each up to a thousand keys).
-    const MAX_ANCHOR_ENTRIES: usize = 64;
+    const MAX_ANCHOR_ENTRIES: u64 = 64;
     /// A refresh that has not finished by then (its request went away) is someone else's.
     const REFRESH_GIVEN_UP: Duration = Duration::from_secs(5);
 
@@ -147,14 +150,8 @@ impl CountCache {
     /// requests counting a million rows at once took seconds each, past the statement
     /// timeout, so none was ever kept).
     pub(super) fn flight(&self, key: &CountKey) -> Flight {
-        let Ok(mut flights) = self.flights.lock() else {
-            return Arc::default();
-        };
-        if flights.len() >= Self::MAX_ENTRIES {
-            // A turn dropped here while taken only lets a later caller work in parallel.
-            flights.clear();
-        }
-        flights.entry(key.clone()).or_default().clone()
+        // A turn evicted while taken only lets a later caller work in parallel.
+        self.flights.get_with_by_ref(key, Flight::default)
     }
 
     pub(super) fn lookup(&self, key: &CountKey, writes: u64) -> Lookup<u64> {
@@ -165,9 +162,7 @@ impl CountCache {
     /// completed meanwhile has already outdated it); a small or failed one is not kept.
     pub(super) fn settle(&self, key: CountKey, counted: Option<u64>, writes: u64) {
         match counted {
-            Some(total) if total >= Self::EXACT_BELOW => {
-                self.totals.put(key, total, writes, Self::MAX_ENTRIES)
-            }
+            Some(total) if total >= Self::EXACT_BELOW => self.totals.put(key, total, writes),
             _ => self.totals.forget(&key),
         }
     }
@@ -179,16 +174,14 @@ impl CountCache {
     /// Keeps anchors as [`CountCache::settle`] keeps a total; failed ones are not kept.
     pub(super) fn settle_anchors(&self, key: CountKey, found: Option<Anchors>, writes: u64) {
         match found {
-            Some(anchors) => self
-                .anchors
-                .put(key, anchors, writes, Self::MAX_ANCHOR_ENTRIES),
+            Some(anchors) => self.anchors.put(key, anchors, writes),
             None => self.anchors.forget(&key),
         }
     }
 
     #[cfg(test)]
     fn put(&self, key: CountKey, total: u64, writes: u64) {
-        self.totals.put(key, total, writes, Self::MAX_ENTRIES);
+        self.totals.put(key, total, writes);
     }
 }
 

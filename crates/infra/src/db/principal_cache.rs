@@ -11,25 +11,50 @@
 
 use domain::auth::Principal;
 use domain::event::{Audience, Event, Notification};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use moka::Expiry;
+use moka::sync::Cache;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-/// Entries kept at most; past it the expired ones go, and if none had, all of them.
-const CAPACITY: usize = 10_000;
+/// Entries kept at most; past it moka evicts the least likely to be read again.
+const CAPACITY: u64 = 10_000;
 
+/// Storage and expiry are moka's; the rule deciding what may be stored (the ticket) is ours.
 pub struct PrincipalCache {
+    /// `None` when the TTL is zero: nothing is kept.
+    entries: Option<Cache<Uuid, Kept>>,
     ttl: Duration,
-    state: Mutex<State>,
+    /// Bumped by every forget: a lookup that started before one may not store what it read.
+    generation: AtomicU64,
 }
 
-#[derive(Default)]
-struct State {
-    entries: HashMap<Uuid, (Principal, Instant)>,
-    /// Bumped by every forget: a lookup that started before one may not store what it read.
-    generation: u64,
+#[derive(Clone, Copy)]
+struct Kept {
+    principal: Principal,
+    /// How long it is kept: the TTL, or less when the session ends sooner.
+    keep: Duration,
+}
+
+/// Each entry expires after its own `keep`.
+struct UntilKept;
+
+impl Expiry<Uuid, Kept> for UntilKept {
+    fn expire_after_create(&self, _: &Uuid, kept: &Kept, _: Instant) -> Option<Duration> {
+        Some(kept.keep)
+    }
+
+    fn expire_after_update(
+        &self,
+        _: &Uuid,
+        kept: &Kept,
+        _: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(kept.keep)
+    }
 }
 
 /// What a lookup saw of the cache before it went to the database.
@@ -39,27 +64,29 @@ pub struct Ticket(u64);
 impl PrincipalCache {
     /// `ttl` zero keeps nothing.
     pub fn new(ttl: Duration) -> Self {
+        let entries = (!ttl.is_zero()).then(|| {
+            Cache::builder()
+                .max_capacity(CAPACITY)
+                .expire_after(UntilKept)
+                .support_invalidation_closures()
+                .build()
+        });
         Self {
+            entries,
             ttl,
-            state: Mutex::new(State::default()),
+            generation: AtomicU64::new(0),
         }
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        // A panic while holding the lock leaves plain data behind; keep serving.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn ticket(&self) -> Ticket {
+        Ticket(self.generation.load(Ordering::SeqCst))
     }
 
     /// The remembered principal of a session, or a ticket to store the one read instead.
     pub fn get(&self, session_id: Uuid) -> Result<Principal, Ticket> {
-        let mut state = self.state();
-        match state.entries.get(&session_id) {
-            Some((principal, until)) if Instant::now() < *until => Ok(*principal),
-            Some(_) => {
-                state.entries.remove(&session_id);
-                Err(Ticket(state.generation))
-            }
-            None => Err(Ticket(state.generation)),
+        match self.entries.as_ref().and_then(|e| e.get(&session_id)) {
+            Some(kept) => Ok(kept.principal),
+            None => Err(self.ticket()),
         }
     }
 
@@ -68,41 +95,44 @@ impl PrincipalCache {
     /// `ticket` was taken, as the read may predate that change.
     pub fn put(&self, ticket: Ticket, principal: Principal, session_left: Duration) {
         let keep = self.ttl.min(session_left);
-        if keep.is_zero() {
+        let Some(entries) = &self.entries else { return };
+        if keep.is_zero() || self.ticket().0 != ticket.0 {
             return;
         }
-        let now = Instant::now();
-        let mut state = self.state();
-        if state.generation != ticket.0 {
-            return;
+        let session_id = principal.session_id;
+        entries.insert(session_id, Kept { principal, keep });
+        // A forget between the check above and the insert bumped the generation before it
+        // removed anything: seen here, the entry goes again. (One after this check removes
+        // it itself.)
+        if self.ticket().0 != ticket.0 {
+            entries.invalidate(&session_id);
         }
-        if state.entries.len() >= CAPACITY {
-            state.entries.retain(|_, (_, until)| *until > now);
-            if state.entries.len() >= CAPACITY {
-                state.entries.clear();
-            }
-        }
-        state
-            .entries
-            .insert(principal.session_id, (principal, now + keep));
     }
 
     pub fn forget_session(&self, session_id: Uuid) {
-        let mut state = self.state();
-        state.generation += 1;
-        state.entries.remove(&session_id);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        if let Some(entries) = &self.entries {
+            entries.invalidate(&session_id);
+        }
     }
 
     pub fn forget_user(&self, user_id: Uuid) {
-        let mut state = self.state();
-        state.generation += 1;
-        state.entries.retain(|_, (p, _)| p.user_id != user_id);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        if let Some(entries) = &self.entries {
+            let theirs =
+                entries.invalidate_entries_if(move |_, kept| kept.principal.user_id == user_id);
+            if theirs.is_err() {
+                // Only if closures were not enabled at build time: nothing narrower is safe.
+                entries.invalidate_all();
+            }
+        }
     }
 
     pub fn forget_all(&self) {
-        let mut state = self.state();
-        state.generation += 1;
-        state.entries.clear();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        if let Some(entries) = &self.entries {
+            entries.invalidate_all();
+        }
     }
 
     /// Applies what the event bus says of ended sessions, from any instance, until the bus
@@ -218,18 +248,22 @@ mod tests {
     }
 
     #[test]
-    fn a_full_cache_makes_room() {
+    fn a_full_cache_stays_within_its_capacity_and_keeps_what_is_read() {
         let cache = PrincipalCache::new(LONG);
-        let first = principal(Uuid::now_v7());
-        stored(&cache, first);
-        for _ in 1..CAPACITY {
+        let busy = principal(Uuid::now_v7());
+        stored(&cache, busy);
+        // Its session signs requests in all the while others come and go.
+        for i in 0..CAPACITY + 100 {
             stored(&cache, principal(Uuid::now_v7()));
+            if i % 50 == 0 {
+                assert_eq!(cache.get(busy.session_id).ok(), Some(busy), "after {i}");
+            }
         }
-        let last = principal(Uuid::now_v7());
-        stored(&cache, last);
-        let size = cache.state().entries.len();
+        let entries = cache.entries.as_ref().unwrap();
+        entries.run_pending_tasks();
+        let size = entries.entry_count();
         assert!(size <= CAPACITY, "{size}");
-        assert_eq!(cache.get(last.session_id).ok(), Some(last));
+        assert_eq!(cache.get(busy.session_id).ok(), Some(busy));
     }
 
     #[tokio::test]
