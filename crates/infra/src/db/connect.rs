@@ -40,6 +40,7 @@ async fn connect_with(
         ensure_sqlite_dir(url)
             .map_err(|e| DbErr::Custom(format!("cannot create the database folder: {e}")))?;
     }
+    let service = timeout.is_some();
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.max_connections(max_connections)
         .min_connections(0)
@@ -51,11 +52,15 @@ async fn connect_with(
         // pool replaces it.
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|o| {
+        .map_sqlx_sqlite_opts(move |o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                // The service's writes leave checkpoints to `Db`'s checkpointer
+                // (`checkpoint.rs`), off the writer's path; other connections (migrations,
+                // the CLI) keep SQLite's own, every 1000 pages.
+                .pragma("wal_autocheckpoint", if service { "0" } else { "1000" })
         });
     if let Some(timeout) = timeout {
         let millis = timeout.as_millis().to_string();
