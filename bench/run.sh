@@ -13,7 +13,8 @@
 #      MEM_SECS (300: the mixed load whose memory is watched, on PostgreSQL; 0 skips it),
 #      LOGIN_DUR (20s: the login scenario, whose requests take half a second each),
 #      REPEAT (3: each scenario, and each pgbench limit, runs this many times and the report
-#      gives the median; one run on this shared machine moves by a quarter either way).
+#      gives the median; one run on this shared machine moves by a quarter either way),
+#      BIN (a release binary to measure, e.g. a copy of an earlier build; default: build one).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 DUR=${DUR:-5s}; CONC=${CONC:-32}; PORT=${PORT:-8300}; LOGIN_DUR=${LOGIN_DUR:-20s}
@@ -30,9 +31,14 @@ if ! command -v wrk >/dev/null; then
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } >/dev/null 2>&1 ||
     { echo "wrk is missing and could not be installed (apt-get install wrk)"; exit 0; }
 fi
-log "building the release binary"
-cargo build --release --bin api -q && cargo build --release -p infra --example bcrypt_bound -q || exit 1
-BIN=target/release/api
+if [[ -n ${BIN:-} ]]; then
+  log "measuring $BIN"
+  cargo build --release -p infra --example bcrypt_bound -q || exit 1
+else
+  log "building the release binary"
+  cargo build --release --bin api -q && cargo build --release -p infra --example bcrypt_bound -q || exit 1
+  BIN=target/release/api
+fi
 
 rss_mb() { awk '/VmRSS/{printf "%.1f", $2/1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
 emit() { echo "$1" >>"$RAW"; }  # one JSON object per line; report.py reads them
