@@ -357,7 +357,7 @@ impl Db {
         let writers = (backend == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
         let checkpoints = writers
             .as_ref()
-            .map(|gate| Checkpointer::new(conn.clone(), gate.clone()));
+            .map(|gate| Checkpointer::start(&conn, gate.clone()));
         let statements = (backend == DbBackend::Postgres).then(|| {
             let pool = conn.get_postgres_connection_pool();
             Arc::new(PgStatementPool::new(
