@@ -12,10 +12,10 @@
 //! holding the writer gate: the file stays bounded, and writers wait only for the little
 //! the last `PASSIVE` left.
 //!
-//! Post create on a fresh SQLite file, `wrk -c32`, three 8 s runs each, same binary but
-//! this: SQLite's own checkpoints 4353-4487 req/s, p99 81-86 ms, WAL file 175 MB; these
-//! 4483-4607 req/s, p99 11.3-12.9 ms, WAL file 71 MB (three 20 s runs: p99 11.9-15.6 ms,
-//! 76 MB).
+//! Post create on a fresh SQLite file, `wrk -c32`, three 8 s runs each, two builds that
+//! differ by this alone: SQLite's own checkpoints 4060-4301 req/s, p99 85.3-86.5 ms, WAL
+//! file 171 MB; these 4483-4607 req/s, p99 11.3-12.9 ms, WAL file 71 MB (three 20 s runs:
+//! p99 11.9-15.6 ms, 76 MB).
 
 use sea_orm::DatabaseConnection;
 use sea_orm::sqlx::{self, SqlitePool};

@@ -64,8 +64,9 @@
 //! - **Checkpoints off the writer's path (SQLite, `checkpoint.rs`).** SQLite checkpoints
 //!   inside the commit that takes the WAL past 1000 pages, and every writer queued at the
 //!   gate waits for it; here a task checkpoints after every 64 writes while writers go on,
-//!   and starts the WAL over (under the gate) past 64 MiB. Post create at c=32: p99
-//!   81-86 ms -> 11-13 ms, 4.4k -> 4.5k req/s, WAL file 175 -> 71 MB (`checkpoint.rs`).
+//!   (and once writes pause), and starts the WAL over (under the gate) past 64 MiB. Post
+//!   create at c=32: p99 85-87 ms -> 11-13 ms, 4.1-4.3k -> 4.5-4.6k req/s, WAL file
+//!   171 -> 71 MB (`checkpoint.rs`).
 //!   Off: in [`Db::new`], leave `checkpoints` at `None` and drop the `wal_autocheckpoint`
 //!   pragma in `connect.rs`.
 //! - **Kept totals (`Db::count`, `count_cache.rs`, `kept.rs`).** Counting is most of a
