@@ -7,9 +7,7 @@
 
 mod common;
 
-use domain::blog::{
-    Comment, CommentContent, CommentRepository, Post, PostContent, PostRepository, PostTitle,
-};
+use domain::blog::{Comment, CommentContent, CommentRepository};
 use domain::employee::{Employee, EmployeeFields, EmployeeFilter, EmployeeRepository, FullName};
 use domain::money::Money;
 use domain::notification::{NotificationFilter, NotificationRepository, Notify};
@@ -98,16 +96,8 @@ async fn check(url: &str) {
     .await;
 
     let owner = &people[0];
-    let post = Post::new(
-        owner.id,
-        PostTitle::new("Talked about").unwrap(),
-        PostContent::new("body").unwrap(),
-        true,
-    );
-    SeaOrmPostRepository::new(db.clone())
-        .create(&post)
-        .await
-        .unwrap();
+    let posts = SeaOrmPostRepository::new(db.clone());
+    let post = common::published_post(&posts, owner.id, "Talked about").await;
     let comments = SeaOrmCommentRepository::new(db.clone());
     for i in 1..=ROWS as usize {
         let said = Comment::new(

@@ -5,10 +5,7 @@
 mod common;
 
 use chrono::TimeDelta;
-use domain::blog::{
-    Comment, CommentContent, CommentRepository, Post, PostContent, PostRepository, PostTitle,
-    VoteRepository,
-};
+use domain::blog::{Comment, CommentContent, CommentRepository, VoteRepository};
 use domain::event::Event;
 use domain::job::{Job, JobKind};
 use domain::notification::{NotificationFilter, NotificationRepository, Notify};
@@ -30,16 +27,8 @@ async fn stored_with_their_cause(url: &str) {
     let users = SeaOrmUserRepository::new(db.clone());
     let people = common::members(&users, "n", 2).await;
     let (owner, other) = (&people[0], &people[1]);
-    let post = Post::new(
-        owner.id,
-        PostTitle::new("Mine").unwrap(),
-        PostContent::new("body").unwrap(),
-        true,
-    );
-    SeaOrmPostRepository::new(db.clone())
-        .create(&post)
-        .await
-        .unwrap();
+    let posts = SeaOrmPostRepository::new(db.clone());
+    let post = common::published_post(&posts, owner.id, "Mine").await;
     let comments = SeaOrmCommentRepository::new(db.clone());
     let votes = SeaOrmVoteRepository::new(db.clone());
     let inbox = SeaOrmNotificationRepository::new(db.clone());

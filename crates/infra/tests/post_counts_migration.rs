@@ -5,10 +5,7 @@
 
 mod common;
 
-use domain::blog::{
-    Comment, CommentContent, CommentRepository, Post, PostContent, PostRepository, PostTitle,
-    VoteRepository,
-};
+use domain::blog::{Comment, CommentContent, CommentRepository, PostRepository, VoteRepository};
 use domain::user::UserRepository;
 use infra::entities::votes;
 use infra::repositories::{
@@ -67,13 +64,7 @@ async fn check(url: &str) {
     let comments = SeaOrmCommentRepository::new(db.clone());
     let vote_repo = SeaOrmVoteRepository::new(db.clone());
     let people = members_before_verification(&db, 3).await;
-    let post = Post::new(
-        people[0].id,
-        PostTitle::new("Counted").unwrap(),
-        PostContent::new("body").unwrap(),
-        true,
-    );
-    posts.create(&post).await.unwrap();
+    let post = common::published_post(&posts, people[0].id, "Counted").await;
     // Rows written before the counters existed, straight into the tables.
     for voter in &people[1..] {
         votes::ActiveModel {

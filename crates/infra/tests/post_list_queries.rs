@@ -5,8 +5,7 @@
 mod common;
 
 use domain::blog::{
-    Comment, CommentContent, CommentRepository, Post, PostContent, PostFilter, PostRepository,
-    PostTitle, VoteRepository,
+    Comment, CommentContent, CommentRepository, PostFilter, PostRepository, VoteRepository,
 };
 use domain::pagination::PageRequest;
 use infra::repositories::{
@@ -23,13 +22,7 @@ async fn check(url: &str) {
     let people = common::members(&users, "u", 3).await;
     for i in 0..60 {
         let owner = &people[i % 3];
-        let post = Post::new(
-            owner.id,
-            PostTitle::new(&format!("Post {i}")).unwrap(),
-            PostContent::new("body").unwrap(),
-            true,
-        );
-        posts.create(&post).await.unwrap();
+        let post = common::published_post(&posts, owner.id, &format!("Post {i}")).await;
         for voter in people.iter().take(i % 4) {
             votes.add(post.id, voter.id, None).await.unwrap();
         }

@@ -64,6 +64,24 @@ pub async fn members(
     people
 }
 
+/// A published post of `owner`'s titled `title` (body "body"), stored through `posts`.
+#[allow(dead_code)] // not every test binary writes posts
+pub async fn published_post(
+    posts: &infra::repositories::SeaOrmPostRepository,
+    owner: uuid::Uuid,
+    title: &str,
+) -> domain::blog::Post {
+    use domain::blog::{Post, PostContent, PostRepository, PostTitle};
+    let post = Post::new(
+        owner,
+        PostTitle::new(title).unwrap(),
+        PostContent::new("body").unwrap(),
+        true,
+    );
+    posts.create(&post).await.unwrap();
+    post
+}
+
 /// Two tests running the async `check(url)`: `$sqlite` on a fresh SQLite file, `$postgres`
 /// on a database of its own (see [`on_postgres`]).
 #[macro_export]
